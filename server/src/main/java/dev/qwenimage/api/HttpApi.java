@@ -1,0 +1,171 @@
+package dev.qwenimage.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.qwenimage.auth.ApiKeys;
+import dev.qwenimage.storage.BlobStore;
+import dev.qwenimage.storage.UrlSigner;
+import dev.qwenimage.task.InvalidTaskRequest;
+import dev.qwenimage.task.TaskNotFound;
+import dev.qwenimage.task.TaskService;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP layer: routes of the PPIO-compatible API, signed image links and health. Handlers only
+ * map HTTP to domain calls; every error, wherever it is raised, leaves through {@link #error} as
+ * the contract's error body.
+ */
+public final class HttpApi {
+    private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+    private static final String ERROR_WRITTEN = "qwen-image.error-written";
+    private static final Pattern HOST_HEADER = Pattern.compile("[A-Za-z0-9.\\-]+(:\\d{1,5})?|\\[[0-9A-Fa-f:.]+\\](:\\d{1,5})?");
+
+    /** Everything the routes need, supplied by the server assembly. */
+    public record Deps(TaskService tasks, ApiKeys keys, BlobStore blobs, UrlSigner signer, Duration urlTtl,
+                       Optional<String> publicUrl, String listenHost, Supplier<Map<String, Object>> health) {
+    }
+
+    private final Deps deps;
+    private final ObjectMapper json = new ObjectMapper();
+    private final RequestBodies bodies = new RequestBodies(json);
+
+    public HttpApi(Deps deps) {
+        this.deps = deps;
+    }
+
+    public Javalin create(String host, int port) {
+        return Javalin.create(cfg -> {
+            cfg.startup.showJavalinBanner = false;
+            cfg.startup.showOldJavalinVersionWarning = false;
+            cfg.http.prefer405over404 = true;
+            cfg.http.maxRequestSize = RequestBodies.MAX_BODY_BYTES;
+            cfg.concurrency.useVirtualThreads = true;
+            cfg.jetty.host = host;
+            cfg.jetty.port = port;
+
+            cfg.routes.post("/v3/async/qwen-image-txt2img", this::submit);
+            cfg.routes.get("/v3/async/task-result", this::taskResult);
+            cfg.routes.get("/files/{key}", this::file);
+            cfg.routes.get("/healthz", ctx -> writeJson(ctx, 200, deps.health().get()));
+
+            cfg.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e.status(), e.reason(), e.getMessage(), e.metadata(), e.headers()));
+            cfg.routes.exception(InvalidTaskRequest.class, (e, ctx) ->
+                    error(ctx, 400, e.reason(), e.getMessage(), Map.of("field", e.field()), Map.of()));
+            cfg.routes.exception(TaskNotFound.class, (e, ctx) -> error(ctx, 404, "TASK_NOT_FOUND", e.getMessage(), Map.of(), Map.of()));
+            cfg.routes.exception(Exception.class, (e, ctx) -> {
+                String errorId = UUID.randomUUID().toString().substring(0, 8);
+                log.error("unhandled error on {} {} (error id {})", ctx.method(), ctx.path(), errorId, e);
+                error(ctx, 500, "INTERNAL_ERROR", "internal error; quote error id " + errorId + " when reporting it", Map.of(), Map.of());
+            });
+            cfg.routes.error(404, ctx -> defaultError(ctx, 404, "NOT_FOUND", "no such endpoint: " + ctx.method() + " " + ctx.path()));
+            cfg.routes.error(405, ctx -> defaultError(ctx, 405, "METHOD_NOT_ALLOWED", ctx.method() + " is not allowed on " + ctx.path()));
+            cfg.routes.error(413, ctx -> defaultError(ctx, 413, "PAYLOAD_TOO_LARGE", RequestBodies.tooLarge().getMessage()));
+            cfg.routes.error(500, ctx -> defaultError(ctx, 500, "INTERNAL_ERROR", "internal error"));
+        });
+    }
+
+    // ---- routes ------------------------------------------------------------------------------
+
+    private void submit(Context ctx) {
+        String owner = authenticate(ctx);
+        String id = deps.tasks().submit(owner, bodies.submission(bodies.jsonObject(ctx)));
+        writeJson(ctx, 200, Map.of("task_id", id));
+    }
+
+    private void taskResult(Context ctx) {
+        String owner = authenticate(ctx);
+        String id = ctx.queryParam("task_id");
+        if (id == null || id.isBlank()) {
+            throw new ApiError(400, "MISSING_TASK_ID", "the task_id query parameter is required: /v3/async/task-result?task_id=<id>");
+        }
+        var view = deps.tasks().view(owner, id.strip(), baseUrl(ctx));
+        writeJson(ctx, 200, TaskResultBody.of(view, deps.urlTtl()));
+    }
+
+    private void file(Context ctx) {
+        String key = ctx.pathParam("key");
+        long expires;
+        try {
+            expires = Long.parseLong(Optional.ofNullable(ctx.queryParam("expires")).orElse(""));
+        } catch (NumberFormatException e) {
+            throw new ApiError(403, "INVALID_SIGNATURE", "this image link is incomplete or altered; poll the task again for a fresh link");
+        }
+        switch (deps.signer().check(key, expires, ctx.queryParam("signature"))) {
+            case BAD_SIGNATURE -> throw new ApiError(403, "INVALID_SIGNATURE",
+                    "this image link is incomplete or altered; poll the task again for a fresh link");
+            case EXPIRED -> throw new ApiError(403, "URL_EXPIRED",
+                    "this image link has expired; poll the task again for a fresh link");
+            case VALID -> {
+            }
+        }
+        BlobStore.Blob blob = deps.blobs().open(key).orElseThrow(() ->
+                new ApiError(404, "IMAGE_NOT_FOUND", "the image no longer exists (removed after the retention period)"));
+        ctx.status(200);
+        ctx.contentType(blob.contentType());
+        ctx.header("Content-Length", Long.toString(blob.size()));
+        ctx.header("Cache-Control", "private, max-age=" + (expires == 0 ? 86400 : Math.max(0, expires - deps.signer().clock().instant().getEpochSecond())));
+        ctx.result(blob.content());
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    /** The owner id of the caller's key; accepts {@code Bearer <key>} and a bare key. */
+    private String authenticate(Context ctx) {
+        String header = ctx.header("Authorization");
+        if (header == null || header.isBlank()) {
+            throw new ApiError(401, "INVALID_API_KEY", "missing API key: send the header Authorization: Bearer <your API key>");
+        }
+        String key = header.strip();
+        if (key.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            key = key.substring(7).strip();
+        }
+        return deps.keys().authenticate(key).orElseThrow(() ->
+                new ApiError(401, "INVALID_API_KEY", "the API key is not valid for this server"));
+    }
+
+    /** Base of image links: the configured public URL, else derived from the listen address. */
+    private String baseUrl(Context ctx) {
+        if (deps.publicUrl().isPresent()) {
+            return deps.publicUrl().get();
+        }
+        String listen = deps.listenHost();
+        boolean wildcard = listen.isEmpty() || listen.equals("0.0.0.0") || listen.equals("::") || listen.equals("[::]");
+        String host = ctx.header("Host");
+        if (wildcard && host != null && HOST_HEADER.matcher(host).matches()) {
+            return "http://" + host.toLowerCase(Locale.ROOT);
+        }
+        String h = wildcard ? "localhost" : (listen.contains(":") ? "[" + listen + "]" : listen);
+        return "http://" + h + ":" + ctx.port();
+    }
+
+    private void defaultError(Context ctx, int status, String reason, String message) {
+        if (ctx.attribute(ERROR_WRITTEN) == null) {
+            error(ctx, status, reason, message, Map.of(), Map.of());
+        }
+    }
+
+    private void error(Context ctx, int status, String reason, String message, Map<String, Object> metadata,
+                       Map<String, String> headers) {
+        ctx.attribute(ERROR_WRITTEN, Boolean.TRUE);
+        headers.forEach(ctx::header);
+        writeJson(ctx, status, new ErrorBody(status, reason, message, metadata));
+    }
+
+    private void writeJson(Context ctx, int status, Object body) {
+        try {
+            ctx.status(status).contentType("application/json").result(json.writeValueAsBytes(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot render JSON", e);
+        }
+    }
+}

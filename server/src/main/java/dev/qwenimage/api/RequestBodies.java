@@ -1,0 +1,120 @@
+package dev.qwenimage.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
+import dev.qwenimage.task.Submission;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * Reads and type-checks request bodies: size limit (413), media type (415), JSON syntax and the
+ * JSON types of known fields (400). Unknown fields are ignored, as the contract asks.
+ */
+final class RequestBodies {
+    static final int MAX_BODY_BYTES = 64 * 1024;
+
+    private final ObjectMapper mapper;
+
+    RequestBodies(ObjectMapper mapper) {
+        this.mapper = mapper.copy().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    }
+
+    /** The body as a JSON object, after the size and media-type checks. */
+    JsonNode jsonObject(Context ctx) {
+        String contentType = ctx.header("Content-Type");
+        if (contentType != null && !isJson(contentType)) {
+            throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
+                    "the body must be JSON: send Content-Type: application/json (got " + contentType.strip() + ")");
+        }
+        byte[] body = readLimited(ctx);
+        if (body.length == 0) {
+            throw new ApiError(400, "INVALID_JSON", "the request body is empty; send a JSON object such as {\"prompt\": \"a cat\"}");
+        }
+        JsonNode node;
+        try {
+            node = mapper.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new ApiError(400, "INVALID_JSON", "the request body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new ApiError(400, "INVALID_JSON", "the request body could not be read");
+        }
+        if (node == null || !node.isObject()) {
+            throw new ApiError(400, "INVALID_JSON", "the request body must be a JSON object, e.g. {\"prompt\": \"a cat\", \"size\": \"1024*1024\"}");
+        }
+        return node;
+    }
+
+    /** The submit fields with their JSON types checked; content rules are the task domain's. */
+    Submission submission(JsonNode body) {
+        String prompt = optionalString(body, "prompt", "INVALID_PROMPT");
+        String size = optionalString(body, "size", "INVALID_SIZE");
+        boolean watermark = false;
+        JsonNode wm = body.get("watermark");
+        if (wm != null && !wm.isNull()) {
+            if (!wm.isBoolean()) {
+                throw typeError("watermark", "INVALID_WATERMARK", "a boolean (true or false)", wm);
+            }
+            watermark = wm.booleanValue();
+        }
+        return new Submission(prompt, size, watermark, OptionalLong.empty(), "");
+    }
+
+    private static String optionalString(JsonNode body, String field, String reason) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isTextual()) {
+            throw typeError(field, reason, "a string", n);
+        }
+        return n.textValue();
+    }
+
+    private static ApiError typeError(String field, String reason, String expected, JsonNode got) {
+        return new ApiError(400, reason, field + " must be " + expected + ", got " + describe(got.getNodeType()),
+                Map.of("field", field), Map.of());
+    }
+
+    private static String describe(JsonNodeType type) {
+        return switch (type) {
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case ARRAY -> "an array";
+            case OBJECT -> "an object";
+            case STRING -> "a string";
+            default -> type.name().toLowerCase(Locale.ROOT);
+        };
+    }
+
+    private static boolean isJson(String contentType) {
+        String mediaType = contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+        return mediaType.equals("application/json") || mediaType.endsWith("+json");
+    }
+
+    private static byte[] readLimited(Context ctx) {
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > MAX_BODY_BYTES) {
+            throw tooLarge();
+        }
+        try (InputStream in = ctx.req().getInputStream()) {
+            byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
+            if (body.length > MAX_BODY_BYTES) {
+                throw tooLarge();
+            }
+            return body;
+        } catch (IOException e) {
+            throw new ApiError(400, "INVALID_JSON", "the request body could not be read: " + e.getMessage());
+        }
+    }
+
+    static ApiError tooLarge() {
+        return new ApiError(413, "PAYLOAD_TOO_LARGE", "the request body is larger than " + MAX_BODY_BYTES / 1024 + " KiB");
+    }
+}

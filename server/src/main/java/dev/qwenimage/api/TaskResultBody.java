@@ -1,0 +1,44 @@
+package dev.qwenimage.api;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.qwenimage.task.TaskState;
+import dev.qwenimage.task.TaskView;
+import java.time.Duration;
+import java.util.List;
+
+/** The body of {@code GET /v3/async/task-result}, field for field as the contract spells it. */
+public record TaskResultBody(Extra extra, TaskBody task, List<ImageBody> images, List<Object> videos,
+                             List<Object> audios) {
+
+    public static final String TASK_TYPE = "QWEN_IMAGE_TEXT_TO_IMAGE";
+
+    public record Extra(@JsonProperty("has_nsfw_contents") List<Boolean> hasNsfwContents) {
+    }
+
+    public record TaskBody(@JsonProperty("task_id") String taskId,
+                           @JsonProperty("task_type") String taskType,
+                           String status,
+                           String reason,
+                           long eta,
+                           @JsonProperty("progress_percent") int progressPercent) {
+    }
+
+    public record ImageBody(@JsonProperty("image_url") String imageUrl,
+                            @JsonProperty("image_url_ttl") String imageUrlTtl,
+                            @JsonProperty("image_type") String imageType,
+                            @JsonProperty("nsfw_detection_result") NsfwResult nsfwDetectionResult) {
+    }
+
+    public record NsfwResult(boolean valid, double confidence) {
+    }
+
+    public static TaskResultBody of(TaskView view, Duration urlTtl) {
+        String reason = view.task().state() instanceof TaskState.Failed f ? f.reason() : "";
+        TaskBody task = new TaskBody(view.task().id(), TASK_TYPE, view.task().state().wireStatus(), reason,
+                view.etaSeconds(), view.progressPercent());
+        List<ImageBody> images = view.imageUrl()
+                .map(url -> List.of(new ImageBody(url, Long.toString(urlTtl.toSeconds()), "jpeg", null)))
+                .orElse(List.of());
+        return new TaskResultBody(new Extra(List.of()), task, images, List.of(), List.of());
+    }
+}

@@ -1,0 +1,159 @@
+package dev.qwenimage.config;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * The service's configuration, built once at start-up and immutable afterwards. Sources, weakest
+ * first: built-in defaults, the properties file named by {@code QWEN_IMAGE_CONFIG}, environment
+ * variables, explicit overrides (command line, tests).
+ */
+public record ServerConfig(
+        int port,
+        String host,
+        Path dataDir,
+        List<String> apiKeys,
+        Optional<String> publicUrl,
+        String engine,
+        int workers,
+        int previewSteps,
+        Duration previewStepDelay,
+        int jpegQuality,
+        Duration urlTtl,
+        Optional<String> urlSecret,
+        Duration retention,
+        Duration lease,
+        int maxAttempts,
+        int maxPromptLength,
+        String logLevel) {
+
+    /** Builds the configuration from the process environment plus {@code overrides} (keyed by env name). */
+    public static ServerConfig load(Map<String, String> env, Map<String, String> overrides) {
+        Map<String, String> values = new HashMap<>();
+        String configFile = firstNonBlank(overrides.get(Setting.CONFIG.env()), env.get(Setting.CONFIG.env()));
+        if (configFile != null) {
+            values.putAll(readFile(Path.of(configFile)));
+        }
+        for (Setting s : Setting.ALL) {
+            String v = env.get(s.env());
+            if (v != null) {
+                values.put(s.env(), v);
+            }
+        }
+        for (var e : overrides.entrySet()) {
+            if (Setting.byEnv(e.getKey()) == null) {
+                throw new ConfigException("unknown setting " + e.getKey() + " (see --help for the list)");
+            }
+            values.put(e.getKey(), e.getValue());
+        }
+        return fromValues(values);
+    }
+
+    /** Defaults plus the given values only; the process environment is not read. */
+    public static ServerConfig of(Map<String, String> values) {
+        return load(Map.of(), values);
+    }
+
+    private static ServerConfig fromValues(Map<String, String> values) {
+        Values r = new Values(values);
+        String engine = r.string(Setting.ENGINE).toLowerCase();
+        if (!engine.equals("preview")) {
+            throw new ConfigException(Setting.ENGINE.env() + "=" + engine + " is not a known engine; this version has: preview");
+        }
+        String workersText = r.string(Setting.WORKERS);
+        int workers = workersText.isBlank()
+                ? Math.max(1, Runtime.getRuntime().availableProcessors())
+                : r.intIn(Setting.WORKERS, 1, 1024);
+        Duration ttl = Duration.ofSeconds(r.intIn(Setting.URL_TTL, 0, Integer.MAX_VALUE));
+        String publicUrl = r.string(Setting.PUBLIC_URL).strip();
+        if (!publicUrl.isEmpty() && !publicUrl.matches("https?://[^\\s/?#]+(/[^\\s?#]*)?")) {
+            throw new ConfigException(Setting.PUBLIC_URL.env() + " must be an http(s) URL such as https://img.example.com, got '" + publicUrl + "'");
+        }
+        String level = r.string(Setting.LOG_LEVEL).toLowerCase();
+        if (!List.of("error", "warn", "info", "debug", "trace").contains(level)) {
+            throw new ConfigException(Setting.LOG_LEVEL.env() + " must be one of error, warn, info, debug, trace");
+        }
+        return new ServerConfig(
+                r.intIn(Setting.PORT, 0, 65535),
+                r.string(Setting.HOST).strip(),
+                Path.of(r.string(Setting.DATA_DIR).strip()).toAbsolutePath().normalize(),
+                Arrays.stream(r.string(Setting.API_KEYS).split(",")).map(String::strip).filter(k -> !k.isEmpty()).toList(),
+                publicUrl.isEmpty() ? Optional.empty() : Optional.of(publicUrl.replaceAll("/+$", "")),
+                engine,
+                workers,
+                r.intIn(Setting.PREVIEW_STEPS, 1, 1000),
+                r.duration(Setting.PREVIEW_STEP_DELAY, Duration.ZERO),
+                r.intIn(Setting.JPEG_QUALITY, 1, 100),
+                ttl,
+                Optional.of(r.string(Setting.URL_SECRET)).filter(s -> !s.isBlank()),
+                r.duration(Setting.RETENTION, Duration.ofMinutes(1)),
+                r.duration(Setting.LEASE, Duration.ofSeconds(1)),
+                r.intIn(Setting.MAX_ATTEMPTS, 1, 100),
+                r.intIn(Setting.MAX_PROMPT_LENGTH, 1, 100_000),
+                level);
+    }
+
+    private static Map<String, String> readFile(Path file) {
+        Properties p = new Properties();
+        try (java.io.Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(in);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+        }
+        Map<String, String> out = new HashMap<>();
+        for (String key : p.stringPropertyNames()) {
+            if (Setting.byEnv(key) == null) {
+                throw new ConfigException("unknown setting " + key + " in " + file + " (see --help for the list)");
+            }
+            out.put(key, p.getProperty(key));
+        }
+        return out;
+    }
+
+    private static String firstNonBlank(String a, String b) {
+        if (a != null && !a.isBlank()) {
+            return a;
+        }
+        return b != null && !b.isBlank() ? b : null;
+    }
+
+    private record Values(Map<String, String> values) {
+        String string(Setting s) {
+            return values.getOrDefault(s.env(), s.defaultValue());
+        }
+
+        int intIn(Setting s, int min, int max) {
+            String v = string(s).strip();
+            try {
+                int n = Integer.parseInt(v);
+                if (n < min || n > max) {
+                    throw new ConfigException(s.env() + " must be between " + min + " and " + max + ", got " + n);
+                }
+                return n;
+            } catch (NumberFormatException e) {
+                throw new ConfigException(s.env() + " must be a whole number, got '" + v + "'");
+            }
+        }
+
+        Duration duration(Setting s, Duration min) {
+            try {
+                Duration d = Durations.parse(string(s));
+                if (d.compareTo(min) < 0) {
+                    throw new ConfigException(s.env() + " must be at least " + min + ", got " + string(s));
+                }
+                return d;
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(s.env() + ": " + e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.qwenimage.config;
+
+import java.util.List;
+
+/**
+ * One configuration knob: its environment variable, its default and what it does. Every knob the
+ * service reads is listed in {@link #ALL}, so that {@code --help}, the README table and validation
+ * come from one place.
+ */
+public record Setting(String env, String defaultValue, String description) {
+
+    public static final Setting PORT = new Setting("QWEN_IMAGE_PORT", "8080",
+            "TCP port of the HTTP API (0 picks a free port).");
+    public static final Setting HOST = new Setting("QWEN_IMAGE_HOST", "0.0.0.0",
+            "Address the HTTP API listens on.");
+    public static final Setting DATA_DIR = new Setting("QWEN_IMAGE_DATA_DIR", "./data",
+            "Directory for the embedded task database, images, the generated API key and the URL-signing secret.");
+    public static final Setting API_KEYS = new Setting("QWEN_IMAGE_API_KEYS", "",
+            "Comma-separated API keys clients must send. Empty: one key is generated on first start, kept in the data directory and printed in the banner.");
+    public static final Setting PUBLIC_URL = new Setting("QWEN_IMAGE_PUBLIC_URL", "",
+            "Base of the image links handed to clients (e.g. https://img.example.com). Empty: derived from the listen address, using the request's Host header when the service listens on all interfaces.");
+    public static final Setting ENGINE = new Setting("QWEN_IMAGE_ENGINE", "preview",
+            "Image engine. 'preview' is the built-in CPU renderer: it runs no model and draws the prompt on a poster.");
+    public static final Setting WORKERS = new Setting("QWEN_IMAGE_WORKERS", "",
+            "Worker slots (tasks generated at once) in this process. Empty: the number of CPU cores for the preview engine.");
+    public static final Setting PREVIEW_STEPS = new Setting("QWEN_IMAGE_PREVIEW_STEPS", "20",
+            "Steps the preview engine renders in; progress is reported after each one.");
+    public static final Setting PREVIEW_STEP_DELAY = new Setting("QWEN_IMAGE_PREVIEW_STEP_DELAY", "0ms",
+            "Extra time the preview engine spends per step, to imitate a GPU engine's pace in demos and tests.");
+    public static final Setting JPEG_QUALITY = new Setting("QWEN_IMAGE_JPEG_QUALITY", "90",
+            "JPEG quality of the images served, 1..100.");
+    public static final Setting URL_TTL = new Setting("QWEN_IMAGE_URL_TTL", "3600",
+            "Seconds an image link stays valid (image_url_ttl). 0: links do not expire.");
+    public static final Setting URL_SECRET = new Setting("QWEN_IMAGE_URL_SECRET", "",
+            "Secret that signs image links. Empty: generated on first start and kept in the data directory.");
+    public static final Setting RETENTION = new Setting("QWEN_IMAGE_RETENTION", "24h",
+            "How long finished tasks and their images are kept before they are removed (e.g. 90m, 24h, 7d).");
+    public static final Setting LEASE = new Setting("QWEN_IMAGE_LEASE", "30s",
+            "How long a worker's claim on a task lasts without renewal; an expired claim returns the task to the queue.");
+    public static final Setting MAX_ATTEMPTS = new Setting("QWEN_IMAGE_MAX_ATTEMPTS", "3",
+            "Attempts a task gets (crashed workers and transient engine failures count) before it ends FAILED.");
+    public static final Setting MAX_PROMPT_LENGTH = new Setting("QWEN_IMAGE_MAX_PROMPT_LENGTH", "2000",
+            "Longest prompt accepted, in Unicode code points.");
+    public static final Setting LOG_LEVEL = new Setting("QWEN_IMAGE_LOG_LEVEL", "info",
+            "Log level: error, warn, info, debug or trace.");
+    public static final Setting CONFIG = new Setting("QWEN_IMAGE_CONFIG", "",
+            "Path of a properties file with QWEN_IMAGE_* keys. Environment variables override it; command-line --set overrides both.");
+
+    public static final List<Setting> ALL = List.of(PORT, HOST, DATA_DIR, API_KEYS, PUBLIC_URL, ENGINE, WORKERS,
+            PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
+            MAX_PROMPT_LENGTH, LOG_LEVEL, CONFIG);
+
+    public static Setting byEnv(String env) {
+        return ALL.stream().filter(s -> s.env.equals(env)).findFirst().orElse(null);
+    }
+}

@@ -1,0 +1,21 @@
+package dev.qwenimage.task;
+
+import java.time.Instant;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/** A task as stored: the client's request, its bookkeeping and its current {@link TaskState}. */
+public record Task(
+        String id,
+        long seq,
+        String owner,
+        TaskSpec spec,
+        TaskState state,
+        int attempts,
+        int maxAttempts,
+        Instant createdAt,
+        Optional<Instant> startedAt,
+        Optional<Instant> finishedAt,
+        OptionalInt engineMillis,
+        Optional<String> engine) {
+}

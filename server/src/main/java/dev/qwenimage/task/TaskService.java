@@ -1,0 +1,117 @@
+package dev.qwenimage.task;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The task domain as the API sees it: the contract's rules for a submit, enqueueing, and what a
+ * poll reports (status, progress, honest ETA, image link).
+ */
+public final class TaskService {
+    public static final int MIN_SIDE = 256;
+    public static final int MAX_SIDE = 1536;
+    public static final String DEFAULT_SIZE = "1024*1024";
+    private static final Pattern SIZE = Pattern.compile("(\\d{1,5})\\*(\\d{1,5})");
+
+    /** Answers the link for a stored image, given the key and the caller's base URL. */
+    @FunctionalInterface
+    public interface ImageLinks {
+        String link(String imageKey, String baseUrl);
+    }
+
+    private final TaskStore store;
+    private final EtaEstimator eta;
+    private final Clock clock;
+    private final String engine;
+    private final int defaultSteps;
+    private final int slots;
+    private final int maxAttempts;
+    private final int maxPromptLength;
+    private final ImageLinks links;
+    private final SecureRandom random = new SecureRandom();
+
+    public TaskService(TaskStore store, EtaEstimator eta, Clock clock, String engine, int defaultSteps, int slots,
+                       int maxAttempts, int maxPromptLength, ImageLinks links) {
+        this.store = store;
+        this.eta = eta;
+        this.clock = clock;
+        this.engine = engine;
+        this.defaultSteps = defaultSteps;
+        this.slots = slots;
+        this.maxAttempts = maxAttempts;
+        this.maxPromptLength = maxPromptLength;
+        this.links = links;
+    }
+
+    /** Validates {@code s}, stores the task durably and returns its id. */
+    public String submit(String owner, Submission s) {
+        TaskSpec spec = validate(s);
+        String id = UUID.randomUUID().toString();
+        store.insert(new NewTask(id, owner, spec, maxAttempts, clock.instant()));
+        return id;
+    }
+
+    TaskSpec validate(Submission s) {
+        if (s.prompt() == null || s.prompt().isBlank()) {
+            throw new InvalidTaskRequest("INVALID_PROMPT", "prompt", "prompt is required and must not be empty");
+        }
+        String prompt = s.prompt().strip();
+        int length = prompt.codePointCount(0, prompt.length());
+        if (length > maxPromptLength) {
+            throw new InvalidTaskRequest("INVALID_PROMPT", "prompt",
+                    "prompt is " + length + " characters long; the maximum is " + maxPromptLength);
+        }
+        String size = s.size() == null ? DEFAULT_SIZE : s.size().strip();
+        Matcher m = SIZE.matcher(size);
+        if (!m.matches()) {
+            throw new InvalidTaskRequest("INVALID_SIZE", "size",
+                    "size must be <width>*<height> with each side in " + MIN_SIDE + ".." + MAX_SIDE + ", e.g. \"1024*1024\"; got \"" + abbreviate(size) + "\"");
+        }
+        int w = Integer.parseInt(m.group(1));
+        int h = Integer.parseInt(m.group(2));
+        if (w < MIN_SIDE || w > MAX_SIDE || h < MIN_SIDE || h > MAX_SIDE) {
+            throw new InvalidTaskRequest("INVALID_SIZE", "size",
+                    "size must be <width>*<height> with each side in " + MIN_SIDE + ".." + MAX_SIDE + "; got " + w + "*" + h);
+        }
+        long seed = s.seed().isPresent() && s.seed().getAsLong() >= 0 ? s.seed().getAsLong() : random.nextLong(0, 1L << 32);
+        return new TaskSpec(prompt, s.negativePrompt() == null ? "" : s.negativePrompt(), w, h, s.watermark(), seed,
+                OptionalInt.empty());
+    }
+
+    /** The caller's view of task {@code id}; {@link TaskNotFound} if it is not theirs. */
+    public TaskView view(String owner, String id, String baseUrl) {
+        Task task = find(owner, id);
+        int steps = task.spec().steps().orElse(defaultSteps);
+        int w = task.spec().width();
+        int h = task.spec().height();
+        String eng = task.engine().orElse(engine);
+        return switch (task.state()) {
+            case TaskState.Queued q -> new TaskView(task,
+                    eta.etaSeconds(eng, w, h, steps, 0, store.queuedAhead(task.seq()), store.stats(), slots, false),
+                    0, Optional.empty());
+            case TaskState.Processing p -> new TaskView(task,
+                    eta.etaSeconds(eng, w, h, steps, p.progressPercent(), 0, QueueStats.EMPTY, slots, true),
+                    Math.min(99, p.progressPercent()), Optional.empty());
+            case TaskState.Succeeded s -> new TaskView(task, 0, 100, Optional.of(links.link(s.imageKey(), baseUrl)));
+            case TaskState.Failed f -> new TaskView(task, 0, 0, Optional.empty());
+        };
+    }
+
+    /** The task if {@code owner} owns it. */
+    public Task find(String owner, String id) {
+        return Optional.ofNullable(id)
+                .flatMap(store::find)
+                .filter(t -> t.owner().equals(owner))
+                .orElseThrow(() -> new TaskNotFound(id));
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 40) + "…";
+    }
+
+}

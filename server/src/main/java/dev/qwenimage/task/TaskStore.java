@@ -1,0 +1,76 @@
+package dev.qwenimage.task;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Persistence and queue of tasks. Every method is durable when it returns. Methods that move a
+ * task are guarded by {@link TaskState#MOVES} and, for a running task, by the lease owner, so a
+ * worker that lost its lease can never finish the task a second time.
+ */
+public interface TaskStore extends AutoCloseable {
+
+    /** Stores a new QUEUED task; on disk before this returns. */
+    void insert(NewTask task);
+
+    Optional<Task> find(String id);
+
+    /**
+     * Claims the oldest claimable QUEUED task for {@code worker}: PROCESSING, attempts + 1, a lease
+     * until {@code now + lease}. Empty when nothing is claimable.
+     */
+    Optional<Task> claim(String worker, String engine, Instant now, Duration lease);
+
+    /** Extends the leases {@code worker} holds on {@code ids}; returns the ids it still holds. */
+    Set<String> renewLeases(String worker, Collection<String> ids, Instant leaseExpiresAt);
+
+    /** Records progress of a running task; ignored unless {@code worker} holds it. */
+    void updateProgress(String id, String worker, int percent);
+
+    /** PROCESSING -> SUCCEED. False when {@code worker} no longer holds the task. */
+    boolean succeed(String id, String worker, String imageKey, long engineMillis, Instant now);
+
+    /** PROCESSING -> FAILED. False when {@code worker} no longer holds the task. */
+    boolean fail(String id, String worker, String reason, Instant now);
+
+    /**
+     * After a transient failure: PROCESSING -> QUEUED, claimable from {@code availableAt}, or
+     * FAILED with {@code reason} when no attempts are left. False when {@code worker} no longer
+     * holds the task.
+     */
+    boolean retry(String id, String worker, String reason, Instant availableAt, Instant now);
+
+    /** Gives a task back without spending an attempt (graceful shutdown): PROCESSING -> QUEUED. */
+    boolean release(String id, String worker, Instant now);
+
+    /**
+     * Returns tasks whose lease expired before {@code cutoff} to the queue, or ends them FAILED when
+     * their attempts are spent; {@code why} becomes part of the failure reason.
+     */
+    Rescue rescueExpired(Instant cutoff, String why, Instant now);
+
+    /** Deletes up to {@code limit} tasks that finished before {@code cutoff}. */
+    Purged deleteFinishedBefore(Instant cutoff, int limit);
+
+    /** What a retention pass deleted: how many tasks, and the image keys to remove with them. */
+    record Purged(int tasks, List<String> imageKeys) {
+    }
+
+    /** Number of QUEUED tasks enqueued before the task with sequence number {@code seq}. */
+    long queuedAhead(long seq);
+
+    QueueStats stats();
+
+    /** The earliest time a QUEUED task becomes claimable, if any task is QUEUED. */
+    Optional<Instant> nextAvailableAt();
+
+    /** Raised when work may have become claimable: after inserts and requeues. */
+    QueueSignal signal();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,403 @@
+package dev.qwenimage.task.sqlite;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.qwenimage.task.NewTask;
+import dev.qwenimage.task.QueueSignal;
+import dev.qwenimage.task.QueueStats;
+import dev.qwenimage.task.Rescue;
+import dev.qwenimage.task.StoreException;
+import dev.qwenimage.task.Task;
+import dev.qwenimage.task.TaskSpec;
+import dev.qwenimage.task.TaskState;
+import dev.qwenimage.task.TaskStore;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import org.flywaydb.core.Flyway;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
+
+/**
+ * The embedded task store: one SQLite file in the data directory, in WAL mode with
+ * {@code synchronous=FULL} so that a committed task survives a crash or power loss. Writes go
+ * through one {@link SqliteWriter} (group commit); reads use a small pool of connections that
+ * WAL lets run beside the writer.
+ */
+public final class SqliteTaskStore implements TaskStore {
+
+    private static final String COLUMNS = """
+            seq, id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps, attempts,
+            max_attempts, available_at, lease_owner, lease_expires_at, progress, engine, reason, image_key,
+            created_at, started_at, finished_at, engine_millis""";
+
+    private final SqliteWriter writer;
+    private final HikariDataSource readers;
+    private final QueueSignal signal = new QueueSignal();
+
+    private SqliteTaskStore(SqliteWriter writer, HikariDataSource readers) {
+        this.writer = writer;
+        this.readers = readers;
+    }
+
+    /** Opens (creating and migrating if needed) the database file {@code file}. */
+    public static SqliteTaskStore open(Path file) {
+        try {
+            SQLiteConfig config = new SQLiteConfig();
+            config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+            config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+            config.setBusyTimeout(10_000);
+            config.setTempStore(SQLiteConfig.TempStore.MEMORY);
+            SQLiteDataSource ds = new SQLiteDataSource(config);
+            ds.setUrl("jdbc:sqlite:" + file.toAbsolutePath());
+
+            Flyway.configure()
+                    .dataSource(ds)
+                    .locations("classpath:db/sqlite")
+                    .mixed(true)
+                    .load()
+                    .migrate();
+
+            SqliteWriter writer = new SqliteWriter(ds.getConnection());
+
+            HikariConfig pool = new HikariConfig();
+            pool.setDataSource(ds);
+            pool.setPoolName("sqlite-readers");
+            pool.setMaximumPoolSize(Math.max(4, Runtime.getRuntime().availableProcessors() * 2));
+            pool.setMinimumIdle(1);
+            pool.setAutoCommit(true);
+            return new SqliteTaskStore(writer, new HikariDataSource(pool));
+        } catch (SQLException e) {
+            throw new StoreException("cannot open the task database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void insert(NewTask t) {
+        writer.execute(c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    INSERT INTO tasks (id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps,
+                                       max_attempts, available_at, created_at)
+                    VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                TaskSpec s = t.spec();
+                ps.setString(1, t.id());
+                ps.setString(2, t.owner());
+                ps.setString(3, s.prompt());
+                ps.setString(4, s.negativePrompt());
+                ps.setInt(5, s.width());
+                ps.setInt(6, s.height());
+                ps.setInt(7, s.watermark() ? 1 : 0);
+                ps.setLong(8, s.seed());
+                if (s.steps().isPresent()) {
+                    ps.setInt(9, s.steps().getAsInt());
+                } else {
+                    ps.setNull(9, java.sql.Types.INTEGER);
+                }
+                ps.setInt(10, t.maxAttempts());
+                ps.setLong(11, t.createdAt().toEpochMilli());
+                ps.setLong(12, t.createdAt().toEpochMilli());
+                ps.executeUpdate();
+            }
+            return null;
+        });
+        signal.raise();
+    }
+
+    @Override
+    public Optional<Task> find(String id) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM tasks WHERE id = ?")) {
+                ps.setString(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(toTask(rs)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<Task> claim(String worker, String engine, Instant now, Duration lease) {
+        return writer.execute(c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    UPDATE tasks
+                       SET state = 'PROCESSING', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1,
+                           progress = 0, engine = ?, started_at = COALESCE(started_at, ?)
+                     WHERE seq = (SELECT seq FROM tasks
+                                   WHERE state = 'QUEUED' AND available_at <= ?
+                                   ORDER BY seq LIMIT 1)
+                    RETURNING\s""" + COLUMNS)) {
+                ps.setString(1, worker);
+                ps.setLong(2, now.plus(lease).toEpochMilli());
+                ps.setString(3, engine);
+                ps.setLong(4, now.toEpochMilli());
+                ps.setLong(5, now.toEpochMilli());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(toTask(rs)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public Set<String> renewLeases(String worker, Collection<String> ids, Instant leaseExpiresAt) {
+        if (ids.isEmpty()) {
+            return Set.of();
+        }
+        return writer.execute(c -> {
+            Set<String> held = new HashSet<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    UPDATE tasks SET lease_expires_at = ?
+                     WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""")) {
+                for (String id : ids) {
+                    ps.setLong(1, leaseExpiresAt.toEpochMilli());
+                    ps.setString(2, id);
+                    ps.setString(3, worker);
+                    if (ps.executeUpdate() == 1) {
+                        held.add(id);
+                    }
+                }
+            }
+            return held;
+        });
+    }
+
+    @Override
+    public void updateProgress(String id, String worker, int percent) {
+        writer.execute(c -> update(c, """
+                UPDATE tasks SET progress = ? WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
+                percent, id, worker));
+    }
+
+    @Override
+    public boolean succeed(String id, String worker, String imageKey, long engineMillis, Instant now) {
+        return move(TaskState.SUCCEED, """
+                UPDATE tasks
+                   SET state = 'SUCCEED', progress = 100, image_key = ?, engine_millis = ?, finished_at = ?,
+                       lease_owner = NULL, lease_expires_at = NULL, reason = ''
+                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
+                imageKey, engineMillis, now.toEpochMilli(), id, worker) == 1;
+    }
+
+    @Override
+    public boolean fail(String id, String worker, String reason, Instant now) {
+        return move(TaskState.FAILED, """
+                UPDATE tasks
+                   SET state = 'FAILED', reason = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
+                reason, now.toEpochMilli(), id, worker) == 1;
+    }
+
+    @Override
+    public boolean retry(String id, String worker, String reason, Instant availableAt, Instant now) {
+        int n = move(TaskState.QUEUED, """
+                UPDATE tasks
+                   SET state = CASE WHEN attempts >= max_attempts THEN 'FAILED' ELSE 'QUEUED' END,
+                       reason = CASE WHEN attempts >= max_attempts
+                                     THEN 'gave up after ' || attempts || ' attempts: ' || ? ELSE '' END,
+                       finished_at = CASE WHEN attempts >= max_attempts THEN ? ELSE NULL END,
+                       available_at = ?, progress = 0, lease_owner = NULL, lease_expires_at = NULL
+                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
+                reason, now.toEpochMilli(), availableAt.toEpochMilli(), id, worker);
+        if (n == 1) {
+            signal.raise();
+        }
+        return n == 1;
+    }
+
+    @Override
+    public boolean release(String id, String worker, Instant now) {
+        int n = move(TaskState.QUEUED, """
+                UPDATE tasks
+                   SET state = 'QUEUED', attempts = MAX(attempts - 1, 0), available_at = ?, progress = 0,
+                       lease_owner = NULL, lease_expires_at = NULL
+                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
+                now.toEpochMilli(), id, worker);
+        if (n == 1) {
+            signal.raise();
+        }
+        return n == 1;
+    }
+
+    @Override
+    public Rescue rescueExpired(Instant cutoff, String why, Instant now) {
+        Rescue rescue = writer.execute(c -> {
+            int failed = update(c, """
+                    UPDATE tasks
+                       SET state = 'FAILED', reason = 'gave up after ' || attempts || ' attempts: ' || ?,
+                           finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+                     WHERE state = 'PROCESSING' AND lease_expires_at < ? AND attempts >= max_attempts""",
+                    why, now.toEpochMilli(), cutoff.toEpochMilli());
+            int requeued = update(c, """
+                    UPDATE tasks
+                       SET state = 'QUEUED', available_at = ?, progress = 0, lease_owner = NULL, lease_expires_at = NULL
+                     WHERE state = 'PROCESSING' AND lease_expires_at < ?""",
+                    now.toEpochMilli(), cutoff.toEpochMilli());
+            return new Rescue(requeued, failed);
+        });
+        if (rescue.requeued() > 0) {
+            signal.raise();
+        }
+        return rescue;
+    }
+
+    @Override
+    public Purged deleteFinishedBefore(Instant cutoff, int limit) {
+        return writer.execute(c -> {
+            List<String> keys = new ArrayList<>();
+            int tasks = 0;
+            try (PreparedStatement ps = c.prepareStatement("""
+                    DELETE FROM tasks
+                     WHERE seq IN (SELECT seq FROM tasks
+                                    WHERE state IN ('SUCCEED', 'FAILED') AND finished_at < ?
+                                    ORDER BY finished_at LIMIT ?)
+                    RETURNING image_key""")) {
+                ps.setLong(1, cutoff.toEpochMilli());
+                ps.setInt(2, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        tasks++;
+                        String key = rs.getString(1);
+                        if (key != null) {
+                            keys.add(key);
+                        }
+                    }
+                }
+            }
+            return new Purged(tasks, keys);
+        });
+    }
+
+    @Override
+    public long queuedAhead(long seq) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT count(*) FROM tasks WHERE state = 'QUEUED' AND seq < ?")) {
+                ps.setLong(1, seq);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+    }
+
+    @Override
+    public QueueStats stats() {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT (SELECT count(*) FROM tasks WHERE state = 'QUEUED'),
+                           (SELECT count(*) FROM tasks WHERE state = 'PROCESSING'),
+                           (SELECT COALESCE(avg(progress), 0) FROM tasks WHERE state = 'PROCESSING')""");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new QueueStats(rs.getLong(1), rs.getLong(2), rs.getDouble(3));
+            }
+        });
+    }
+
+    @Override
+    public Optional<Instant> nextAvailableAt() {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT min(available_at) FROM tasks WHERE state = 'QUEUED'");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long v = rs.getLong(1);
+                return rs.wasNull() ? Optional.<Instant>empty() : Optional.of(Instant.ofEpochMilli(v));
+            }
+        });
+    }
+
+    @Override
+    public QueueSignal signal() {
+        return signal;
+    }
+
+    @Override
+    public void close() {
+        writer.close();
+        readers.close();
+    }
+
+    // ---- helpers -------------------------------------------------------------------------
+
+    @FunctionalInterface
+    private interface Read<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private <T> T read(Read<T> work) {
+        try (Connection c = readers.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw new StoreException("task store read failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** A guarded transition of one running task; asserts the move is legal per {@link TaskState#MOVES}. */
+    private int move(String to, String sql, Object... args) {
+        if (!TaskState.canMove(TaskState.PROCESSING, to)) {
+            throw new IllegalStateException("illegal move PROCESSING -> " + to);
+        }
+        return writer.execute(c -> update(c, sql, args));
+    }
+
+    private static int update(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            return ps.executeUpdate();
+        }
+    }
+
+    private static Task toTask(ResultSet rs) throws SQLException {
+        String code = rs.getString("state");
+        TaskState state = switch (code) {
+            case TaskState.QUEUED -> new TaskState.Queued(Instant.ofEpochMilli(rs.getLong("available_at")));
+            case TaskState.PROCESSING -> new TaskState.Processing(rs.getString("lease_owner"),
+                    Instant.ofEpochMilli(rs.getLong("lease_expires_at")), rs.getInt("progress"));
+            case TaskState.SUCCEED -> new TaskState.Succeeded(rs.getString("image_key"));
+            case TaskState.FAILED -> new TaskState.Failed(rs.getString("reason"));
+            default -> throw new SQLException("unknown task state in database: " + code);
+        };
+        int steps = rs.getInt("steps");
+        OptionalInt stepsOpt = rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(steps);
+        TaskSpec spec = new TaskSpec(rs.getString("prompt"), rs.getString("negative_prompt"), rs.getInt("width"),
+                rs.getInt("height"), rs.getInt("watermark") != 0, rs.getLong("seed"), stepsOpt);
+        return new Task(
+                rs.getString("id"),
+                rs.getLong("seq"),
+                rs.getString("owner"),
+                spec,
+                state,
+                rs.getInt("attempts"),
+                rs.getInt("max_attempts"),
+                Instant.ofEpochMilli(rs.getLong("created_at")),
+                optionalInstant(rs, "started_at"),
+                optionalInstant(rs, "finished_at"),
+                optionalInt(rs, "engine_millis"),
+                Optional.ofNullable(rs.getString("engine")));
+    }
+
+    private static Optional<Instant> optionalInstant(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(v));
+    }
+
+    private static OptionalInt optionalInt(ResultSet rs, String column) throws SQLException {
+        int v = rs.getInt(column);
+        return rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(v);
+    }
+}

@@ -1,0 +1,130 @@
+package dev.qwenimage.worker;
+
+import dev.qwenimage.engine.Cancellation;
+import dev.qwenimage.engine.Engine;
+import dev.qwenimage.engine.GenerationRequest;
+import dev.qwenimage.engine.GenerationResult;
+import dev.qwenimage.engine.ProgressSink;
+import dev.qwenimage.image.ImagePipeline;
+import dev.qwenimage.storage.BlobStore;
+import dev.qwenimage.task.EtaEstimator;
+import dev.qwenimage.task.Task;
+import dev.qwenimage.task.TaskSpec;
+import dev.qwenimage.task.TaskStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one claimed task to its end: engine, post-processing, storage, and the store transition
+ * that matches the outcome (success, retry after a transient failure, failure, or hand-back).
+ */
+public final class TaskRunner {
+    private static final Logger log = LoggerFactory.getLogger(TaskRunner.class);
+    static final String SHUTDOWN = "the service is shutting down";
+    static final String LEASE_LOST = "this worker lost its lease on the task";
+    /** Progress is written at most this often per task. */
+    private static final long PROGRESS_INTERVAL_NANOS = Duration.ofMillis(250).toNanos();
+
+    private final TaskStore store;
+    private final Engine engine;
+    private final ImagePipeline pipeline;
+    private final BlobStore blobs;
+    private final EtaEstimator eta;
+    private final Clock clock;
+
+    public TaskRunner(TaskStore store, Engine engine, ImagePipeline pipeline, BlobStore blobs, EtaEstimator eta,
+                      Clock clock) {
+        this.store = store;
+        this.engine = engine;
+        this.pipeline = pipeline;
+        this.blobs = blobs;
+        this.eta = eta;
+        this.clock = clock;
+    }
+
+    /** The blob key of a task's image: one per task, so a re-run overwrites instead of adding. */
+    public static String imageKey(String taskId) {
+        return taskId + ".jpeg";
+    }
+
+    public void run(Task task, String workerId, Cancellation cancellation) {
+        TaskSpec spec = task.spec();
+        int steps = spec.steps().orElse(engine.defaultSteps());
+        GenerationRequest request = new GenerationRequest(task.id(), spec.prompt(), spec.negativePrompt(),
+                GenerationRequest.nearestMultipleOf16(spec.width()), GenerationRequest.nearestMultipleOf16(spec.height()),
+                spec.seed(), steps);
+        try {
+            long t0 = System.nanoTime();
+            GenerationResult result;
+            try {
+                result = engine.generate(request, progressWriter(task.id(), workerId), cancellation);
+            } catch (RuntimeException e) {
+                String errorId = errorId();
+                log.error("engine {} threw on task {} (error id {})", engine.name(), task.id(), errorId, e);
+                result = new GenerationResult.TransientFailure("the engine failed unexpectedly (error id " + errorId + ")");
+            }
+            long engineNanos = System.nanoTime() - t0;
+            switch (result) {
+                case GenerationResult.Success s -> {
+                    long p0 = System.nanoTime();
+                    byte[] jpeg = pipeline.process(s.image(), spec.width(), spec.height());
+                    String key = imageKey(task.id());
+                    blobs.put(key, jpeg, "image/jpeg");
+                    Duration post = Duration.ofNanos(System.nanoTime() - p0);
+                    if (store.succeed(task.id(), workerId, key, engineNanos / 1_000_000, clock.instant())) {
+                        eta.record(engine.name(), request.width(), request.height(), steps, Duration.ofNanos(engineNanos), post);
+                    } else {
+                        log.warn("task {} finished here after its lease passed to another worker; result not recorded", task.id());
+                    }
+                }
+                case GenerationResult.TransientFailure f -> retry(task, workerId, f.reason());
+                case GenerationResult.PermanentFailure f -> store.fail(task.id(), workerId, f.reason(), clock.instant());
+                case GenerationResult.Cancelled c -> {
+                    if (SHUTDOWN.equals(c.reason())) {
+                        store.release(task.id(), workerId, clock.instant());
+                    } else if (!LEASE_LOST.equals(c.reason())) {
+                        store.fail(task.id(), workerId, "cancelled", clock.instant());
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            String errorId = errorId();
+            log.error("task {} failed in post-processing or storage (error id {})", task.id(), errorId, e);
+            retry(task, workerId, "internal error while finishing the image (error id " + errorId + ")");
+        }
+    }
+
+    private void retry(Task task, String workerId, String reason) {
+        Instant now = clock.instant();
+        Duration backoff = Duration.ofSeconds(Math.min(60, 1L << Math.min(6, Math.max(0, task.attempts() - 1))));
+        store.retry(task.id(), workerId, reason, now.plus(backoff), now);
+        log.info("task {} attempt {}/{} failed: {}", task.id(), task.attempts(), task.maxAttempts(), reason);
+    }
+
+    /** Writes progress when the percentage grows, at most every 250 ms. */
+    private ProgressSink progressWriter(String taskId, String workerId) {
+        return new ProgressSink() {
+            private int lastPercent = -1;
+            private long lastWrite = System.nanoTime() - PROGRESS_INTERVAL_NANOS;
+
+            @Override
+            public synchronized void step(int completed, int total) {
+                int percent = (int) Math.min(99, completed * 100L / Math.max(1, total));
+                long now = System.nanoTime();
+                if (percent > lastPercent && now - lastWrite >= PROGRESS_INTERVAL_NANOS) {
+                    lastPercent = percent;
+                    lastWrite = now;
+                    store.updateProgress(taskId, workerId, percent);
+                }
+            }
+        };
+    }
+
+    private static String errorId() {
+        return UUID.randomUUID().toString().substring(0, 8);
+    }
+}

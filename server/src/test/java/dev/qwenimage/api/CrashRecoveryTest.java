@@ -1,0 +1,76 @@
+package dev.qwenimage.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.qwenimage.support.Api;
+import dev.qwenimage.support.ServerProcess;
+import dev.qwenimage.support.TestServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Nothing is lost when the process dies: a restart on the same data directory finishes every task once. */
+class CrashRecoveryTest {
+    @TempDir
+    Path dataDir;
+
+    private static final Map<String, String> ENV = Map.of(
+            "QWEN_IMAGE_API_KEYS", TestServer.KEY,
+            "QWEN_IMAGE_WORKERS", "2",
+            "QWEN_IMAGE_PREVIEW_STEP_DELAY", "25ms");
+
+    @Test
+    void killedWhileProcessingThenRestartedEveryTaskSucceedsWithExactlyOneImage() throws IOException {
+        List<String> ids = new ArrayList<>();
+        try (ServerProcess first = ServerProcess.start(dataDir, ENV)) {
+            Api api = new Api(first.awaitReady(), TestServer.KEY);
+            for (int i = 0; i < 30; i++) {
+                ids.add(api.submitOk("{\"prompt\": \"durable task " + i + "\", \"size\": \"512*512\"}"));
+            }
+            // wait until work is under way: some task is PROCESSING with progress
+            awaitSomeProcessing(api, ids);
+            first.kill();
+        }
+
+        try (ServerProcess second = ServerProcess.start(dataDir, ENV)) {
+            Api api = new Api(second.awaitReady(), TestServer.KEY);
+            assertThat(second.output()).anyMatch(line -> line.contains("recovered") && line.contains("re-queued"));
+            for (String id : ids) {
+                JsonNode result = api.awaitFinished(id, Duration.ofSeconds(120));
+                assertThat(result.at("/task/status").asText()).as("task %s", id).isEqualTo("TASK_STATUS_SUCCEED");
+                assertThat(result.get("images")).hasSize(1);
+                assertThat(Api.fetch(result.at("/images/0/image_url").asText()).statusCode()).isEqualTo(200);
+            }
+        }
+
+        // exactly one image per task, and no half-written upload left behind
+        try (Stream<Path> files = Files.walk(dataDir.resolve("images"))) {
+            List<String> names = files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()).toList();
+            assertThat(names).hasSize(30);
+            assertThat(names).containsExactlyInAnyOrderElementsOf(ids.stream().map(id -> id + ".jpeg").toList());
+        }
+    }
+
+    private static void awaitSomeProcessing(Api api, List<String> ids) {
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (Instant.now().isBefore(deadline)) {
+            for (String id : ids) {
+                JsonNode task = api.result(id).json().get("task");
+                if (task.get("status").asText().equals("TASK_STATUS_PROCESSING") && task.get("progress_percent").asInt() > 0) {
+                    return;
+                }
+            }
+            Api.sleep(20);
+        }
+        throw new AssertionError("no task reached PROCESSING");
+    }
+}

@@ -1,0 +1,197 @@
+package dev.qwenimage.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.qwenimage.support.Api;
+import dev.qwenimage.support.TestServer;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Every bad input gets a 4xx with the contract's error body and a message a person can act on. */
+class ErrorResponsesTest {
+    @TempDir
+    static Path dataDir;
+    static TestServer server;
+    static Api api;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(dataDir, Map.of());
+        api = server.api();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @ParameterizedTest(name = "size \"{0}\" is refused")
+    @ValueSource(strings = {"255*512", "1537*512", "512*255", "512*1537", "1024x1024", "abc", "", "1024*", "*1024",
+            "-512*512", "1024*1024*1024", "0*0", "99999999999*1"})
+    void badSizesAreRefusedWithInvalidSize(String size) {
+        Api.Response r = api.submit("{\"prompt\": \"a cat\", \"size\": \"" + size + "\"}");
+        assertError(r, 400, "INVALID_SIZE");
+        assertThat(r.json().get("message").asText()).contains("256..1536");
+        assertThat(r.json().at("/metadata/field").asText()).isEqualTo("size");
+    }
+
+    @ParameterizedTest(name = "size \"{0}\" is accepted")
+    @ValueSource(strings = {"256*256", "1536*1536", "256*1536", " 512*768 "})
+    void sizesAtTheBoundsAreAccepted(String size) {
+        assertThat(api.submit("{\"prompt\": \"a cat\", \"size\": \"" + size + "\"}").status()).isEqualTo(200);
+    }
+
+    @Test
+    void nonJsonBodyIsInvalidJson() {
+        assertError(api.submit("prompt=a cat"), 400, "INVALID_JSON");
+        assertError(api.submit("{\"prompt\": \"a cat\""), 400, "INVALID_JSON");
+        assertError(api.submit("{\"prompt\": \"a\"} trailing"), 400, "INVALID_JSON");
+        assertError(api.submit(""), 400, "INVALID_JSON");
+    }
+
+    @Test
+    void jsonThatIsNotAnObjectIsRefused() {
+        assertError(api.submit("[\"a cat\"]"), 400, "INVALID_JSON");
+        assertError(api.submit("\"a cat\""), 400, "INVALID_JSON");
+        assertError(api.submit("null"), 400, "INVALID_JSON");
+    }
+
+    @Test
+    void missingEmptyOrBlankPromptIsRefused() {
+        assertError(api.submit("{}"), 400, "INVALID_PROMPT");
+        assertError(api.submit("{\"prompt\": null}"), 400, "INVALID_PROMPT");
+        assertError(api.submit("{\"prompt\": \"\"}"), 400, "INVALID_PROMPT");
+        Api.Response blank = api.submit("{\"prompt\": \"  \\n\\t \"}");
+        assertError(blank, 400, "INVALID_PROMPT");
+        assertThat(blank.json().get("message").asText()).contains("prompt");
+    }
+
+    @Test
+    void promptLongerThanTheLimitIsRefused() {
+        String longPrompt = "猫".repeat(2001);
+        Api.Response r = api.submit("{\"prompt\": \"" + longPrompt + "\"}");
+        assertError(r, 400, "INVALID_PROMPT");
+        assertThat(r.json().get("message").asText()).contains("2000");
+        assertThat(api.submit("{\"prompt\": \"" + "猫".repeat(2000) + "\"}").status()).isEqualTo(200);
+    }
+
+    @Test
+    void wrongJsonTypesAreRefused() {
+        assertError(api.submit("{\"prompt\": 123}"), 400, "INVALID_PROMPT");
+        assertError(api.submit("{\"prompt\": [\"a\"]}"), 400, "INVALID_PROMPT");
+        assertError(api.submit("{\"prompt\": \"a\", \"size\": 1024}"), 400, "INVALID_SIZE");
+        assertError(api.submit("{\"prompt\": \"a\", \"watermark\": \"yes\"}"), 400, "INVALID_WATERMARK");
+        assertError(api.submit("{\"prompt\": \"a\", \"watermark\": 1}"), 400, "INVALID_WATERMARK");
+    }
+
+    @Test
+    void missingOrUnknownKeyIsUnauthorized() {
+        Api.Response missing = api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/v3/async/qwen-image-txt2img"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"a\"}")));
+        assertError(missing, 401, "INVALID_API_KEY");
+        assertThat(missing.json().get("message").asText()).contains("Authorization: Bearer");
+
+        assertError(api.withKey("not-a-key").submit("{\"prompt\": \"a\"}"), 401, "INVALID_API_KEY");
+        assertError(api.withKey("not-a-key").result("00000000-0000-0000-0000-000000000000"), 401, "INVALID_API_KEY");
+    }
+
+    @Test
+    void unknownTaskIsNotFound() {
+        assertError(api.result("00000000-0000-0000-0000-000000000000"), 404, "TASK_NOT_FOUND");
+        assertError(api.result("not-even-a-uuid"), 404, "TASK_NOT_FOUND");
+    }
+
+    @Test
+    void anotherKeysTaskIsNotFound() {
+        String taskId = api.submitOk("{\"prompt\": \"mine\", \"size\": \"256*256\"}");
+        Api.Response theirs = api.withKey(TestServer.OTHER_KEY).result(taskId);
+        assertError(theirs, 404, "TASK_NOT_FOUND");
+        assertThat(api.result(taskId).status()).isEqualTo(200);
+    }
+
+    @Test
+    void missingTaskIdIsBadRequest() {
+        Api.Response r = api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/v3/async/task-result"))
+                .header("Authorization", "Bearer " + TestServer.KEY).GET());
+        assertError(r, 400, "MISSING_TASK_ID");
+    }
+
+    @Test
+    void bodyOver64KiBIsTooLarge() {
+        String big = "{\"prompt\": \"" + "a".repeat(64 * 1024) + "\"}";
+        assertError(api.submit(big), 413, "PAYLOAD_TOO_LARGE");
+    }
+
+    @Test
+    void chunkedBodyOver64KiBIsTooLarge() {
+        byte[] big = ("{\"prompt\": \"" + "a".repeat(70 * 1024) + "\"}").getBytes();
+        Api.Response r = api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/v3/async/qwen-image-txt2img"))
+                .header("Authorization", "Bearer " + TestServer.KEY)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))));
+        assertError(r, 413, "PAYLOAD_TOO_LARGE");
+    }
+
+    @Test
+    void wrongMethodIsNotAllowed() {
+        Api.Response get = api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/v3/async/qwen-image-txt2img"))
+                .header("Authorization", "Bearer " + TestServer.KEY).GET());
+        assertError(get, 405, "METHOD_NOT_ALLOWED");
+        Api.Response post = api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/v3/async/task-result?task_id=x"))
+                .header("Authorization", "Bearer " + TestServer.KEY).POST(HttpRequest.BodyPublishers.ofString("{}")));
+        assertError(post, 405, "METHOD_NOT_ALLOWED");
+    }
+
+    @Test
+    void nonJsonContentTypeIsUnsupported() {
+        Api.Response r = api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/v3/async/qwen-image-txt2img"))
+                .header("Authorization", "Bearer " + TestServer.KEY)
+                .header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"a\"}")));
+        assertError(r, 415, "UNSUPPORTED_MEDIA_TYPE");
+        assertThat(r.json().get("message").asText()).contains("application/json");
+    }
+
+    @Test
+    void jsonWithCharsetIsAccepted() {
+        Api.Response r = api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/v3/async/qwen-image-txt2img"))
+                .header("Authorization", "Bearer " + TestServer.KEY)
+                .header("Content-Type", "application/json; charset=utf-8")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"a\"}")));
+        assertThat(r.status()).isEqualTo(200);
+    }
+
+    @Test
+    void unknownPathIsNotFoundWithErrorBody() {
+        Api.Response r = api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/v3/async/nope")).GET());
+        assertError(r, 404, "NOT_FOUND");
+    }
+
+    @Test
+    void healthNeedsNoAuth() {
+        Api.Response r = api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/healthz")).GET());
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.json().get("status").asText()).isEqualTo("ok");
+        assertThat(r.json().at("/engine/name").asText()).isEqualTo("preview");
+    }
+
+    static void assertError(Api.Response r, int status, String reason) {
+        assertThat(r.status()).as("status of %s", r.body()).isEqualTo(status);
+        JsonNode body = r.json();
+        assertThat(body).as("JSON error body, got %s", r.body()).isNotNull();
+        assertThat(body.get("code").asInt()).isEqualTo(status);
+        assertThat(body.get("reason").asText()).isEqualTo(reason);
+        assertThat(body.get("message").asText()).isNotBlank().doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(body.get("metadata").isObject()).isTrue();
+    }
+}

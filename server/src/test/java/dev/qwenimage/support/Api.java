@@ -1,0 +1,123 @@
+package dev.qwenimage.support;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.Predicate;
+
+/** A small client of the service's public HTTP API, as a real client would call it. */
+public final class Api {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private final String baseUrl;
+    private final String key;
+
+    public Api(String baseUrl, String key) {
+        this.baseUrl = baseUrl;
+        this.key = key;
+    }
+
+    public Api withKey(String otherKey) {
+        return new Api(baseUrl, otherKey);
+    }
+
+    public String baseUrl() {
+        return baseUrl;
+    }
+
+    /** A response with its body parsed as JSON (null when the body is not JSON). */
+    public record Response(int status, JsonNode json, String body, HttpResponse<byte[]> raw) {
+        public String reason() {
+            return json == null ? null : json.path("reason").asText(null);
+        }
+    }
+
+    public Response submit(String jsonBody) {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + "/v3/async/qwen-image-txt2img"))
+                .header("Authorization", "Bearer " + key)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(jsonBody)));
+    }
+
+    /** Submits and returns the task id, failing unless the answer is 200. */
+    public String submitOk(String jsonBody) {
+        Response r = submit(jsonBody);
+        if (r.status() != 200) {
+            throw new AssertionError("submit answered " + r.status() + ": " + r.body());
+        }
+        return r.json().get("task_id").asText();
+    }
+
+    public Response result(String taskId) {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + "/v3/async/task-result?task_id=" + taskId))
+                .header("Authorization", "Bearer " + key)
+                .GET());
+    }
+
+    /** Polls until the task's status matches, or fails after {@code timeout}. */
+    public JsonNode awaitStatus(String taskId, Predicate<String> status, Duration timeout) {
+        Instant deadline = Instant.now().plus(timeout);
+        JsonNode last = null;
+        while (Instant.now().isBefore(deadline)) {
+            Response r = result(taskId);
+            if (r.status() == 200) {
+                last = r.json();
+                if (status.test(last.path("task").path("status").asText())) {
+                    return last;
+                }
+            }
+            sleep(50);
+        }
+        throw new AssertionError("task " + taskId + " did not reach the expected status in " + timeout + "; last: " + last);
+    }
+
+    public JsonNode awaitFinished(String taskId, Duration timeout) {
+        return awaitStatus(taskId, s -> s.equals("TASK_STATUS_SUCCEED") || s.equals("TASK_STATUS_FAILED"), timeout);
+    }
+
+    public Response send(HttpRequest.Builder request) {
+        try {
+            HttpResponse<byte[]> r = HTTP.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofByteArray());
+            String body = new String(r.body(), java.nio.charset.StandardCharsets.UTF_8);
+            JsonNode json = null;
+            if (r.headers().firstValue("Content-Type").orElse("").startsWith("application/json")) {
+                json = JSON.readTree(r.body());
+            }
+            return new Response(r.statusCode(), json, body, r);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A plain GET with no auth header, as a browser or image downloader would do. */
+    public static HttpResponse<byte[]> fetch(String url) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

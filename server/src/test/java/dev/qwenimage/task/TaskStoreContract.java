@@ -1,0 +1,264 @@
+package dev.qwenimage.task;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.qwenimage.support.MutableClock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The behaviour every {@link TaskStore} must have. Each store implementation extends this class
+ * and supplies a fresh, empty store; the same scenarios then run against it.
+ */
+public abstract class TaskStoreContract {
+    protected static final Duration LEASE = Duration.ofSeconds(30);
+    protected final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    protected TaskStore store;
+
+    protected abstract TaskStore newStore();
+
+    @BeforeEach
+    void open() {
+        store = newStore();
+    }
+
+    @AfterEach
+    void closeStore() {
+        store.close();
+    }
+
+    protected String enqueue(String owner) {
+        return enqueue(owner, 3);
+    }
+
+    protected String enqueue(String owner, int maxAttempts) {
+        String id = UUID.randomUUID().toString();
+        store.insert(new NewTask(id, owner, new TaskSpec("a cat", "", 512, 512, false, 42, OptionalInt.empty()),
+                maxAttempts, clock.instant()));
+        clock.advance(Duration.ofMillis(1));
+        return id;
+    }
+
+    @Test
+    void insertedTaskIsQueuedAndReadsBackAsWritten() {
+        String id = enqueue("alice");
+        Task t = store.find(id).orElseThrow();
+        assertThat(t.owner()).isEqualTo("alice");
+        assertThat(t.state()).isInstanceOf(TaskState.Queued.class);
+        assertThat(t.spec()).isEqualTo(new TaskSpec("a cat", "", 512, 512, false, 42, OptionalInt.empty()));
+        assertThat(t.attempts()).isZero();
+        assertThat(t.maxAttempts()).isEqualTo(3);
+        assertThat(store.find("missing")).isEmpty();
+    }
+
+    @Test
+    void claimTakesTheOldestQueuedTaskFirst() {
+        String first = enqueue("a");
+        String second = enqueue("a");
+        assertThat(store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow().id()).isEqualTo(first);
+        assertThat(store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow().id()).isEqualTo(second);
+        assertThat(store.claim("w1", "preview", clock.instant(), LEASE)).isEmpty();
+    }
+
+    @Test
+    void claimedTaskIsProcessingWithALeaseAndOneAttempt() {
+        String id = enqueue("a");
+        Task claimed = store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow();
+        assertThat(claimed.attempts()).isEqualTo(1);
+        assertThat(claimed.state()).isEqualTo(new TaskState.Processing("w1", clock.instant().plus(LEASE), 0));
+        assertThat(claimed.engine()).hasValue("preview");
+        assertThat(store.find(id).orElseThrow().startedAt()).hasValue(clock.instant());
+    }
+
+    @Test
+    void succeedRecordsTheImageAndOnlyTheLeaseHolderCanFinish() {
+        String id = enqueue("a");
+        store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow();
+        assertThat(store.succeed(id, "w2", "k.jpeg", 10, clock.instant())).isFalse();
+        assertThat(store.succeed(id, "w1", "k.jpeg", 10, clock.instant())).isTrue();
+        Task done = store.find(id).orElseThrow();
+        assertThat(done.state()).isEqualTo(new TaskState.Succeeded("k.jpeg"));
+        assertThat(done.engineMillis()).hasValue(10);
+        assertThat(done.finishedAt()).hasValue(clock.instant());
+        // a finished task never moves again
+        assertThat(store.succeed(id, "w1", "other.jpeg", 10, clock.instant())).isFalse();
+        assertThat(store.fail(id, "w1", "late", clock.instant())).isFalse();
+    }
+
+    @Test
+    void failRecordsTheReason() {
+        String id = enqueue("a");
+        store.claim("w1", "preview", clock.instant(), LEASE);
+        assertThat(store.fail(id, "w1", "bad workflow", clock.instant())).isTrue();
+        assertThat(store.find(id).orElseThrow().state()).isEqualTo(new TaskState.Failed("bad workflow"));
+    }
+
+    @Test
+    void progressIsRecordedForTheLeaseHolderOnly() {
+        String id = enqueue("a");
+        store.claim("w1", "preview", clock.instant(), LEASE);
+        store.updateProgress(id, "w1", 40);
+        store.updateProgress(id, "w2", 90);
+        assertThat(((TaskState.Processing) store.find(id).orElseThrow().state()).progressPercent()).isEqualTo(40);
+        assertThat(store.stats()).isEqualTo(new QueueStats(0, 1, 40.0));
+    }
+
+    @Test
+    void expiredLeaseReturnsTaskToQueue() {
+        String id = enqueue("a");
+        store.claim("w1", "preview", clock.instant(), LEASE);
+        assertThat(store.rescueExpired(clock.instant(), "crashed", clock.instant())).isEqualTo(Rescue.NONE);
+
+        clock.advance(LEASE.plusSeconds(1));
+        assertThat(store.rescueExpired(clock.instant(), "crashed", clock.instant())).isEqualTo(new Rescue(1, 0));
+        assertThat(store.find(id).orElseThrow().state()).isInstanceOf(TaskState.Queued.class);
+        // the worker that lost the lease can no longer finish it
+        assertThat(store.succeed(id, "w1", "k.jpeg", 1, clock.instant())).isFalse();
+        assertThat(store.claim("w2", "preview", clock.instant(), LEASE).orElseThrow().attempts()).isEqualTo(2);
+    }
+
+    @Test
+    void renewedLeaseIsNotRescued() {
+        String id = enqueue("a");
+        store.claim("w1", "preview", clock.instant(), LEASE);
+        clock.advance(Duration.ofSeconds(20));
+        assertThat(store.renewLeases("w1", List.of(id), clock.instant().plus(LEASE))).containsExactly(id);
+        clock.advance(Duration.ofSeconds(20));
+        assertThat(store.rescueExpired(clock.instant(), "crashed", clock.instant())).isEqualTo(Rescue.NONE);
+        assertThat(store.find(id).orElseThrow().state()).isInstanceOf(TaskState.Processing.class);
+    }
+
+    @Test
+    void renewalReportsLeasesNoLongerHeld() {
+        String mine = enqueue("a");
+        String lost = enqueue("a");
+        store.claim("w1", "preview", clock.instant(), LEASE);
+        store.claim("w1", "preview", clock.instant(), LEASE);
+        clock.advance(LEASE.plusSeconds(1));
+        store.rescueExpired(clock.instant(), "crashed", clock.instant());
+        store.claim("w2", "preview", clock.instant(), LEASE); // w2 takes over the first requeued task
+        Set<String> held = store.renewLeases("w1", List.of(mine, lost), clock.instant().plus(LEASE));
+        assertThat(held).isEmpty();
+    }
+
+    @Test
+    void expiredLeaseWithNoAttemptsLeftEndsFailedWithAReason() {
+        String id = enqueue("a", 2);
+        for (int attempt = 1; attempt <= 2; attempt++) {
+            assertThat(store.claim("w", "preview", clock.instant(), LEASE)).isPresent();
+            clock.advance(LEASE.plusSeconds(1));
+            store.rescueExpired(clock.instant(), "its worker stopped renewing the lease", clock.instant());
+        }
+        Task t = store.find(id).orElseThrow();
+        assertThat(t.state()).isInstanceOf(TaskState.Failed.class);
+        assertThat(((TaskState.Failed) t.state()).reason()).isEqualTo("gave up after 2 attempts: its worker stopped renewing the lease");
+        assertThat(store.claim("w", "preview", clock.instant(), LEASE)).isEmpty();
+    }
+
+    @Test
+    void retryWaitsForItsBackoffThenRunsAgain() {
+        String id = enqueue("a");
+        store.claim("w1", "preview", clock.instant(), LEASE);
+        assertThat(store.retry(id, "w1", "engine down", clock.instant().plusSeconds(10), clock.instant())).isTrue();
+        assertThat(store.find(id).orElseThrow().state()).isEqualTo(new TaskState.Queued(clock.instant().plusSeconds(10)));
+        assertThat(store.claim("w1", "preview", clock.instant(), LEASE)).isEmpty();
+        assertThat(store.nextAvailableAt()).hasValue(clock.instant().plusSeconds(10));
+
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(store.claim("w1", "preview", clock.instant(), LEASE).map(Task::id)).hasValue(id);
+    }
+
+    @Test
+    void retryWithNoAttemptsLeftEndsFailed() {
+        String id = enqueue("a", 1);
+        store.claim("w1", "preview", clock.instant(), LEASE);
+        assertThat(store.retry(id, "w1", "engine down", clock.instant(), clock.instant())).isTrue();
+        assertThat(store.find(id).orElseThrow().state()).isEqualTo(new TaskState.Failed("gave up after 1 attempts: engine down"));
+    }
+
+    @Test
+    void releaseGivesTheTaskBackWithoutSpendingAnAttempt() {
+        String id = enqueue("a", 1);
+        store.claim("w1", "preview", clock.instant(), LEASE);
+        assertThat(store.release(id, "w1", clock.instant())).isTrue();
+        Task t = store.find(id).orElseThrow();
+        assertThat(t.state()).isInstanceOf(TaskState.Queued.class);
+        assertThat(t.attempts()).isZero();
+        assertThat(store.claim("w2", "preview", clock.instant(), LEASE)).isPresent();
+    }
+
+    @Test
+    void queuedAheadCountsOnlyQueuedTasksEnqueuedEarlier() {
+        enqueue("a");
+        enqueue("a");
+        String third = enqueue("a");
+        store.claim("w1", "preview", clock.instant(), LEASE);
+        Task t = store.find(third).orElseThrow();
+        assertThat(store.queuedAhead(t.seq())).isEqualTo(1);
+        assertThat(store.stats()).isEqualTo(new QueueStats(2, 1, 0.0));
+    }
+
+    @Test
+    void finishedTasksPastRetentionAreDeletedWithTheirImageKeys() {
+        String old = enqueue("a");
+        store.claim("w", "preview", clock.instant(), LEASE);
+        store.succeed(old, "w", old + ".jpeg", 1, clock.instant());
+        String oldFailed = enqueue("a");
+        store.claim("w", "preview", clock.instant(), LEASE);
+        store.fail(oldFailed, "w", "nope", clock.instant());
+        clock.advance(Duration.ofHours(25));
+        String recent = enqueue("a");
+        store.claim("w", "preview", clock.instant(), LEASE);
+        store.succeed(recent, "w", recent + ".jpeg", 1, clock.instant());
+        String queued = enqueue("a");
+
+        TaskStore.Purged purged = store.deleteFinishedBefore(clock.instant().minus(Duration.ofHours(24)), 100);
+        assertThat(purged.tasks()).isEqualTo(2);
+        assertThat(purged.imageKeys()).containsExactly(old + ".jpeg");
+        assertThat(store.find(old)).isEmpty();
+        assertThat(store.find(oldFailed)).isEmpty();
+        assertThat(store.find(recent)).isPresent();
+        assertThat(store.find(queued)).isPresent();
+    }
+
+    @Test
+    void insertRaisesTheQueueSignal() {
+        long before = store.signal().generation();
+        enqueue("a");
+        assertThat(store.signal().generation()).isGreaterThan(before);
+    }
+
+    @Test
+    void concurrentClaimsNeverHandOutATaskTwice() throws Exception {
+        for (int i = 0; i < 50; i++) {
+            enqueue("a");
+        }
+        java.util.Set<String> claimed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicInteger duplicates = new java.util.concurrent.atomic.AtomicInteger();
+        List<Thread> threads = new java.util.ArrayList<>();
+        for (int w = 0; w < 8; w++) {
+            String worker = "w" + w;
+            threads.add(Thread.ofPlatform().start(() -> {
+                Optional<Task> t;
+                while ((t = store.claim(worker, "preview", clock.instant(), LEASE)).isPresent()) {
+                    if (!claimed.add(t.get().id())) {
+                        duplicates.incrementAndGet();
+                    }
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(duplicates.get()).isZero();
+        assertThat(claimed).hasSize(50);
+    }
+}

@@ -2,6 +2,7 @@ package dev.qwenimage.task;
 
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.UUID;
@@ -34,6 +35,15 @@ public final class TaskService {
     private final int maxPromptLength;
     private final ImageLinks links;
     private final SecureRandom random = new SecureRandom();
+    /** The queue snapshot ETAs are computed from, refreshed at most every {@link #SNAPSHOT_MAX_AGE_NANOS}. */
+    private volatile Snapshot snapshot;
+    private static final long SNAPSHOT_MAX_AGE_NANOS = 500_000_000L;
+
+    private record Snapshot(QueueStats stats, long takenAtNanos, Instant takenAt) {
+        boolean freshFor(Instant taskCreatedAt, long nowNanos) {
+            return nowNanos - takenAtNanos <= SNAPSHOT_MAX_AGE_NANOS && !takenAt.isBefore(taskCreatedAt);
+        }
+    }
 
     public TaskService(TaskStore store, EtaEstimator eta, Clock clock, String engine, int defaultSteps, int slots,
                        int maxAttempts, int maxPromptLength, ImageLinks links) {
@@ -91,15 +101,37 @@ public final class TaskService {
         int h = task.spec().height();
         String eng = task.engine().orElse(engine);
         return switch (task.state()) {
-            case TaskState.Queued q -> new TaskView(task,
-                    eta.etaSeconds(eng, w, h, steps, 0, store.queuedAhead(task.seq()), store.stats(), slots, false),
-                    0, Optional.empty());
+            case TaskState.Queued q -> {
+                QueueStats stats = queueStats(task.createdAt());
+                yield new TaskView(task, eta.etaSeconds(eng, w, h, steps, 0, stats.queuedAhead(task.seq()), stats, slots, false),
+                        0, Optional.empty());
+            }
             case TaskState.Processing p -> new TaskView(task,
                     eta.etaSeconds(eng, w, h, steps, p.progressPercent(), 0, QueueStats.EMPTY, slots, true),
                     Math.min(99, p.progressPercent()), Optional.empty());
             case TaskState.Succeeded s -> new TaskView(task, 0, 100, Optional.of(links.link(s.imageKey(), baseUrl)));
             case TaskState.Failed f -> new TaskView(task, 0, 0, Optional.empty());
         };
+    }
+
+    /**
+     * The queue as of at most half a second ago, and no older than the task asking: polls of
+     * queued tasks share one snapshot instead of each counting the queue, so a poll stays one
+     * indexed read however deep the queue is.
+     */
+    private QueueStats queueStats(Instant taskCreatedAt) {
+        Snapshot s = snapshot;
+        if (s == null || !s.freshFor(taskCreatedAt, System.nanoTime())) {
+            synchronized (this) {
+                s = snapshot;
+                if (s == null || !s.freshFor(taskCreatedAt, System.nanoTime())) {
+                    Instant at = clock.instant();
+                    s = new Snapshot(store.stats(), System.nanoTime(), at);
+                    snapshot = s;
+                }
+            }
+        }
+        return s.stats();
     }
 
     /** The task if {@code owner} owns it. */

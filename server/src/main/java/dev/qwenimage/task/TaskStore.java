@@ -60,9 +60,6 @@ public interface TaskStore extends AutoCloseable {
     record Purged(int tasks, List<String> imageKeys) {
     }
 
-    /** Number of QUEUED tasks enqueued before the task with sequence number {@code seq}. */
-    long queuedAhead(long seq);
-
     QueueStats stats();
 
     /** The earliest time a QUEUED task becomes claimable, if any task is QUEUED. */

@@ -35,7 +35,7 @@ class EtaEstimatorTest {
     @Test
     void queuedTaskWaitsForTheWorkAheadSharedBySlotsPlusItsOwnRun() {
         eta.record("gpu", 1024, 1024, 10, Duration.ofSeconds(10), Duration.ofSeconds(1)); // 11 s per task
-        QueueStats stats = new QueueStats(4, 2, 50.0);
+        QueueStats stats = new QueueStats(4, 2, 50.0, 1);
         // 4 ahead x 11 s + 2 running x 11 s x half left = 55 s over 2 slots, + own 11 s
         assertThat(eta.etaSeconds("gpu", 1024, 1024, 10, 0, 4, stats, 2, false)).isEqualTo(39);
     }

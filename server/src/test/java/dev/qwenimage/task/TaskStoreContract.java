@@ -108,7 +108,7 @@ public abstract class TaskStoreContract {
         store.updateProgress(id, "w1", 40);
         store.updateProgress(id, "w2", 90);
         assertThat(((TaskState.Processing) store.find(id).orElseThrow().state()).progressPercent()).isEqualTo(40);
-        assertThat(store.stats()).isEqualTo(new QueueStats(0, 1, 40.0));
+        assertThat(store.stats()).isEqualTo(new QueueStats(0, 1, 40.0, 0));
     }
 
     @Test
@@ -196,14 +196,17 @@ public abstract class TaskStoreContract {
     }
 
     @Test
-    void queuedAheadCountsOnlyQueuedTasksEnqueuedEarlier() {
+    void statsCountTheQueueAndNameItsHead() {
+        assertThat(store.stats()).isEqualTo(QueueStats.EMPTY);
         enqueue("a");
-        enqueue("a");
+        String second = enqueue("a");
         String third = enqueue("a");
         store.claim("w1", "preview", clock.instant(), LEASE);
-        Task t = store.find(third).orElseThrow();
-        assertThat(store.queuedAhead(t.seq())).isEqualTo(1);
-        assertThat(store.stats()).isEqualTo(new QueueStats(2, 1, 0.0));
+        long secondSeq = store.find(second).orElseThrow().seq();
+        QueueStats stats = store.stats();
+        assertThat(stats).isEqualTo(new QueueStats(2, 1, 0.0, secondSeq));
+        assertThat(stats.queuedAhead(store.find(third).orElseThrow().seq())).isEqualTo(1);
+        assertThat(stats.queuedAhead(secondSeq)).isZero();
     }
 
     @Test

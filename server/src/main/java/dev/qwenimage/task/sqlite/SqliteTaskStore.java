@@ -1,5 +1,7 @@
 package dev.qwenimage.task.sqlite;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.qwenimage.task.NewTask;
@@ -37,6 +39,7 @@ import org.sqlite.SQLiteDataSource;
  */
 public final class SqliteTaskStore implements TaskStore {
 
+    /** The columns every task query selects, in the order {@link #toTask} reads them. */
     private static final String COLUMNS = """
             seq, id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps, attempts,
             max_attempts, available_at, lease_owner, lease_expires_at, progress, engine, reason, image_key,
@@ -45,6 +48,12 @@ public final class SqliteTaskStore implements TaskStore {
     private final SqliteWriter writer;
     private final HikariDataSource readers;
     private final QueueSignal signal = new QueueSignal();
+    /**
+     * Recently read tasks. This process holds the data directory's lock, so every write to the
+     * file goes through this store and invalidates what it changed: polls are answered from
+     * memory without going stale.
+     */
+    private final Cache<String, Task> cache = Caffeine.newBuilder().maximumSize(100_000).build();
 
     private SqliteTaskStore(SqliteWriter writer, HikariDataSource readers) {
         this.writer = writer;
@@ -85,11 +94,12 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public void insert(NewTask t) {
-        writer.execute(c -> {
-            try (PreparedStatement ps = c.prepareStatement("""
+        writer.execute(session -> {
+            PreparedStatement ps = session.prepare("""
                     INSERT INTO tasks (id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps,
                                        max_attempts, available_at, created_at)
-                    VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                    VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
+            {
                 TaskSpec s = t.spec();
                 ps.setString(1, t.id());
                 ps.setString(2, t.owner());
@@ -116,11 +126,17 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public Optional<Task> find(String id) {
+        // Loading through the cache is atomic per id, and every write invalidates its ids after
+        // its commit, so a value loaded from before a commit never outlives that commit.
+        return Optional.ofNullable(cache.get(id, this::load));
+    }
+
+    private Task load(String id) {
         return read(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM tasks WHERE id = ?")) {
                 ps.setString(1, id);
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(toTask(rs)) : Optional.empty();
+                    return rs.next() ? toTask(rs) : null;
                 }
             }
         });
@@ -128,25 +144,26 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public Optional<Task> claim(String worker, String engine, Instant now, Duration lease) {
-        return writer.execute(c -> {
-            try (PreparedStatement ps = c.prepareStatement("""
+        Optional<Task> claimed = writer.execute(session -> {
+            PreparedStatement ps = session.prepare("""
                     UPDATE tasks
                        SET state = 'PROCESSING', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1,
                            progress = 0, engine = ?, started_at = COALESCE(started_at, ?)
                      WHERE seq = (SELECT seq FROM tasks
                                    WHERE state = 'QUEUED' AND available_at <= ?
                                    ORDER BY seq LIMIT 1)
-                    RETURNING\s""" + COLUMNS)) {
-                ps.setString(1, worker);
-                ps.setLong(2, now.plus(lease).toEpochMilli());
-                ps.setString(3, engine);
-                ps.setLong(4, now.toEpochMilli());
-                ps.setLong(5, now.toEpochMilli());
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(toTask(rs)) : Optional.empty();
-                }
+                    RETURNING\s""" + COLUMNS);
+            ps.setString(1, worker);
+            ps.setLong(2, now.plus(lease).toEpochMilli());
+            ps.setString(3, engine);
+            ps.setLong(4, now.toEpochMilli());
+            ps.setLong(5, now.toEpochMilli());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(toTask(rs)) : Optional.<Task>empty();
             }
         });
+        claimed.ifPresent(task -> cache.invalidate(task.id()));
+        return claimed;
     }
 
     @Override
@@ -154,11 +171,12 @@ public final class SqliteTaskStore implements TaskStore {
         if (ids.isEmpty()) {
             return Set.of();
         }
-        return writer.execute(c -> {
+        Set<String> renewed = writer.execute(session -> {
             Set<String> held = new HashSet<>();
-            try (PreparedStatement ps = c.prepareStatement("""
+            PreparedStatement ps = session.prepare("""
                     UPDATE tasks SET lease_expires_at = ?
-                     WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""")) {
+                     WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""");
+            {
                 for (String id : ids) {
                     ps.setLong(1, leaseExpiresAt.toEpochMilli());
                     ps.setString(2, id);
@@ -170,18 +188,21 @@ public final class SqliteTaskStore implements TaskStore {
             }
             return held;
         });
+        renewed.forEach(cache::invalidate);
+        return renewed;
     }
 
     @Override
     public void updateProgress(String id, String worker, int percent) {
-        writer.execute(c -> update(c, """
+        writer.execute(session -> update(session, """
                 UPDATE tasks SET progress = ? WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
                 percent, id, worker));
+        cache.invalidate(id);
     }
 
     @Override
     public boolean succeed(String id, String worker, String imageKey, long engineMillis, Instant now) {
-        return move(TaskState.SUCCEED, """
+        return move(id, TaskState.SUCCEED, """
                 UPDATE tasks
                    SET state = 'SUCCEED', progress = 100, image_key = ?, engine_millis = ?, finished_at = ?,
                        lease_owner = NULL, lease_expires_at = NULL, reason = ''
@@ -191,7 +212,7 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public boolean fail(String id, String worker, String reason, Instant now) {
-        return move(TaskState.FAILED, """
+        return move(id, TaskState.FAILED, """
                 UPDATE tasks
                    SET state = 'FAILED', reason = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
                  WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
@@ -200,7 +221,7 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public boolean retry(String id, String worker, String reason, Instant availableAt, Instant now) {
-        int n = move(TaskState.QUEUED, """
+        int n = move(id, TaskState.QUEUED, """
                 UPDATE tasks
                    SET state = CASE WHEN attempts >= max_attempts THEN 'FAILED' ELSE 'QUEUED' END,
                        reason = CASE WHEN attempts >= max_attempts
@@ -217,7 +238,7 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public boolean release(String id, String worker, Instant now) {
-        int n = move(TaskState.QUEUED, """
+        int n = move(id, TaskState.QUEUED, """
                 UPDATE tasks
                    SET state = 'QUEUED', attempts = MAX(attempts - 1, 0), available_at = ?, progress = 0,
                        lease_owner = NULL, lease_expires_at = NULL
@@ -231,20 +252,23 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public Rescue rescueExpired(Instant cutoff, String why, Instant now) {
-        Rescue rescue = writer.execute(c -> {
-            int failed = update(c, """
+        Rescue rescue = writer.execute(session -> {
+            int failed = update(session, """
                     UPDATE tasks
                        SET state = 'FAILED', reason = 'gave up after ' || attempts || ' attempts: ' || ?,
                            finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
                      WHERE state = 'PROCESSING' AND lease_expires_at < ? AND attempts >= max_attempts""",
                     why, now.toEpochMilli(), cutoff.toEpochMilli());
-            int requeued = update(c, """
+            int requeued = update(session, """
                     UPDATE tasks
                        SET state = 'QUEUED', available_at = ?, progress = 0, lease_owner = NULL, lease_expires_at = NULL
                      WHERE state = 'PROCESSING' AND lease_expires_at < ?""",
                     now.toEpochMilli(), cutoff.toEpochMilli());
             return new Rescue(requeued, failed);
         });
+        if (rescue.total() > 0) {
+            cache.invalidateAll();
+        }
         if (rescue.requeued() > 0) {
             signal.raise();
         }
@@ -253,20 +277,24 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public Purged deleteFinishedBefore(Instant cutoff, int limit) {
-        return writer.execute(c -> {
+        List<String> ids = new ArrayList<>();
+        Purged purged = writer.execute(session -> {
+            ids.clear();
             List<String> keys = new ArrayList<>();
             int tasks = 0;
-            try (PreparedStatement ps = c.prepareStatement("""
+            PreparedStatement ps = session.prepare("""
                     DELETE FROM tasks
                      WHERE seq IN (SELECT seq FROM tasks
                                     WHERE state IN ('SUCCEED', 'FAILED') AND finished_at < ?
                                     ORDER BY finished_at LIMIT ?)
-                    RETURNING image_key""")) {
+                    RETURNING image_key, id""");
+            {
                 ps.setLong(1, cutoff.toEpochMilli());
                 ps.setInt(2, limit);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         tasks++;
+                        ids.add(rs.getString(2));
                         String key = rs.getString(1);
                         if (key != null) {
                             keys.add(key);
@@ -276,20 +304,8 @@ public final class SqliteTaskStore implements TaskStore {
             }
             return new Purged(tasks, keys);
         });
-    }
-
-    @Override
-    public long queuedAhead(long seq) {
-        return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT count(*) FROM tasks WHERE state = 'QUEUED' AND seq < ?")) {
-                ps.setLong(1, seq);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getLong(1);
-                }
-            }
-        });
+        cache.invalidateAll(ids);
+        return purged;
     }
 
     @Override
@@ -298,10 +314,11 @@ public final class SqliteTaskStore implements TaskStore {
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT (SELECT count(*) FROM tasks WHERE state = 'QUEUED'),
                            (SELECT count(*) FROM tasks WHERE state = 'PROCESSING'),
-                           (SELECT COALESCE(avg(progress), 0) FROM tasks WHERE state = 'PROCESSING')""");
+                           (SELECT COALESCE(avg(progress), 0) FROM tasks WHERE state = 'PROCESSING'),
+                           (SELECT COALESCE(min(seq), 0) FROM tasks WHERE state = 'QUEUED')""");
                  ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return new QueueStats(rs.getLong(1), rs.getLong(2), rs.getDouble(3));
+                return new QueueStats(rs.getLong(1), rs.getLong(2), rs.getDouble(3), rs.getLong(4));
             }
         });
     }
@@ -346,57 +363,57 @@ public final class SqliteTaskStore implements TaskStore {
     }
 
     /** A guarded transition of one running task; asserts the move is legal per {@link TaskState#MOVES}. */
-    private int move(String to, String sql, Object... args) {
+    private int move(String id, String to, String sql, Object... args) {
         if (!TaskState.canMove(TaskState.PROCESSING, to)) {
             throw new IllegalStateException("illegal move PROCESSING -> " + to);
         }
-        return writer.execute(c -> update(c, sql, args));
+        int n = writer.execute(session -> update(session, sql, args));
+        cache.invalidate(id);
+        return n;
     }
 
-    private static int update(Connection c, String sql, Object... args) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            for (int i = 0; i < args.length; i++) {
-                ps.setObject(i + 1, args[i]);
-            }
-            return ps.executeUpdate();
+    private static int update(SqliteWriter.Session session, String sql, Object... args) throws SQLException {
+        PreparedStatement ps = session.prepare(sql);
+        for (int i = 0; i < args.length; i++) {
+            ps.setObject(i + 1, args[i]);
         }
+        return ps.executeUpdate();
     }
 
+    /** Maps a row selected as {@link #COLUMNS}, by position (lookups by name cost more than the read itself). */
     private static Task toTask(ResultSet rs) throws SQLException {
-        String code = rs.getString("state");
+        String code = rs.getString(4);
         TaskState state = switch (code) {
-            case TaskState.QUEUED -> new TaskState.Queued(Instant.ofEpochMilli(rs.getLong("available_at")));
-            case TaskState.PROCESSING -> new TaskState.Processing(rs.getString("lease_owner"),
-                    Instant.ofEpochMilli(rs.getLong("lease_expires_at")), rs.getInt("progress"));
-            case TaskState.SUCCEED -> new TaskState.Succeeded(rs.getString("image_key"));
-            case TaskState.FAILED -> new TaskState.Failed(rs.getString("reason"));
+            case TaskState.QUEUED -> new TaskState.Queued(Instant.ofEpochMilli(rs.getLong(14)));
+            case TaskState.PROCESSING -> new TaskState.Processing(rs.getString(15), Instant.ofEpochMilli(rs.getLong(16)),
+                    rs.getInt(17));
+            case TaskState.SUCCEED -> new TaskState.Succeeded(rs.getString(20));
+            case TaskState.FAILED -> new TaskState.Failed(rs.getString(19));
             default -> throw new SQLException("unknown task state in database: " + code);
         };
-        int steps = rs.getInt("steps");
-        OptionalInt stepsOpt = rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(steps);
-        TaskSpec spec = new TaskSpec(rs.getString("prompt"), rs.getString("negative_prompt"), rs.getInt("width"),
-                rs.getInt("height"), rs.getInt("watermark") != 0, rs.getLong("seed"), stepsOpt);
+        TaskSpec spec = new TaskSpec(rs.getString(5), rs.getString(6), rs.getInt(7), rs.getInt(8), rs.getInt(9) != 0,
+                rs.getLong(10), optionalInt(rs, 11));
         return new Task(
-                rs.getString("id"),
-                rs.getLong("seq"),
-                rs.getString("owner"),
+                rs.getString(2),
+                rs.getLong(1),
+                rs.getString(3),
                 spec,
                 state,
-                rs.getInt("attempts"),
-                rs.getInt("max_attempts"),
-                Instant.ofEpochMilli(rs.getLong("created_at")),
-                optionalInstant(rs, "started_at"),
-                optionalInstant(rs, "finished_at"),
-                optionalInt(rs, "engine_millis"),
-                Optional.ofNullable(rs.getString("engine")));
+                rs.getInt(12),
+                rs.getInt(13),
+                Instant.ofEpochMilli(rs.getLong(21)),
+                optionalInstant(rs, 22),
+                optionalInstant(rs, 23),
+                optionalInt(rs, 24),
+                Optional.ofNullable(rs.getString(18)));
     }
 
-    private static Optional<Instant> optionalInstant(ResultSet rs, String column) throws SQLException {
+    private static Optional<Instant> optionalInstant(ResultSet rs, int column) throws SQLException {
         long v = rs.getLong(column);
         return rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(v));
     }
 
-    private static OptionalInt optionalInt(ResultSet rs, String column) throws SQLException {
+    private static OptionalInt optionalInt(ResultSet rs, int column) throws SQLException {
         int v = rs.getInt(column);
         return rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(v);
     }

@@ -2,7 +2,9 @@ package dev.qwenimage.task.sqlite;
 
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Savepoint;
+import java.sql.PreparedStatement;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -16,8 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The single writer of an SQLite database, with group commit. SQLite allows one writer at a time;
  * rather than have threads fight over the write lock, every write is a small unit of work handed
- * to this thread, which runs all units waiting at that moment in one transaction (each in its own
- * savepoint, so one failing unit does not undo the others) and pays for one fsync. A caller's
+ * to this thread, which runs all units waiting at that moment in one transaction and pays for one
+ * fsync ({@link #runBatch} keeps one failing unit from failing the others). A caller's
  * {@link #execute} returns only after the commit that contains its work is on disk.
  */
 final class SqliteWriter implements AutoCloseable {
@@ -26,14 +28,45 @@ final class SqliteWriter implements AutoCloseable {
 
     @FunctionalInterface
     interface Work<T> {
-        T run(Connection connection) throws SQLException;
+        T run(Session session) throws SQLException;
+    }
+
+    /**
+     * The writer's connection with a cache of prepared statements (parsing SQL costs more than
+     * running these small statements). Statements from {@link #prepare} must not be closed.
+     */
+    static final class Session {
+        private final Connection connection;
+        private final Map<String, PreparedStatement> statements = new HashMap<>();
+
+        Session(Connection connection) {
+            this.connection = connection;
+        }
+
+        PreparedStatement prepare(String sql) throws SQLException {
+            PreparedStatement ps = statements.get(sql);
+            if (ps == null) {
+                ps = connection.prepareStatement(sql);
+                statements.put(sql, ps);
+            } else {
+                ps.clearParameters();
+            }
+            return ps;
+        }
+
+        void close() throws SQLException {
+            for (PreparedStatement ps : statements.values()) {
+                ps.close();
+            }
+            connection.close();
+        }
     }
 
     private record Job<T>(Work<T> work, CompletableFuture<T> result) {
         /** Runs the work; its result is handed over only after the commit. False if it threw. */
-        boolean runIn(Connection c, List<Runnable> completions) {
+        boolean runIn(Session s, List<Runnable> completions) {
             try {
-                T value = work.run(c);
+                T value = work.run(s);
                 completions.add(() -> result.complete(value));
                 return true;
             } catch (Exception e) {
@@ -46,12 +79,14 @@ final class SqliteWriter implements AutoCloseable {
     private static final Job<Void> POISON = new Job<>(c -> null, new CompletableFuture<>());
 
     private final Connection connection;
+    private final Session session;
     private final BlockingQueue<Job<?>> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean closed;
 
     SqliteWriter(Connection connection) throws SQLException {
         this.connection = connection;
+        this.session = new Session(connection);
         connection.setAutoCommit(false);
         this.thread = Thread.ofPlatform().name("sqlite-writer").daemon(true).start(this::loop);
     }
@@ -106,36 +141,62 @@ final class SqliteWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs the batch in one transaction. If any unit fails, the transaction is rolled back and
+     * every unit of the batch runs again in a transaction of its own, so one bad unit fails alone.
+     */
     private void runBatch(List<Job<?>> batch) {
         List<Runnable> completions = new ArrayList<>(batch.size());
+        boolean allOk = true;
         try {
+            for (Job<?> job : batch) {
+                allOk &= job.runIn(session, completions);
+            }
+            if (allOk) {
+                connection.commit();
+                completions.forEach(Runnable::run);
+                return;
+            }
+            connection.rollback();
+        } catch (SQLException e) {
+            rollbackQuietly();
             if (batch.size() == 1) {
-                if (!batch.get(0).runIn(connection, completions)) {
+                fail(batch, e);
+                return;
+            }
+        }
+        if (batch.size() == 1 && !allOk) {
+            completions.forEach(Runnable::run); // the single unit's own error
+            return;
+        }
+        for (Job<?> job : batch) {
+            List<Runnable> one = new ArrayList<>(1);
+            try {
+                if (job.runIn(session, one)) {
+                    connection.commit();
+                } else {
                     connection.rollback();
                 }
-            } else {
-                for (Job<?> job : batch) {
-                    Savepoint sp = connection.setSavepoint();
-                    // a failed unit is rolled back to its savepoint; the others still commit
-                    if (job.runIn(connection, completions)) {
-                        connection.releaseSavepoint(sp);
-                    } else {
-                        connection.rollback(sp);
-                    }
-                }
+                one.forEach(Runnable::run);
+            } catch (SQLException e) {
+                rollbackQuietly();
+                fail(List.of(job), e);
             }
-            connection.commit();
-            completions.forEach(Runnable::run);
-        } catch (SQLException e) {
-            log.error("task store commit failed; {} writes rolled back", batch.size(), e);
-            try {
-                connection.rollback();
-            } catch (SQLException ignored) {
-                // the connection is unusable; each caller gets the original error
-            }
-            for (Job<?> job : batch) {
-                job.result().completeExceptionally(new StoreException("task store write failed: " + e.getMessage(), e));
-            }
+        }
+    }
+
+    private void fail(List<Job<?>> jobs, SQLException e) {
+        log.error("task store commit failed; {} writes rolled back", jobs.size(), e);
+        for (Job<?> job : jobs) {
+            job.result().completeExceptionally(new StoreException("task store write failed: " + e.getMessage(), e));
+        }
+    }
+
+    private void rollbackQuietly() {
+        try {
+            connection.rollback();
+        } catch (SQLException ignored) {
+            // the connection is unusable; callers get the original error
         }
     }
 
@@ -149,7 +210,7 @@ final class SqliteWriter implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         try {
-            connection.close();
+            session.close();
         } catch (SQLException e) {
             log.warn("closing the SQLite writer connection failed", e);
         }

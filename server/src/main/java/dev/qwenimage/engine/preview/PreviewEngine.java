@@ -1,0 +1,93 @@
+package dev.qwenimage.engine.preview;
+
+import dev.qwenimage.engine.Cancellation;
+import dev.qwenimage.engine.Engine;
+import dev.qwenimage.engine.GenerationRequest;
+import dev.qwenimage.engine.GenerationResult;
+import dev.qwenimage.engine.ProgressSink;
+import java.awt.image.BufferedImage;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The zero-setup default engine. It runs <b>no model</b>: on the CPU it draws a poster whose text
+ * is the prompt over a background made from the prompt's words ({@link Poster}), deterministic from
+ * (prompt, size, seed). It exists so that a newcomer gets a real JPEG through the real pipeline
+ * (queue, worker, progress, post-processing, storage, signed link) within seconds, and so that tests
+ * and benchmarks have an engine with no GPU. The work is split into {@code steps} like a diffusion
+ * run: each step paints a band of the background and reports progress; the last adds the text.
+ */
+public final class PreviewEngine implements Engine {
+    public static final String NAME = "preview";
+
+    private final int steps;
+    private final Duration stepDelay;
+
+    /**
+     * @param steps     steps per image when the request names none
+     * @param stepDelay extra time spent per step, to imitate a GPU engine's pace in demos and tests
+     */
+    public PreviewEngine(int steps, Duration stepDelay) {
+        if (steps < 1) {
+            throw new IllegalArgumentException("steps must be >= 1");
+        }
+        this.steps = steps;
+        this.stepDelay = stepDelay;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String describe() {
+        return "preview (built-in CPU renderer: draws the prompt on a poster; runs NO model), " + steps + " steps"
+                + (stepDelay.isZero() ? "" : ", +" + stepDelay.toMillis() + " ms per step");
+    }
+
+    @Override
+    public int defaultSteps() {
+        return steps;
+    }
+
+    @Override
+    public Duration typicalStepTime() {
+        // about 150 ms of rendering for a 1024x1024 poster, spread over the steps
+        return stepDelay.plusMillis(Math.max(1, 150 / steps));
+    }
+
+    @Override
+    public GenerationResult generate(GenerationRequest request, ProgressSink progress, Cancellation cancellation) {
+        Poster poster = Poster.plan(request.prompt(), request.width(), request.height(), request.seed());
+        BufferedImage image = poster.canvas();
+        int total = request.steps();
+        int height = request.height();
+        CountDownLatch cancelled = new CountDownLatch(1);
+        if (!stepDelay.isZero()) {
+            cancellation.onCancel(cancelled::countDown);
+        }
+        for (int step = 1; step <= total; step++) {
+            if (cancellation.isCancelled()) {
+                return new GenerationResult.Cancelled(cancellation.reason());
+            }
+            poster.paintRows(image, (int) ((long) height * (step - 1) / total), (int) ((long) height * step / total));
+            if (step == total) {
+                poster.paintText(image);
+            }
+            if (!stepDelay.isZero()) {
+                try {
+                    if (cancelled.await(stepDelay.toNanos(), TimeUnit.NANOSECONDS)) {
+                        return new GenerationResult.Cancelled(cancellation.reason());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return new GenerationResult.Cancelled("interrupted");
+                }
+            }
+            progress.step(step, total);
+        }
+        return new GenerationResult.Success(image);
+    }
+}

@@ -5,7 +5,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -61,7 +60,7 @@ public final class TaskService {
     /** Validates {@code s}, stores the task durably and returns its id. */
     public String submit(String owner, Submission s) {
         TaskSpec spec = validate(s);
-        String id = UUID.randomUUID().toString();
+        String id = TaskIds.next(clock);
         store.insert(new NewTask(id, owner, spec, maxAttempts, clock.instant()));
         return id;
     }

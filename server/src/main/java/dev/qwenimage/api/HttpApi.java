@@ -1,6 +1,8 @@
 package dev.qwenimage.api;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.qwenimage.auth.ApiKeys;
 import dev.qwenimage.storage.BlobStore;
@@ -38,7 +40,12 @@ public final class HttpApi {
     }
 
     private final Deps deps;
-    private final ObjectMapper json = new ObjectMapper();
+    /**
+     * Request handlers run on virtual threads, where Jackson's default thread-local buffer pool
+     * would allocate fresh buffers for every request; a shared pool recycles them.
+     */
+    private final ObjectMapper json = new ObjectMapper(JsonFactory.builder()
+            .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build());
     private final RequestBodies bodies = new RequestBodies(json);
 
     public HttpApi(Deps deps) {

@@ -106,12 +106,29 @@ public final class ApiKeys {
         return key.substring(0, 4) + "…" + key.substring(key.length() - 2);
     }
 
-    private static byte[] digest(String key) {
+    /** Cloning a prototype skips the provider look-up of {@link MessageDigest#getInstance} on every request. */
+    private static final MessageDigest SHA256;
+
+    static {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+            SHA256 = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new AssertionError("SHA-256 is part of every JDK", e);
         }
+    }
+
+    private static byte[] digest(String key) {
+        MessageDigest md;
+        try {
+            md = (MessageDigest) SHA256.clone();
+        } catch (CloneNotSupportedException e) {
+            try {
+                md = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException impossible) {
+                throw new AssertionError(impossible);
+            }
+        }
+        return md.digest(key.getBytes(StandardCharsets.UTF_8));
     }
 
     private static void restrictToOwner(Path file) {

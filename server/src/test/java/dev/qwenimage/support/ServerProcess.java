@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
  */
 public final class ServerProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening\\s+(http://\\S+)");
+    /** The banner's last section; once it is printed, the whole banner has been read. */
+    private static final String BANNER_END = "Try it:";
 
     private final Process process;
     private final List<String> output = Collections.synchronizedList(new ArrayList<>());
@@ -30,11 +32,15 @@ public final class ServerProcess implements AutoCloseable {
         Thread.ofPlatform().daemon(true).start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
+                String listening = null;
                 while ((line = r.readLine()) != null) {
                     output.add(line);
                     Matcher m = LISTENING.matcher(line);
                     if (m.find()) {
-                        url.complete(m.group(1));
+                        listening = m.group(1);
+                    }
+                    if (listening != null && line.strip().equals(BANNER_END)) {
+                        url.complete(listening);
                     }
                 }
             } catch (IOException ignored) {
@@ -46,7 +52,7 @@ public final class ServerProcess implements AutoCloseable {
 
     public static ServerProcess start(Path dataDir, Map<String, String> env) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Djava.awt.headless=true", "-Xmx512m",
+        ProcessBuilder pb = new ProcessBuilder(java, "-Djava.awt.headless=true", "-Xmx512m", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), "dev.qwenimage.cli.Main", "serve");
         pb.environment().keySet().removeIf(k -> k.startsWith("QWEN_IMAGE_"));
         pb.environment().put("QWEN_IMAGE_PORT", "0");

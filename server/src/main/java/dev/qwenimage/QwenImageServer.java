@@ -4,7 +4,12 @@ import dev.qwenimage.api.HttpApi;
 import dev.qwenimage.auth.ApiKeys;
 import dev.qwenimage.config.ServerConfig;
 import dev.qwenimage.engine.Engine;
+import dev.qwenimage.engine.EngineSpec;
 import dev.qwenimage.engine.Engines;
+import dev.qwenimage.task.EngineCapacity;
+import dev.qwenimage.worker.EngineGuard;
+import java.util.ArrayList;
+import java.util.List;
 import dev.qwenimage.image.ImagePipeline;
 import dev.qwenimage.storage.LocalBlobStore;
 import dev.qwenimage.storage.UrlSigner;
@@ -51,18 +56,26 @@ import org.slf4j.LoggerFactory;
  */
 public final class QwenImageServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(QwenImageServer.class);
+    /** First re-probe of a failed engine; it doubles up to four times the check interval. */
+    private static final Duration PROBE_MIN = Duration.ofSeconds(1);
+    /** How long a task that failed on one engine is offered to the others first. */
+    private static final Duration OTHERS_FIRST = Duration.ofSeconds(10);
 
     private final ServerConfig config;
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private final ApiKeys keys;
     private final TaskStore store;
     private final LocalBlobStore blobs;
-    private final Engine engine;
+    private final List<Engine> engines;
     private final WorkerPool workers;
     private final Javalin http;
     private final Rescue recovered;
 
-    private QwenImageServer(ServerConfig config, Clock clock, Engine engineOrNull) {
+    /** An engine with the slots and time limit it runs under (tests hand in their own this way). */
+    public record EngineSetup(Engine engine, int slots, Duration timeout) {
+    }
+
+    private QwenImageServer(ServerConfig config, Clock clock, List<EngineSetup> injected) {
         this.config = config;
         try {
             Path dataDir = config.dataDir();
@@ -80,23 +93,30 @@ public final class QwenImageServer implements AutoCloseable {
             UrlSigner signer = new UrlSigner(urlSecret(config, dataDir), clock);
             blobs = new LocalBlobStore(dataDir.resolve("images"), signer);
 
-            engine = engineOrNull != null ? engineOrNull : Engines.create(config);
-            resources.push(engine);
+            List<EngineSetup> setups = injected != null ? injected : configuredEngines(config);
+            engines = setups.stream().map(EngineSetup::engine).toList();
             EtaEstimator eta = new EtaEstimator();
-            eta.prior(engine.name(), engine.typicalStepTime());
+            List<WorkerPool.Lane> lanes = new ArrayList<>();
+            for (EngineSetup setup : setups) {
+                resources.push(setup.engine());
+                eta.prior(setup.engine().name(), setup.engine().typicalStepTime());
+                EngineGuard guard = new EngineGuard(setup.engine(), clock, config.engineFailures(), config.engineCheck(),
+                        PROBE_MIN, config.engineCheck().multipliedBy(4));
+                lanes.add(new WorkerPool.Lane(guard, setup.slots(), setup.timeout()));
+            }
 
-            TaskService tasks = new TaskService(store, eta, clock, engine.name(), engine.defaultSteps(),
-                    config.workers(), config.maxAttempts(), config.maxPromptLength(),
-                    (key, base) -> blobs.link(key, base, config.urlTtl()));
+            TaskRunner runner = new TaskRunner(store, new ImagePipeline(config.jpegQuality()), blobs, eta, clock);
+            workers = new WorkerPool(store, runner, clock, lanes, config.lease(), workerId(), OTHERS_FIRST);
 
-            TaskRunner runner = new TaskRunner(store, engine, new ImagePipeline(config.jpegQuality()), blobs, eta, clock);
-            workers = new WorkerPool(store, runner, clock, config.workers(), config.lease(), workerId(), engine.name());
+            TaskService tasks = new TaskService(store, eta, clock, this::capacity, config.maxAttempts(),
+                    config.maxPromptLength(), (key, base) -> blobs.link(key, base, config.urlTtl()));
 
             http = new HttpApi(new HttpApi.Deps(tasks, keys, blobs, signer, config.urlTtl(), config.publicUrl(),
                     config.host(), this::health)).create(config.host(), config.port());
             http.start();
             resources.push(http::stop);
 
+            workers.checkEnginesAndWait(Duration.ofSeconds(3));
             workers.start();
             resources.push(workers);
 
@@ -105,6 +125,7 @@ public final class QwenImageServer implements AutoCloseable {
             resources.push(scheduler::shutdownNow);
             long leaseMs = config.lease().toMillis();
             scheduler.scheduleWithFixedDelay(safe("lease renewal", workers::renewLeases), leaseMs / 3, leaseMs / 3, TimeUnit.MILLISECONDS);
+            scheduler.scheduleWithFixedDelay(safe("engine checks", workers::checkEngines), 0, 250, TimeUnit.MILLISECONDS);
             scheduler.scheduleWithFixedDelay(new Rescuer(store, clock), leaseMs / 2, Math.max(500, leaseMs / 4), TimeUnit.MILLISECONDS);
             long janitorMs = Math.clamp(config.retention().toMillis() / 10, 1_000, 600_000);
             scheduler.scheduleWithFixedDelay(new Janitor(store, blobs, clock, config.retention()), 0, janitorMs, TimeUnit.MILLISECONDS);
@@ -127,7 +148,39 @@ public final class QwenImageServer implements AutoCloseable {
 
     /** Starts with the given engine instead of the configured one (tests drive fake engines this way). */
     public static QwenImageServer start(ServerConfig config, Clock clock, Engine engine) {
-        return new QwenImageServer(config, clock, engine);
+        return new QwenImageServer(config, clock, List.of(new EngineSetup(engine, config.workers().orElse(1), Duration.ZERO)));
+    }
+
+    /** Starts with the given engines instead of the configured ones. */
+    public static QwenImageServer start(ServerConfig config, Clock clock, List<EngineSetup> engines) {
+        return new QwenImageServer(config, clock, List.copyOf(engines));
+    }
+
+    private static List<EngineSetup> configuredEngines(ServerConfig config) {
+        List<EngineSetup> setups = new ArrayList<>();
+        try {
+            for (EngineSpec spec : config.engines()) {
+                setups.add(new EngineSetup(Engines.create(spec, config), config.slotsFor(spec), Engines.timeoutOf(spec)));
+            }
+        } catch (RuntimeException e) {
+            setups.forEach(s -> s.engine().close());
+            throw e;
+        }
+        return setups;
+    }
+
+    /** The engines that can take work now, or all of them when none can (they are expected back). */
+    private List<EngineCapacity> capacity() {
+        List<EngineCapacity> up = new ArrayList<>();
+        List<EngineCapacity> all = new ArrayList<>();
+        for (WorkerPool.Lane lane : workers.lanes()) {
+            EngineCapacity c = new EngineCapacity(lane.engineName(), lane.guard().engine().defaultSteps(), lane.slots());
+            all.add(c);
+            if (lane.guard().isUp()) {
+                up.add(c);
+            }
+        }
+        return up.isEmpty() ? all : up;
     }
 
     public int port() {
@@ -157,8 +210,8 @@ public final class QwenImageServer implements AutoCloseable {
         return blobs;
     }
 
-    public Engine engine() {
-        return engine;
+    public List<Engine> engines() {
+        return engines;
     }
 
     public WorkerPool workers() {
@@ -173,10 +226,23 @@ public final class QwenImageServer implements AutoCloseable {
     private Map<String, Object> health() {
         QueueStats s = store.stats();
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("status", "ok");
-        body.put("engine", Map.of("name", engine.name(), "state", "up", "description", engine.describe()));
+        List<Map<String, Object>> engineStates = new ArrayList<>();
+        for (WorkerPool.Lane lane : workers.lanes()) {
+            EngineGuard.Status st = lane.guard().status();
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("name", st.engine());
+            e.put("state", st.state().name().toLowerCase(java.util.Locale.ROOT));
+            e.put("description", lane.guard().engine().describe());
+            e.put("slots", lane.slots());
+            e.put("consecutive_failures", st.consecutiveFailures());
+            e.put("last_error", st.lastError());
+            e.put("since", st.since().toString());
+            engineStates.add(e);
+        }
+        body.put("status", workers.usableSlots() > 0 ? "ok" : "degraded");
+        body.put("engines", engineStates);
         body.put("queue", Map.of("queued", s.queued(), "processing", s.processing()));
-        body.put("workers", Map.of("slots", workers.slots(), "busy", workers.busySlots()));
+        body.put("workers", Map.of("slots", workers.slots(), "usable", workers.usableSlots(), "busy", workers.busySlots()));
         return body;
     }
 

@@ -3,6 +3,9 @@ package dev.qwenimage.cli;
 import dev.qwenimage.QwenImageServer;
 import dev.qwenimage.auth.ApiKeys;
 import dev.qwenimage.config.ServerConfig;
+import dev.qwenimage.engine.preview.PreviewEngine;
+import dev.qwenimage.worker.EngineGuard;
+import dev.qwenimage.worker.WorkerPool;
 import java.io.PrintStream;
 
 /** The one start-up banner: where to reach the service, which engine runs, which key to use, where data lives. */
@@ -23,12 +26,19 @@ final class Banner {
         b.append("  qwen-image-server ").append(Main.version()).append(" is ready\n");
         b.append("  listening  ").append(url).append(c.host().equals("0.0.0.0") ? "  (all interfaces)" : "").append('\n');
         c.publicUrl().ifPresent(p -> b.append("  links      ").append(p).append('\n'));
-        b.append("  engine     ").append(server.engine().describe()).append('\n');
-        if (server.engine().name().equals("preview")) {
+        boolean previewOnly = true;
+        for (WorkerPool.Lane lane : server.workers().lanes()) {
+            EngineGuard.Status st = lane.guard().status();
+            b.append(lane == server.workers().lanes().getFirst() ? "  engines    " : "             ")
+                    .append(lane.engineName()).append(": ").append(lane.guard().engine().describe())
+                    .append(" [").append(lane.slots()).append(" slot(s), ").append(st.state().name().toLowerCase(java.util.Locale.ROOT))
+                    .append(st.lastError().isEmpty() ? "" : ": " + st.lastError()).append("]\n");
+            previewOnly &= lane.guard().engine() instanceof PreviewEngine;
+        }
+        if (previewOnly) {
             b.append("             The preview engine runs NO model. To generate real Qwen-Image pictures,\n");
             b.append("             connect a GPU engine: see README.md, \"Connect a GPU engine\".\n");
         }
-        b.append("  workers    ").append(c.workers()).append(" slot(s)\n");
         b.append("  API key    ").append(keyLine).append('\n');
         b.append("  data       ").append(c.dataDir()).append('\n');
         if (server.recovered().total() > 0) {

@@ -33,4 +33,23 @@ public final class Durations {
             throw new IllegalArgumentException("not a duration: '" + text + "' (use e.g. 500ms, 30s, 90m, 24h, 7d)");
         }
     }
+
+    /** The shortest exact human form: {@code 10m}, {@code 90s}, {@code 1500ms}, {@code 2h}. */
+    public static String human(Duration d) {
+        long ms = d.toMillis();
+        if (ms % 1000 != 0) {
+            return ms + "ms";
+        }
+        long s = ms / 1000;
+        if (s != 0 && s % 86400 == 0) {
+            return s / 86400 + "d";
+        }
+        if (s != 0 && s % 3600 == 0) {
+            return s / 3600 + "h";
+        }
+        if (s != 0 && s % 60 == 0) {
+            return s / 60 + "m";
+        }
+        return s + "s";
+    }
 }

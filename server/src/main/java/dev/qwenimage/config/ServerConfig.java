@@ -10,6 +10,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
+import dev.qwenimage.engine.EngineSpec;
 import java.util.Properties;
 
 /**
@@ -23,8 +25,10 @@ public record ServerConfig(
         Path dataDir,
         List<String> apiKeys,
         Optional<String> publicUrl,
-        String engine,
-        int workers,
+        List<EngineSpec> engines,
+        OptionalInt workers,
+        int engineFailures,
+        Duration engineCheck,
         int previewSteps,
         Duration previewStepDelay,
         int jpegQuality,
@@ -35,6 +39,21 @@ public record ServerConfig(
         int maxAttempts,
         int maxPromptLength,
         String logLevel) {
+
+    /**
+     * Slots of one engine: its own {@code slots=} option, else {@code QWEN_IMAGE_WORKERS}, else the
+     * CPU cores for the preview engine (it renders on them) and 1 for a GPU engine (one job at a
+     * time keeps the engine's progress and the ETA honest).
+     */
+    public int slotsFor(EngineSpec engine) {
+        if (engine.slots().isPresent()) {
+            return engine.slots().getAsInt();
+        }
+        if (workers.isPresent()) {
+            return workers.getAsInt();
+        }
+        return engine.kind().equals("preview") ? Math.max(1, Runtime.getRuntime().availableProcessors()) : 1;
+    }
 
     /** Builds the configuration from the process environment plus {@code overrides} (keyed by env name). */
     public static ServerConfig load(Map<String, String> env, Map<String, String> overrides) {
@@ -65,14 +84,9 @@ public record ServerConfig(
 
     private static ServerConfig fromValues(Map<String, String> values) {
         Values r = new Values(values);
-        String engine = r.string(Setting.ENGINE).toLowerCase();
-        if (!engine.equals("preview")) {
-            throw new ConfigException(Setting.ENGINE.env() + "=" + engine + " is not a known engine; this version has: preview");
-        }
-        String workersText = r.string(Setting.WORKERS);
-        int workers = workersText.isBlank()
-                ? Math.max(1, Runtime.getRuntime().availableProcessors())
-                : r.intIn(Setting.WORKERS, 1, 1024);
+        List<EngineSpec> engines = EngineSpec.parseAll(Setting.ENGINES.env(), r.string(Setting.ENGINES));
+        OptionalInt workers = r.string(Setting.WORKERS).isBlank() ? OptionalInt.empty()
+                : OptionalInt.of(r.intIn(Setting.WORKERS, 1, 1024));
         Duration ttl = Duration.ofSeconds(r.intIn(Setting.URL_TTL, 0, Integer.MAX_VALUE));
         String publicUrl = r.string(Setting.PUBLIC_URL).strip();
         if (!publicUrl.isEmpty() && !publicUrl.matches("https?://[^\\s/?#]+(/[^\\s?#]*)?")) {
@@ -88,8 +102,10 @@ public record ServerConfig(
                 Path.of(r.string(Setting.DATA_DIR).strip()).toAbsolutePath().normalize(),
                 Arrays.stream(r.string(Setting.API_KEYS).split(",")).map(String::strip).filter(k -> !k.isEmpty()).toList(),
                 publicUrl.isEmpty() ? Optional.empty() : Optional.of(publicUrl.replaceAll("/+$", "")),
-                engine,
+                engines,
                 workers,
+                r.intIn(Setting.ENGINE_FAILURES, 1, 1000),
+                r.duration(Setting.ENGINE_CHECK, Duration.ofSeconds(1)),
                 r.intIn(Setting.PREVIEW_STEPS, 1, 1000),
                 r.duration(Setting.PREVIEW_STEP_DELAY, Duration.ZERO),
                 r.intIn(Setting.JPEG_QUALITY, 1, 100),

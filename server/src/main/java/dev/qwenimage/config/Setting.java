@@ -19,10 +19,17 @@ public record Setting(String env, String defaultValue, String description) {
             "Comma-separated API keys clients must send. Empty: one key is generated on first start, kept in the data directory and printed in the banner.");
     public static final Setting PUBLIC_URL = new Setting("QWEN_IMAGE_PUBLIC_URL", "",
             "Base of the image links handed to clients (e.g. https://img.example.com). Empty: derived from the listen address, using the request's Host header when the service listens on all interfaces.");
-    public static final Setting ENGINE = new Setting("QWEN_IMAGE_ENGINE", "preview",
-            "Image engine. 'preview' is the built-in CPU renderer: it runs no model and draws the prompt on a poster.");
+    public static final Setting ENGINES = new Setting("QWEN_IMAGE_ENGINES", "preview",
+            "The image engines, separated by ';' or new lines, each kind[:url][?option=value&...], e.g. "
+                    + "'comfyui:http://gpu1:8188;comfyui:http://gpu2:8188?slots=2'. Kinds: preview (built-in CPU renderer that "
+                    + "runs no model and draws the prompt on a poster), comfyui, sdcpp, openai, ppio. See README, \"Connect a GPU engine\".");
     public static final Setting WORKERS = new Setting("QWEN_IMAGE_WORKERS", "",
-            "Worker slots (tasks generated at once) in this process. Empty: the number of CPU cores for the preview engine.");
+            "Slots (tasks run at once) of each engine whose entry sets no slots=. Empty: the number of CPU cores for the "
+                    + "preview engine, 1 for every other engine.");
+    public static final Setting ENGINE_FAILURES = new Setting("QWEN_IMAGE_ENGINE_FAILURES", "3",
+            "Failures in a row (transient errors or failed health checks) after which an engine is taken out and probed back.");
+    public static final Setting ENGINE_CHECK = new Setting("QWEN_IMAGE_ENGINE_CHECK", "15s",
+            "How often a working engine is health-checked. A failed engine is probed from 1 s, doubling up to this interval x 4.");
     public static final Setting PREVIEW_STEPS = new Setting("QWEN_IMAGE_PREVIEW_STEPS", "20",
             "Steps the preview engine renders in; progress is reported after each one.");
     public static final Setting PREVIEW_STEP_DELAY = new Setting("QWEN_IMAGE_PREVIEW_STEP_DELAY", "0ms",
@@ -46,7 +53,7 @@ public record Setting(String env, String defaultValue, String description) {
     public static final Setting CONFIG = new Setting("QWEN_IMAGE_CONFIG", "",
             "Path of a properties file with QWEN_IMAGE_* keys. Environment variables override it; command-line --set overrides both.");
 
-    public static final List<Setting> ALL = List.of(PORT, HOST, DATA_DIR, API_KEYS, PUBLIC_URL, ENGINE, WORKERS,
+    public static final List<Setting> ALL = List.of(PORT, HOST, DATA_DIR, API_KEYS, PUBLIC_URL, ENGINES, WORKERS, ENGINE_FAILURES, ENGINE_CHECK,
             PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
             MAX_PROMPT_LENGTH, LOG_LEVEL, CONFIG);
 

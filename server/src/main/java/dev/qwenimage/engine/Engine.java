@@ -1,5 +1,7 @@
 package dev.qwenimage.engine;
 
+import java.time.Duration;
+
 /**
  * An image generator the workers drive: the preview renderer or a real Qwen-Image engine. Every
  * engine's protocol details stay inside its own class; the rest of the service sees only this.
@@ -23,11 +25,20 @@ public interface Engine extends AutoCloseable {
      * Time one step takes at 1024x1024, assumed for ETAs until the first task on this engine has
      * been measured.
      */
-    default java.time.Duration typicalStepTime() {
-        return java.time.Duration.ofSeconds(1);
+    default Duration typicalStepTime() {
+        return Duration.ofSeconds(1);
     }
 
     GenerationResult generate(GenerationRequest request, ProgressSink progress, Cancellation cancellation);
+
+    /**
+     * Checks that the engine is reachable and ready (a cheap request, never a generation). Called
+     * at start-up, periodically while the engine is up and, while it is down, to probe it back.
+     * Never throws: a failure is a {@link EngineHealth.Down} with the reason.
+     */
+    default EngineHealth probe() {
+        return EngineHealth.up();
+    }
 
     @Override
     default void close() {

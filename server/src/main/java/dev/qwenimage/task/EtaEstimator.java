@@ -64,25 +64,37 @@ public final class EtaEstimator {
     }
 
     /**
-     * Seconds until a task is expected to finish.
+     * Seconds until a QUEUED task is expected to finish: the work ahead of it shared over the
+     * engines' slots, plus its own run.
      *
-     * @param steps        the task's steps
-     * @param progress     its progress so far in percent (0 while queued)
-     * @param queuedAhead  QUEUED tasks ahead of it (0 once it runs)
-     * @param stats        the queue as a whole
-     * @param slots        worker slots serving the queue
-     * @param running      whether the task is already running
+     * @param lanes       the engines that can take it (those up now; all configured ones when none is)
+     * @param queuedAhead QUEUED tasks ahead of it
+     * @param stats       the queue as a whole (running tasks and their progress)
      */
-    public long etaSeconds(String engine, int width, int height, int steps, int progress, long queuedAhead,
-                           QueueStats stats, int slots, boolean running) {
-        double own = taskSeconds(engine, width, height, steps);
-        if (running) {
-            double remainingSteps = steps * (1 - progress / 100.0);
-            return ceilSeconds(remainingSteps * secondsPerStep(engine, width, height) + postSeconds.getOrDefault(engine, 0.0));
+    public long queuedEtaSeconds(int width, int height, java.util.List<EngineCapacity> lanes, long queuedAhead,
+                                 QueueStats stats) {
+        double tasksPerSecond = 0;
+        double slotSeconds = 0;
+        int slots = 0;
+        for (EngineCapacity lane : lanes) {
+            double t = Math.max(1e-3, taskSeconds(lane.engine(), width, height, lane.defaultSteps()));
+            tasksPerSecond += lane.slots() / t;
+            slotSeconds += lane.slots() * t;
+            slots += lane.slots();
         }
+        if (slots == 0) {
+            return 0;
+        }
+        double own = slotSeconds / slots; // the time a typical slot takes for this task
         // every task ahead is assumed to cost about as much as this one
-        double workAhead = queuedAhead * own + stats.processing() * own * (1 - stats.meanProgressPercent() / 100.0);
-        return ceilSeconds(workAhead / Math.max(1, slots) + own);
+        double tasksAhead = queuedAhead + stats.processing() * (1 - stats.meanProgressPercent() / 100.0);
+        return ceilSeconds(tasksAhead / tasksPerSecond + own);
+    }
+
+    /** Seconds until a running task is expected to finish: its remaining steps, then post-processing. */
+    public long runningEtaSeconds(String engine, int width, int height, int steps, int progressPercent) {
+        double remainingSteps = steps * (1 - progressPercent / 100.0);
+        return ceilSeconds(remainingSteps * secondsPerStep(engine, width, height) + postSeconds.getOrDefault(engine, 0.0));
     }
 
     /** Whole seconds, rounded up, ignoring floating-point noise (3.0000000001 is 3). */

@@ -3,7 +3,9 @@ package dev.qwenimage.task;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,9 +29,7 @@ public final class TaskService {
     private final TaskStore store;
     private final EtaEstimator eta;
     private final Clock clock;
-    private final String engine;
-    private final int defaultSteps;
-    private final int slots;
+    private final Supplier<List<EngineCapacity>> capacity;
     private final int maxAttempts;
     private final int maxPromptLength;
     private final ImageLinks links;
@@ -44,14 +44,16 @@ public final class TaskService {
         }
     }
 
-    public TaskService(TaskStore store, EtaEstimator eta, Clock clock, String engine, int defaultSteps, int slots,
+    /**
+     * @param capacity the engines that can take work now (all configured ones when none is up),
+     *                 asked on each poll of a queued or running task
+     */
+    public TaskService(TaskStore store, EtaEstimator eta, Clock clock, Supplier<List<EngineCapacity>> capacity,
                        int maxAttempts, int maxPromptLength, ImageLinks links) {
         this.store = store;
         this.eta = eta;
         this.clock = clock;
-        this.engine = engine;
-        this.defaultSteps = defaultSteps;
-        this.slots = slots;
+        this.capacity = capacity;
         this.maxAttempts = maxAttempts;
         this.maxPromptLength = maxPromptLength;
         this.links = links;
@@ -95,19 +97,24 @@ public final class TaskService {
     /** The caller's view of task {@code id}; {@link TaskNotFound} if it is not theirs. */
     public TaskView view(String owner, String id, String baseUrl) {
         Task task = find(owner, id);
-        int steps = task.spec().steps().orElse(defaultSteps);
         int w = task.spec().width();
         int h = task.spec().height();
-        String eng = task.engine().orElse(engine);
         return switch (task.state()) {
             case TaskState.Queued q -> {
                 QueueStats stats = queueStats(task.createdAt());
-                yield new TaskView(task, eta.etaSeconds(eng, w, h, steps, 0, stats.queuedAhead(task.seq()), stats, slots, false),
-                        0, Optional.empty());
+                List<EngineCapacity> lanes = task.spec().steps().isPresent()
+                        ? capacity.get().stream().map(l -> new EngineCapacity(l.engine(), task.spec().steps().getAsInt(), l.slots())).toList()
+                        : capacity.get();
+                yield new TaskView(task, eta.queuedEtaSeconds(w, h, lanes, stats.queuedAhead(task.seq()), stats), 0,
+                        Optional.empty());
             }
-            case TaskState.Processing p -> new TaskView(task,
-                    eta.etaSeconds(eng, w, h, steps, p.progressPercent(), 0, QueueStats.EMPTY, slots, true),
-                    Math.min(99, p.progressPercent()), Optional.empty());
+            case TaskState.Processing p -> {
+                String engine = task.engine().orElse("");
+                int steps = task.spec().steps().orElseGet(() -> capacity.get().stream()
+                        .filter(l -> l.engine().equals(engine)).mapToInt(EngineCapacity::defaultSteps).findFirst().orElse(20));
+                yield new TaskView(task, eta.runningEtaSeconds(engine, w, h, steps, p.progressPercent()),
+                        Math.min(99, p.progressPercent()), Optional.empty());
+            }
             case TaskState.Succeeded s -> new TaskView(task, 0, 100, Optional.of(links.link(s.imageKey(), baseUrl)));
             case TaskState.Failed f -> new TaskView(task, 0, 0, Optional.empty());
         };

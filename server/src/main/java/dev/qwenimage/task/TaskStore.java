@@ -23,7 +23,16 @@ public interface TaskStore extends AutoCloseable {
      * Claims the oldest claimable QUEUED task for {@code worker}: PROCESSING, attempts + 1, a lease
      * until {@code now + lease}. Empty when nothing is claimable.
      */
-    Optional<Task> claim(String worker, String engine, Instant now, Duration lease);
+    default Optional<Task> claim(String worker, String engine, Instant now, Duration lease) {
+        return claim(worker, engine, now, lease, Duration.ZERO);
+    }
+
+    /**
+     * As {@link #claim(String, String, Instant, Duration)}, but a task whose last attempt failed
+     * transiently on {@code engine} is left to other engines for {@code othersFirst} after it
+     * became claimable again, so a retry goes to another engine when one is free.
+     */
+    Optional<Task> claim(String worker, String engine, Instant now, Duration lease, Duration othersFirst);
 
     /** Extends the leases {@code worker} holds on {@code ids}; returns the ids it still holds. */
     Set<String> renewLeases(String worker, Collection<String> ids, Instant leaseExpiresAt);
@@ -38,7 +47,8 @@ public interface TaskStore extends AutoCloseable {
     boolean fail(String id, String worker, String reason, Instant now);
 
     /**
-     * After a transient failure: PROCESSING -> QUEUED, claimable from {@code availableAt}, or
+     * After a transient failure: PROCESSING -> QUEUED, claimable from {@code availableAt} and
+     * remembered as failed on its engine (see {@code othersFirst} in {@link #claim}), or
      * FAILED with {@code reason} when no attempts are left. False when {@code worker} no longer
      * holds the task.
      */

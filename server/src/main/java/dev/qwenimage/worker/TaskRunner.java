@@ -15,6 +15,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import dev.qwenimage.config.Durations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,20 +30,20 @@ public final class TaskRunner {
     private static final Logger log = LoggerFactory.getLogger(TaskRunner.class);
     static final String SHUTDOWN = "the service is shutting down";
     static final String LEASE_LOST = "this worker lost its lease on the task";
+    static final String TIMED_OUT = "timed out";
+    /** Fires the per-task time limits; the tasks themselves run on the slots' threads. */
+    private static final ScheduledThreadPoolExecutor TIMERS = timers();
     /** Progress is written at most this often per task. */
     private static final long PROGRESS_INTERVAL_NANOS = Duration.ofMillis(250).toNanos();
 
     private final TaskStore store;
-    private final Engine engine;
     private final ImagePipeline pipeline;
     private final BlobStore blobs;
     private final EtaEstimator eta;
     private final Clock clock;
 
-    public TaskRunner(TaskStore store, Engine engine, ImagePipeline pipeline, BlobStore blobs, EtaEstimator eta,
-                      Clock clock) {
+    public TaskRunner(TaskStore store, ImagePipeline pipeline, BlobStore blobs, EtaEstimator eta, Clock clock) {
         this.store = store;
-        this.engine = engine;
         this.pipeline = pipeline;
         this.blobs = blobs;
         this.eta = eta;
@@ -51,7 +55,25 @@ public final class TaskRunner {
         return taskId + ".jpeg";
     }
 
-    public void run(Task task, String workerId, Cancellation cancellation) {
+    /**
+     * Runs {@code task} on the lane's engine and records the outcome both in the store and in the
+     * engine's guard (a transient failure counts against the engine; a success clears its streak).
+     */
+    public void run(Task task, WorkerPool.Lane lane, String workerId, Cancellation cancellation) {
+        Engine engine = lane.guard().engine();
+        EngineGuard guard = lane.guard();
+        ScheduledFuture<?> timer = lane.timeout().isZero() ? null
+                : TIMERS.schedule(() -> cancellation.cancel(TIMED_OUT), lane.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            run(task, engine, guard, lane.timeout(), workerId, cancellation);
+        } finally {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+        }
+    }
+
+    private void run(Task task, Engine engine, EngineGuard guard, Duration timeout, String workerId, Cancellation cancellation) {
         TaskSpec spec = task.spec();
         int steps = spec.steps().orElse(engine.defaultSteps());
         GenerationRequest request = new GenerationRequest(task.id(), spec.prompt(), spec.negativePrompt(),
@@ -68,6 +90,16 @@ public final class TaskRunner {
                 result = new GenerationResult.TransientFailure("the engine failed unexpectedly (error id " + errorId + ")");
             }
             long engineNanos = System.nanoTime() - t0;
+            if (result instanceof GenerationResult.Cancelled c && TIMED_OUT.equals(c.reason())) {
+                result = new GenerationResult.TransientFailure(engine.name() + " did not finish the image within "
+                        + Durations.human(timeout));
+            }
+            switch (result) {
+                case GenerationResult.Success s -> guard.succeeded();
+                case GenerationResult.TransientFailure f -> guard.failed(f.reason());
+                default -> {
+                }
+            }
             switch (result) {
                 case GenerationResult.Success s -> {
                     long p0 = System.nanoTime();
@@ -122,6 +154,13 @@ public final class TaskRunner {
                 }
             }
         };
+    }
+
+    private static ScheduledThreadPoolExecutor timers() {
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().name("task-timers").daemon(true).factory());
+        t.setRemoveOnCancelPolicy(true);
+        return t;
     }
 
     private static String errorId() {

@@ -18,58 +18,85 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker slots of this process. Each slot claims a task, runs it through a {@link TaskRunner}
- * and claims the next at once; an idle slot blocks on the store's {@link QueueSignal} (with a slow
- * fallback poll for work that becomes claimable later, such as a retry after back-off). The pool
- * also keeps the leases of its running tasks alive ({@link #renewLeases}).
+ * The worker slots of this process, grouped in lanes: one lane per engine, with that engine's
+ * slots and its {@link EngineGuard}. A slot claims a task only while its engine is up, runs it
+ * through a {@link TaskRunner} and claims the next at once, so tasks go to whichever engine has a
+ * free slot. An idle slot blocks on the store's {@link QueueSignal} (with a slow fallback poll for
+ * work that becomes claimable later, such as a retry after back-off); a slot whose engine is down
+ * blocks on the guard. The pool also keeps the leases of its running tasks alive.
  */
 public final class WorkerPool implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
     /** Longest an idle slot sleeps without a signal; only matters for work no signal announces. */
     private static final Duration FALLBACK_POLL = Duration.ofSeconds(2);
 
+    /** One engine's share of the pool: its guard, how many tasks it runs at once, its time limit per task. */
+    public record Lane(EngineGuard guard, int slots, Duration timeout) {
+        public String engineName() {
+            return guard.engine().name();
+        }
+    }
+
     private final TaskStore store;
     private final TaskRunner runner;
     private final Clock clock;
-    private final int slots;
+    private final List<Lane> lanes;
     private final Duration lease;
     private final String workerId;
-    private final String engineName;
+    /** How long a task that failed on an engine is left for the other engines before that engine may retry it. */
+    private final Duration othersFirst;
     private final Map<String, Cancellation> running = new ConcurrentHashMap<>();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean stopping;
 
-    public WorkerPool(TaskStore store, TaskRunner runner, Clock clock, int slots, Duration lease, String workerId,
-                      String engineName) {
+    public WorkerPool(TaskStore store, TaskRunner runner, Clock clock, List<Lane> lanes, Duration lease, String workerId,
+                      Duration othersFirst) {
         this.store = store;
         this.runner = runner;
         this.clock = clock;
-        this.slots = slots;
+        this.lanes = List.copyOf(lanes);
         this.lease = lease;
         this.workerId = workerId;
-        this.engineName = engineName;
+        this.othersFirst = othersFirst;
     }
 
     public void start() {
-        for (int i = 0; i < slots; i++) {
-            threads.add(Thread.ofPlatform().name("worker-slot-" + i).daemon(true).start(this::slotLoop));
+        for (Lane lane : lanes) {
+            for (int i = 0; i < lane.slots(); i++) {
+                threads.add(Thread.ofPlatform().name("slot-" + lane.engineName() + "-" + i).daemon(true)
+                        .start(() -> slotLoop(lane)));
+            }
         }
     }
 
+    public List<Lane> lanes() {
+        return lanes;
+    }
+
     public int slots() {
-        return slots;
+        return lanes.stream().mapToInt(Lane::slots).sum();
+    }
+
+    /** Slots whose engine is up now. */
+    public int usableSlots() {
+        return lanes.stream().filter(l -> l.guard().isUp()).mapToInt(Lane::slots).sum();
     }
 
     public int busySlots() {
         return running.size();
     }
 
-    private void slotLoop() {
+    private void slotLoop(Lane lane) {
         QueueSignal signal = store.signal();
         while (!stopping) {
             try {
+                if (!lane.guard().isUp()) {
+                    lane.guard().awaitUp(FALLBACK_POLL);
+                    continue;
+                }
                 long seen = signal.generation();
-                Optional<Task> claimed = store.claim(workerId, engineName, clock.instant(), lease);
+                Optional<Task> claimed = store.claim(workerId, lane.engineName(), clock.instant(), lease,
+                        lanes.size() > 1 ? othersFirst : Duration.ZERO);
                 if (claimed.isPresent()) {
                     Task task = claimed.get();
                     Cancellation cancellation = new Cancellation();
@@ -78,7 +105,7 @@ public final class WorkerPool implements AutoCloseable {
                         if (stopping) {
                             cancellation.cancel(TaskRunner.SHUTDOWN);
                         }
-                        runner.run(task, workerId, cancellation);
+                        runner.run(task, lane, workerId, cancellation);
                     } finally {
                         running.remove(task.id());
                     }
@@ -113,6 +140,35 @@ public final class WorkerPool implements AutoCloseable {
                 .orElse(FALLBACK_POLL);
     }
 
+    /** Probes every engine whose check is due, each on its own virtual thread so a hung engine delays no other. */
+    public void checkEngines() {
+        for (Lane lane : lanes) {
+            Thread.ofVirtual().name("probe-" + lane.engineName()).start(lane.guard()::checkIfDue);
+        }
+    }
+
+    /**
+     * The first probe of every engine, waited for up to {@code patience} in all (start-up: the
+     * banner then shows real states); an engine that takes longer keeps being probed in the background.
+     */
+    public void checkEnginesAndWait(Duration patience) {
+        List<Thread> probes = new ArrayList<>();
+        for (Lane lane : lanes) {
+            probes.add(Thread.ofVirtual().name("probe-" + lane.engineName()).start(lane.guard()::checkIfDue));
+        }
+        long deadline = System.nanoTime() + patience.toNanos();
+        try {
+            for (Thread t : probes) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !t.join(Duration.ofNanos(left))) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /**
      * Extends the leases of every running task (called every third of the lease). A task whose
      * lease was lost, because this process stalled longer than the lease and another worker
@@ -141,6 +197,7 @@ public final class WorkerPool implements AutoCloseable {
         stopping = true;
         running.values().forEach(c -> c.cancel(TaskRunner.SHUTDOWN));
         store.signal().raise(); // wakes idle slots, which then see stopping
+        lanes.forEach(l -> l.guard().wakeWaiters()); // and slots waiting for their engine
         for (Thread t : threads) {
             try {
                 t.join(15_000);

@@ -182,7 +182,8 @@ class ErrorResponsesTest {
         Api.Response r = api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/healthz")).GET());
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.json().get("status").asText()).isEqualTo("ok");
-        assertThat(r.json().at("/engine/name").asText()).isEqualTo("preview");
+        assertThat(r.json().at("/engines/0/name").asText()).isEqualTo("preview");
+        assertThat(r.json().at("/engines/0/state").asText()).isEqualTo("up");
     }
 
     static void assertError(Api.Response r, int status, String reason) {

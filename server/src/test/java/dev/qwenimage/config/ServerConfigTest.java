@@ -2,6 +2,9 @@ package dev.qwenimage.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
+
+import dev.qwenimage.engine.EngineSpec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +24,9 @@ class ServerConfigTest {
         assertThat(c.port()).isEqualTo(8080);
         assertThat(c.dataDir()).isEqualTo(Path.of("./data").toAbsolutePath().normalize());
         assertThat(c.apiKeys()).isEmpty();
-        assertThat(c.engine()).isEqualTo("preview");
-        assertThat(c.workers()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(c.engines()).extracting(EngineSpec::kind, EngineSpec::name).containsExactly(tuple("preview", "preview"));
+        assertThat(c.workers()).isEmpty();
+        assertThat(c.slotsFor(c.engines().getFirst())).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(c.previewSteps()).isEqualTo(20);
         assertThat(c.jpegQuality()).isEqualTo(90);
         assertThat(c.urlTtl()).isEqualTo(Duration.ofHours(1));
@@ -39,7 +43,7 @@ class ServerConfigTest {
                 Map.of("QWEN_IMAGE_CONFIG", file.toString(), "QWEN_IMAGE_PORT", "9100", "QWEN_IMAGE_API_KEYS", " a , b ,,"),
                 Map.of("QWEN_IMAGE_WORKERS", "5"));
         assertThat(c.port()).isEqualTo(9100);
-        assertThat(c.workers()).isEqualTo(5);
+        assertThat(c.workers()).hasValue(5);
         assertThat(c.jpegQuality()).isEqualTo(70);
         assertThat(c.apiKeys()).containsExactly("a", "b");
     }
@@ -61,8 +65,8 @@ class ServerConfigTest {
                 .hasMessageContaining("QWEN_IMAGE_JPEG_QUALITY").hasMessageContaining("1 and 100");
         assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_RETENTION", "soon")))
                 .hasMessageContaining("QWEN_IMAGE_RETENTION");
-        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_ENGINE", "dalle")))
-                .hasMessageContaining("preview");
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_ENGINES", "dalle")))
+                .hasMessageContaining("QWEN_IMAGE_ENGINES").hasMessageContaining("preview, comfyui, sdcpp, openai, ppio");
         assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_PUBLIC_URL", "img.example.com")))
                 .hasMessageContaining("QWEN_IMAGE_PUBLIC_URL");
         assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_PROT", "1")))

@@ -2,6 +2,7 @@ package dev.qwenimage.support;
 
 import dev.qwenimage.engine.Cancellation;
 import dev.qwenimage.engine.Engine;
+import dev.qwenimage.engine.EngineHealth;
 import dev.qwenimage.engine.GenerationRequest;
 import dev.qwenimage.engine.GenerationResult;
 import dev.qwenimage.engine.ProgressSink;
@@ -24,6 +25,22 @@ public final class ScriptedEngine implements Engine {
     private final List<GenerationRequest> requests = new CopyOnWriteArrayList<>();
     private final AtomicInteger calls = new AtomicInteger();
     private volatile Function<Call, GenerationResult> fallback = Call::succeed;
+    private volatile java.util.function.Supplier<EngineHealth> health = EngineHealth::up;
+    private final String name;
+
+    public ScriptedEngine() {
+        this("scripted");
+    }
+
+    public ScriptedEngine(String name) {
+        this.name = name;
+    }
+
+    /** What {@link #probe} answers from now on. */
+    public ScriptedEngine probeAnswers(java.util.function.Supplier<EngineHealth> answer) {
+        this.health = answer;
+        return this;
+    }
 
     /** One engine call as the script sees it. */
     public record Call(GenerationRequest request, ProgressSink progress, Cancellation cancellation) {
@@ -70,7 +87,12 @@ public final class ScriptedEngine implements Engine {
 
     @Override
     public String name() {
-        return "scripted";
+        return name;
+    }
+
+    @Override
+    public EngineHealth probe() {
+        return health.get();
     }
 
     @Override

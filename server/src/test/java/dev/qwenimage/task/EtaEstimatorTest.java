@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class EtaEstimatorTest {
@@ -37,12 +38,22 @@ class EtaEstimatorTest {
         eta.record("gpu", 1024, 1024, 10, Duration.ofSeconds(10), Duration.ofSeconds(1)); // 11 s per task
         QueueStats stats = new QueueStats(4, 2, 50.0, 1);
         // 4 ahead x 11 s + 2 running x 11 s x half left = 55 s over 2 slots, + own 11 s
-        assertThat(eta.etaSeconds("gpu", 1024, 1024, 10, 0, 4, stats, 2, false)).isEqualTo(39);
+        assertThat(eta.queuedEtaSeconds(1024, 1024, List.of(new EngineCapacity("gpu", 10, 2)), 4, stats)).isEqualTo(39);
+    }
+
+    @Test
+    void queuedTaskEtaSharesTheWorkOverEnginesByTheirPace() {
+        eta.record("fast", 1024, 1024, 10, Duration.ofSeconds(10), Duration.ZERO); // 10 s per task
+        eta.record("slow", 1024, 1024, 10, Duration.ofSeconds(30), Duration.ZERO); // 30 s per task
+        List<EngineCapacity> lanes = List.of(new EngineCapacity("fast", 10, 1), new EngineCapacity("slow", 10, 1));
+        // together they finish 1/10 + 1/30 = 0.133 tasks/s: 8 tasks ahead take 60 s, then the task's own
+        // run, 20 s on a typical slot
+        assertThat(eta.queuedEtaSeconds(1024, 1024, lanes, 8, QueueStats.EMPTY)).isEqualTo(80);
     }
 
     @Test
     void runningTaskEtaIsItsRemainingSteps() {
         eta.record("gpu", 1024, 1024, 10, Duration.ofSeconds(10), Duration.ZERO);
-        assertThat(eta.etaSeconds("gpu", 1024, 1024, 10, 70, 0, QueueStats.EMPTY, 1, true)).isEqualTo(3);
+        assertThat(eta.runningEtaSeconds("gpu", 1024, 1024, 10, 70)).isEqualTo(3);
     }
 }

@@ -177,6 +177,35 @@ public abstract class TaskStoreContract {
     }
 
     @Test
+    void aRetryIsOfferedToOtherEnginesFirst() {
+        String id = enqueue("a");
+        String other = enqueue("a");
+        Duration othersFirst = Duration.ofSeconds(10);
+        store.claim("w1", "gpu-a", clock.instant(), LEASE, othersFirst);
+        store.retry(id, "w1", "engine down", clock.instant(), clock.instant());
+
+        // the engine it failed on passes it over for the next task...
+        assertThat(store.claim("w1", "gpu-a", clock.instant(), LEASE, othersFirst).map(Task::id)).hasValue(other);
+        assertThat(store.claim("w1", "gpu-a", clock.instant(), LEASE, othersFirst)).isEmpty();
+        // ...while another engine takes it at once
+        assertThat(store.claim("w2", "gpu-b", clock.instant(), LEASE, othersFirst).map(Task::id)).hasValue(id);
+    }
+
+    @Test
+    void aRetryNoOtherEngineTookReturnsToItsEngineAfterTheGrace() {
+        String id = enqueue("a");
+        Duration othersFirst = Duration.ofSeconds(10);
+        store.claim("w1", "gpu-a", clock.instant(), LEASE, othersFirst);
+        store.retry(id, "w1", "engine down", clock.instant(), clock.instant());
+        assertThat(store.claim("w1", "gpu-a", clock.instant(), LEASE, othersFirst)).isEmpty();
+        clock.advance(othersFirst);
+        assertThat(store.claim("w1", "gpu-a", clock.instant(), LEASE, othersFirst).map(Task::id)).hasValue(id);
+        // with no grace (a single engine) the retry is claimable as soon as its back-off ends
+        store.retry(id, "w1", "engine down", clock.instant(), clock.instant());
+        assertThat(store.claim("w1", "gpu-a", clock.instant(), LEASE).map(Task::id)).hasValue(id);
+    }
+
+    @Test
     void retryWithNoAttemptsLeftEndsFailed() {
         String id = enqueue("a", 1);
         store.claim("w1", "preview", clock.instant(), LEASE);

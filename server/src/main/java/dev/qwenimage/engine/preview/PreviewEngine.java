@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 public final class PreviewEngine implements Engine {
     public static final String NAME = "preview";
 
+    private final String name;
     private final int steps;
     private final Duration stepDelay;
 
@@ -29,16 +30,21 @@ public final class PreviewEngine implements Engine {
      * @param stepDelay extra time spent per step, to imitate a GPU engine's pace in demos and tests
      */
     public PreviewEngine(int steps, Duration stepDelay) {
+        this(NAME, steps, stepDelay);
+    }
+
+    public PreviewEngine(String name, int steps, Duration stepDelay) {
         if (steps < 1) {
             throw new IllegalArgumentException("steps must be >= 1");
         }
+        this.name = name;
         this.steps = steps;
         this.stepDelay = stepDelay;
     }
 
     @Override
     public String name() {
-        return NAME;
+        return name;
     }
 
     @Override

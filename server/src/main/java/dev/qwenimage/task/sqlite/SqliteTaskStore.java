@@ -143,7 +143,7 @@ public final class SqliteTaskStore implements TaskStore {
     }
 
     @Override
-    public Optional<Task> claim(String worker, String engine, Instant now, Duration lease) {
+    public Optional<Task> claim(String worker, String engine, Instant now, Duration lease, Duration othersFirst) {
         Optional<Task> claimed = writer.execute(session -> {
             PreparedStatement ps = session.prepare("""
                     UPDATE tasks
@@ -151,6 +151,7 @@ public final class SqliteTaskStore implements TaskStore {
                            progress = 0, engine = ?, started_at = COALESCE(started_at, ?)
                      WHERE seq = (SELECT seq FROM tasks
                                    WHERE state = 'QUEUED' AND available_at <= ?
+                                     AND (failed_on IS NULL OR failed_on <> ? OR available_at <= ?)
                                    ORDER BY seq LIMIT 1)
                     RETURNING\s""" + COLUMNS);
             ps.setString(1, worker);
@@ -158,6 +159,8 @@ public final class SqliteTaskStore implements TaskStore {
             ps.setString(3, engine);
             ps.setLong(4, now.toEpochMilli());
             ps.setLong(5, now.toEpochMilli());
+            ps.setString(6, engine);
+            ps.setLong(7, now.minus(othersFirst).toEpochMilli());
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(toTask(rs)) : Optional.<Task>empty();
             }
@@ -227,7 +230,7 @@ public final class SqliteTaskStore implements TaskStore {
                        reason = CASE WHEN attempts >= max_attempts
                                      THEN 'gave up after ' || attempts || ' attempts: ' || ? ELSE '' END,
                        finished_at = CASE WHEN attempts >= max_attempts THEN ? ELSE NULL END,
-                       available_at = ?, progress = 0, lease_owner = NULL, lease_expires_at = NULL
+                       available_at = ?, progress = 0, lease_owner = NULL, lease_expires_at = NULL, failed_on = engine
                  WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
                 reason, now.toEpochMilli(), availableAt.toEpochMilli(), id, worker);
         if (n == 1) {

@@ -10,7 +10,11 @@ import dev.qwenimage.task.EngineCapacity;
 import dev.qwenimage.worker.EngineGuard;
 import java.util.ArrayList;
 import java.util.List;
+import dev.qwenimage.image.AigcLabel;
 import dev.qwenimage.image.ImagePipeline;
+import dev.qwenimage.image.Watermark;
+import dev.qwenimage.safety.NsfwPolicy;
+import java.util.Optional;
 import dev.qwenimage.storage.LocalBlobStore;
 import dev.qwenimage.storage.UrlSigner;
 import dev.qwenimage.task.EtaEstimator;
@@ -105,7 +109,10 @@ public final class QwenImageServer implements AutoCloseable {
                 lanes.add(new WorkerPool.Lane(guard, setup.slots(), setup.timeout()));
             }
 
-            TaskRunner runner = new TaskRunner(store, new ImagePipeline(config.jpegQuality()), blobs, eta, clock);
+            TaskRunner runner = new TaskRunner(store, new ImagePipeline(config.jpegQuality(),
+                    new Watermark(config.watermarkText(), config.watermarkCorner()),
+                    config.aigcLabel() ? Optional.of(new AigcLabel(config.aigcProducer())) : Optional.empty(),
+                    NsfwPolicy.off()), blobs, eta, clock);
             workers = new WorkerPool(store, runner, clock, lanes, config.lease(), workerId(), OTHERS_FIRST);
 
             TaskService tasks = new TaskService(store, eta, clock, this::capacity, config.maxAttempts(),

@@ -5,6 +5,8 @@ import dev.qwenimage.task.TaskState;
 import dev.qwenimage.task.TaskView;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import dev.qwenimage.safety.NsfwVerdict;
 
 /** The body of {@code GET /v3/async/task-result}, field for field as the contract spells it. */
 public record TaskResultBody(Extra extra, TaskBody task, List<ImageBody> images, List<Object> videos,
@@ -36,9 +38,12 @@ public record TaskResultBody(Extra extra, TaskBody task, List<ImageBody> images,
         String reason = view.task().state() instanceof TaskState.Failed f ? f.reason() : "";
         TaskBody task = new TaskBody(view.task().id(), TASK_TYPE, view.task().state().wireStatus(), reason,
                 view.etaSeconds(), view.progressPercent());
+        Optional<NsfwVerdict> nsfw = view.task().state() instanceof TaskState.Succeeded s ? s.nsfw() : Optional.empty();
+        NsfwResult result = nsfw.map(v -> new NsfwResult(v.flagged(), v.confidence())).orElse(null);
         List<ImageBody> images = view.imageUrl()
-                .map(url -> List.of(new ImageBody(url, Long.toString(urlTtl.toSeconds()), "jpeg", null)))
+                .map(url -> List.of(new ImageBody(url, Long.toString(urlTtl.toSeconds()), "jpeg", result)))
                 .orElse(List.of());
-        return new TaskResultBody(new Extra(List.of()), task, images, List.of(), List.of());
+        List<Boolean> hasNsfw = images.isEmpty() || result == null ? List.of() : List.of(result.valid());
+        return new TaskResultBody(new Extra(hasNsfw), task, images, List.of(), List.of());
     }
 }

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import dev.qwenimage.engine.EngineSpec;
+import dev.qwenimage.image.Watermark;
 import java.util.Properties;
 
 /**
@@ -32,6 +33,10 @@ public record ServerConfig(
         int previewSteps,
         Duration previewStepDelay,
         int jpegQuality,
+        String watermarkText,
+        Watermark.Corner watermarkCorner,
+        boolean aigcLabel,
+        String aigcProducer,
         Duration urlTtl,
         Optional<String> urlSecret,
         Duration retention,
@@ -109,6 +114,10 @@ public record ServerConfig(
                 r.intIn(Setting.PREVIEW_STEPS, 1, 1000),
                 r.duration(Setting.PREVIEW_STEP_DELAY, Duration.ZERO),
                 r.intIn(Setting.JPEG_QUALITY, 1, 100),
+                r.nonBlank(Setting.WATERMARK_TEXT),
+                r.choice(Setting.WATERMARK_CORNER, Watermark.Corner::parse, "top-left, top-right, bottom-left or bottom-right"),
+                r.onOff(Setting.AIGC_LABEL),
+                r.nonBlank(Setting.AIGC_PRODUCER),
                 ttl,
                 Optional.of(r.string(Setting.URL_SECRET)).filter(s -> !s.isBlank()),
                 r.duration(Setting.RETENTION, Duration.ofMinutes(1)),
@@ -145,6 +154,30 @@ public record ServerConfig(
     private record Values(Map<String, String> values) {
         String string(Setting s) {
             return values.getOrDefault(s.env(), s.defaultValue());
+        }
+
+        String nonBlank(Setting s) {
+            String v = string(s).strip();
+            if (v.isEmpty()) {
+                throw new ConfigException(s.env() + " must not be empty");
+            }
+            return v;
+        }
+
+        boolean onOff(Setting s) {
+            return switch (string(s).strip().toLowerCase(java.util.Locale.ROOT)) {
+                case "on", "true", "yes", "1" -> true;
+                case "off", "false", "no", "0" -> false;
+                default -> throw new ConfigException(s.env() + " must be on or off, got '" + string(s) + "'");
+            };
+        }
+
+        <T> T choice(Setting s, java.util.function.Function<String, T> parse, String accepted) {
+            try {
+                return parse.apply(string(s));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(s.env() + " must be one of " + accepted + ", got '" + string(s) + "'");
+            }
         }
 
         int intIn(Setting s, int min, int max) {

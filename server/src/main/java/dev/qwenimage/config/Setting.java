@@ -36,6 +36,14 @@ public record Setting(String env, String defaultValue, String description) {
             "Extra time the preview engine spends per step, to imitate a GPU engine's pace in demos and tests.");
     public static final Setting JPEG_QUALITY = new Setting("QWEN_IMAGE_JPEG_QUALITY", "90",
             "JPEG quality of the images served, 1..100.");
+    public static final Setting WATERMARK_TEXT = new Setting("QWEN_IMAGE_WATERMARK_TEXT", "AI生成",
+            "Text of the visible mark drawn when a request asks for \"watermark\": true.");
+    public static final Setting WATERMARK_CORNER = new Setting("QWEN_IMAGE_WATERMARK_CORNER", "bottom-right",
+            "Corner of the visible mark: top-left, top-right, bottom-left or bottom-right.");
+    public static final Setting AIGC_LABEL = new Setting("QWEN_IMAGE_AIGC_LABEL", "on",
+            "on: every image carries the implicit AI-generated label of GB 45438-2025 (XMP TC260:AIGC with Label, ContentProducer, ProduceID = task id). off: no label.");
+    public static final Setting AIGC_PRODUCER = new Setting("QWEN_IMAGE_AIGC_PRODUCER", "qwen-image-server",
+            "ContentProducer in the implicit label: the name or code of the service provider (e.g. its filing number).");
     public static final Setting URL_TTL = new Setting("QWEN_IMAGE_URL_TTL", "3600",
             "Seconds an image link stays valid (image_url_ttl). 0: links do not expire.");
     public static final Setting URL_SECRET = new Setting("QWEN_IMAGE_URL_SECRET", "",
@@ -54,7 +62,7 @@ public record Setting(String env, String defaultValue, String description) {
             "Path of a properties file with QWEN_IMAGE_* keys. Environment variables override it; command-line --set overrides both.");
 
     public static final List<Setting> ALL = List.of(PORT, HOST, DATA_DIR, API_KEYS, PUBLIC_URL, ENGINES, WORKERS, ENGINE_FAILURES, ENGINE_CHECK,
-            PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
+            PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, WATERMARK_TEXT, WATERMARK_CORNER, AIGC_LABEL, AIGC_PRODUCER, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
             MAX_PROMPT_LENGTH, LOG_LEVEL, CONFIG);
 
     public static Setting byEnv(String env) {

@@ -1,7 +1,9 @@
 package dev.qwenimage.task;
 
 import java.time.Instant;
+import dev.qwenimage.safety.NsfwVerdict;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -19,8 +21,11 @@ public sealed interface TaskState {
     record Processing(String leaseOwner, Instant leaseExpiresAt, int progressPercent) implements TaskState {
     }
 
-    /** Done; the image is in the blob store under {@code imageKey}. */
-    record Succeeded(String imageKey) implements TaskState {
+    /** Done; the image is in the blob store under {@code imageKey}, with the NSFW verdict when detection ran. */
+    record Succeeded(String imageKey, Optional<NsfwVerdict> nsfw) implements TaskState {
+        public Succeeded(String imageKey) {
+            this(imageKey, Optional.empty());
+        }
     }
 
     /** Done without an image; {@code reason} is for people and never a stack trace. */

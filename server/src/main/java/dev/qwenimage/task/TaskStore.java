@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import dev.qwenimage.safety.NsfwVerdict;
 
 /**
  * Persistence and queue of tasks. Every method is durable when it returns. Methods that move a
@@ -40,8 +41,13 @@ public interface TaskStore extends AutoCloseable {
     /** Records progress of a running task; ignored unless {@code worker} holds it. */
     void updateProgress(String id, String worker, int percent);
 
-    /** PROCESSING -> SUCCEED. False when {@code worker} no longer holds the task. */
-    boolean succeed(String id, String worker, String imageKey, long engineMillis, Instant now);
+    /** PROCESSING -> SUCCEED, with the NSFW verdict on the image if detection ran. False when {@code worker} no longer holds the task. */
+    boolean succeed(String id, String worker, String imageKey, Optional<NsfwVerdict> nsfw, long engineMillis, Instant now);
+
+    /** PROCESSING -> SUCCEED with no NSFW verdict. */
+    default boolean succeed(String id, String worker, String imageKey, long engineMillis, Instant now) {
+        return succeed(id, worker, imageKey, Optional.empty(), engineMillis, now);
+    }
 
     /** PROCESSING -> FAILED. False when {@code worker} no longer holds the task. */
     boolean fail(String id, String worker, String reason, Instant now);

@@ -103,14 +103,21 @@ public final class TaskRunner {
             switch (result) {
                 case GenerationResult.Success s -> {
                     long p0 = System.nanoTime();
-                    byte[] jpeg = pipeline.process(s.image(), spec.width(), spec.height());
-                    String key = imageKey(task.id());
-                    blobs.put(key, jpeg, "image/jpeg");
-                    Duration post = Duration.ofNanos(System.nanoTime() - p0);
-                    if (store.succeed(task.id(), workerId, key, engineNanos / 1_000_000, clock.instant())) {
-                        eta.record(engine.name(), request.width(), request.height(), steps, Duration.ofNanos(engineNanos), post);
-                    } else {
-                        log.warn("task {} finished here after its lease passed to another worker; result not recorded", task.id());
+                    switch (pipeline.finish(s.image(), spec.width(), spec.height(), spec.watermark(), task.id())) {
+                        case ImagePipeline.Outcome.Finished done -> {
+                            String key = imageKey(task.id());
+                            blobs.put(key, done.jpeg(), "image/jpeg");
+                            Duration post = Duration.ofNanos(System.nanoTime() - p0);
+                            if (store.succeed(task.id(), workerId, key, done.nsfw(), engineNanos / 1_000_000, clock.instant())) {
+                                eta.record(engine.name(), request.width(), request.height(), steps, Duration.ofNanos(engineNanos), post);
+                            } else {
+                                log.warn("task {} finished here after its lease passed to another worker; result not recorded", task.id());
+                            }
+                        }
+                        case ImagePipeline.Outcome.Blocked blocked -> {
+                            log.info("task {}: {}", task.id(), blocked.reason());
+                            store.fail(task.id(), workerId, blocked.reason(), clock.instant());
+                        }
                     }
                 }
                 case GenerationResult.TransientFailure f -> retry(task, workerId, f.reason());

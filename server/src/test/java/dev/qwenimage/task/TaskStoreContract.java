@@ -2,6 +2,7 @@ package dev.qwenimage.task;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.qwenimage.safety.NsfwVerdict;
 import dev.qwenimage.support.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -91,6 +92,19 @@ public abstract class TaskStoreContract {
         // a finished task never moves again
         assertThat(store.succeed(id, "w1", "other.jpeg", 10, clock.instant())).isFalse();
         assertThat(store.fail(id, "w1", "late", clock.instant())).isFalse();
+    }
+
+    @Test
+    void theNsfwVerdictIsKeptWithTheImage() {
+        String checked = enqueue("a");
+        String unchecked = enqueue("a");
+        store.claim("w1", "preview", clock.instant(), LEASE);
+        store.claim("w1", "preview", clock.instant(), LEASE);
+        store.succeed(checked, "w1", "c.jpeg", Optional.of(new NsfwVerdict(true, 0.93)), 10, clock.instant());
+        store.succeed(unchecked, "w1", "u.jpeg", 10, clock.instant());
+        assertThat(store.find(checked).orElseThrow().state())
+                .isEqualTo(new TaskState.Succeeded("c.jpeg", Optional.of(new NsfwVerdict(true, 0.93))));
+        assertThat(store.find(unchecked).orElseThrow().state()).isEqualTo(new TaskState.Succeeded("u.jpeg", Optional.empty()));
     }
 
     @Test

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.qwenimage.safety.NsfwVerdict;
 import dev.qwenimage.task.NewTask;
 import dev.qwenimage.task.QueueSignal;
 import dev.qwenimage.task.QueueStats;
@@ -43,7 +44,7 @@ public final class SqliteTaskStore implements TaskStore {
     private static final String COLUMNS = """
             seq, id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps, attempts,
             max_attempts, available_at, lease_owner, lease_expires_at, progress, engine, reason, image_key,
-            created_at, started_at, finished_at, engine_millis""";
+            created_at, started_at, finished_at, engine_millis, nsfw_flagged, nsfw_confidence""";
 
     private final SqliteWriter writer;
     private final HikariDataSource readers;
@@ -204,13 +205,15 @@ public final class SqliteTaskStore implements TaskStore {
     }
 
     @Override
-    public boolean succeed(String id, String worker, String imageKey, long engineMillis, Instant now) {
+    public boolean succeed(String id, String worker, String imageKey, Optional<NsfwVerdict> nsfw, long engineMillis,
+                           Instant now) {
         return move(id, TaskState.SUCCEED, """
                 UPDATE tasks
                    SET state = 'SUCCEED', progress = 100, image_key = ?, engine_millis = ?, finished_at = ?,
-                       lease_owner = NULL, lease_expires_at = NULL, reason = ''
+                       lease_owner = NULL, lease_expires_at = NULL, reason = '', nsfw_flagged = ?, nsfw_confidence = ?
                  WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
-                imageKey, engineMillis, now.toEpochMilli(), id, worker) == 1;
+                imageKey, engineMillis, now.toEpochMilli(), nsfw.map(v -> v.flagged() ? 1 : 0).orElse(null),
+                nsfw.map(NsfwVerdict::confidence).orElse(null), id, worker) == 1;
     }
 
     @Override
@@ -390,7 +393,7 @@ public final class SqliteTaskStore implements TaskStore {
             case TaskState.QUEUED -> new TaskState.Queued(Instant.ofEpochMilli(rs.getLong(14)));
             case TaskState.PROCESSING -> new TaskState.Processing(rs.getString(15), Instant.ofEpochMilli(rs.getLong(16)),
                     rs.getInt(17));
-            case TaskState.SUCCEED -> new TaskState.Succeeded(rs.getString(20));
+            case TaskState.SUCCEED -> new TaskState.Succeeded(rs.getString(20), nsfw(rs));
             case TaskState.FAILED -> new TaskState.Failed(rs.getString(19));
             default -> throw new SQLException("unknown task state in database: " + code);
         };
@@ -409,6 +412,14 @@ public final class SqliteTaskStore implements TaskStore {
                 optionalInstant(rs, 23),
                 optionalInt(rs, 24),
                 Optional.ofNullable(rs.getString(18)));
+    }
+
+    private static Optional<NsfwVerdict> nsfw(ResultSet rs) throws SQLException {
+        int flagged = rs.getInt(25);
+        if (rs.wasNull()) {
+            return Optional.empty();
+        }
+        return Optional.of(new NsfwVerdict(flagged != 0, rs.getDouble(26)));
     }
 
     private static Optional<Instant> optionalInstant(ResultSet rs, int column) throws SQLException {

@@ -116,7 +116,7 @@ public final class QwenImageServer implements AutoCloseable {
             workers = new WorkerPool(store, runner, clock, lanes, config.lease(), workerId(), OTHERS_FIRST);
 
             TaskService tasks = new TaskService(store, eta, clock, this::capacity, config.maxAttempts(),
-                    config.maxPromptLength(), (key, base) -> blobs.link(key, base, config.urlTtl()));
+                    config.maxPromptLength(), config.maxQueuedPerKey(), config.maxQueued(), (key, base) -> blobs.link(key, base, config.urlTtl()));
 
             http = new HttpApi(new HttpApi.Deps(tasks, keys, blobs, signer, config.urlTtl(), config.publicUrl(),
                     config.host(), this::health)).create(config.host(), config.port());

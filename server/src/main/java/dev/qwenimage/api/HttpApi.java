@@ -8,6 +8,7 @@ import dev.qwenimage.auth.ApiKeys;
 import dev.qwenimage.storage.BlobStore;
 import dev.qwenimage.storage.UrlSigner;
 import dev.qwenimage.task.InvalidTaskRequest;
+import dev.qwenimage.task.QueueLimitReached;
 import dev.qwenimage.task.TaskNotFound;
 import dev.qwenimage.task.TaskService;
 import io.javalin.Javalin;
@@ -80,6 +81,9 @@ public final class HttpApi {
             cfg.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e.status(), e.reason(), e.getMessage(), e.metadata(), e.headers()));
             cfg.routes.exception(InvalidTaskRequest.class, (e, ctx) ->
                     error(ctx, 400, e.reason(), e.getMessage(), Map.of("field", e.field()), Map.of()));
+            cfg.routes.exception(QueueLimitReached.class, (e, ctx) -> error(ctx, e.perKey() ? 429 : 503,
+                    e.perKey() ? "RATE_LIMITED" : "QUEUE_FULL", e.getMessage(), Map.of("retry_after", e.retryAfterSeconds()),
+                    Map.of("Retry-After", Long.toString(e.retryAfterSeconds()))));
             cfg.routes.exception(TaskNotFound.class, (e, ctx) -> error(ctx, 404, "TASK_NOT_FOUND", e.getMessage(), Map.of(), Map.of()));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
                 String errorId = UUID.randomUUID().toString().substring(0, 8);

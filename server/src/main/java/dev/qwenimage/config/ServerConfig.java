@@ -43,6 +43,8 @@ public record ServerConfig(
         Duration lease,
         int maxAttempts,
         int maxPromptLength,
+        int maxQueuedPerKey,
+        int maxQueued,
         String logLevel) {
 
     /**
@@ -124,6 +126,8 @@ public record ServerConfig(
                 r.duration(Setting.LEASE, Duration.ofSeconds(1)),
                 r.intIn(Setting.MAX_ATTEMPTS, 1, 100),
                 r.intIn(Setting.MAX_PROMPT_LENGTH, 1, 100_000),
+                r.intIn(Setting.MAX_QUEUED_PER_KEY, 0, Integer.MAX_VALUE),
+                r.intIn(Setting.MAX_QUEUED, 0, Integer.MAX_VALUE),
                 level);
     }
 

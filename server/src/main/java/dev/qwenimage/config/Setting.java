@@ -56,6 +56,10 @@ public record Setting(String env, String defaultValue, String description) {
             "Attempts a task gets (crashed workers and transient engine failures count) before it ends FAILED.");
     public static final Setting MAX_PROMPT_LENGTH = new Setting("QWEN_IMAGE_MAX_PROMPT_LENGTH", "2000",
             "Longest prompt accepted, in Unicode code points.");
+    public static final Setting MAX_QUEUED_PER_KEY = new Setting("QWEN_IMAGE_MAX_QUEUED_PER_KEY", "1000",
+            "Most tasks one API key may have waiting; beyond it a submit answers 429 with Retry-After. 0: no cap.");
+    public static final Setting MAX_QUEUED = new Setting("QWEN_IMAGE_MAX_QUEUED", "100000",
+            "Most tasks waiting in all; beyond it a submit answers 503 with Retry-After. 0: no cap.");
     public static final Setting LOG_LEVEL = new Setting("QWEN_IMAGE_LOG_LEVEL", "info",
             "Log level: error, warn, info, debug or trace.");
     public static final Setting CONFIG = new Setting("QWEN_IMAGE_CONFIG", "",
@@ -63,7 +67,7 @@ public record Setting(String env, String defaultValue, String description) {
 
     public static final List<Setting> ALL = List.of(PORT, HOST, DATA_DIR, API_KEYS, PUBLIC_URL, ENGINES, WORKERS, ENGINE_FAILURES, ENGINE_CHECK,
             PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, WATERMARK_TEXT, WATERMARK_CORNER, AIGC_LABEL, AIGC_PRODUCER, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
-            MAX_PROMPT_LENGTH, LOG_LEVEL, CONFIG);
+            MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, MAX_QUEUED, LOG_LEVEL, CONFIG);
 
     public static Setting byEnv(String env) {
         return ALL.stream().filter(s -> s.env.equals(env)).findFirst().orElse(null);

@@ -32,15 +32,25 @@ public final class TaskService {
     private final Supplier<List<EngineCapacity>> capacity;
     private final int maxAttempts;
     private final int maxPromptLength;
+    /** Caps on QUEUED tasks, per API key and in all; 0 for none. */
+    private final long maxQueuedPerKey;
+    private final long maxQueued;
     private final ImageLinks links;
     private final SecureRandom random = new SecureRandom();
-    /** The queue snapshot ETAs are computed from, refreshed at most every {@link #SNAPSHOT_MAX_AGE_NANOS}. */
+    /** The queue snapshot that ETAs and the global cap read; see {@link #queueStats()}. */
     private volatile Snapshot snapshot;
-    private static final long SNAPSHOT_MAX_AGE_NANOS = 500_000_000L;
+    private static final long SNAPSHOT_MIN_AGE_NANOS = 500_000_000L;
 
-    private record Snapshot(QueueStats stats, long takenAtNanos, Instant takenAt) {
+    /**
+     * A snapshot of the queue, kept for half a second or twenty times what it cost to take,
+     * whichever is longer. While snapshots are cheap, a task created after one was taken gets a
+     * new one (so a client polling right after its submit sees the tasks it queued before);
+     * when the queue is so deep that counting it is costly, tasks share the older snapshot.
+     */
+    private record Snapshot(QueueStats stats, long takenAtNanos, Instant takenAt, long keepNanos) {
         boolean freshFor(Instant taskCreatedAt, long nowNanos) {
-            return nowNanos - takenAtNanos <= SNAPSHOT_MAX_AGE_NANOS && !takenAt.isBefore(taskCreatedAt);
+            return nowNanos - takenAtNanos <= keepNanos
+                    && (!takenAt.isBefore(taskCreatedAt) || keepNanos > SNAPSHOT_MIN_AGE_NANOS);
         }
     }
 
@@ -49,7 +59,9 @@ public final class TaskService {
      *                 asked on each poll of a queued or running task
      */
     public TaskService(TaskStore store, EtaEstimator eta, Clock clock, Supplier<List<EngineCapacity>> capacity,
-                       int maxAttempts, int maxPromptLength, ImageLinks links) {
+                       int maxAttempts, int maxPromptLength, long maxQueuedPerKey, long maxQueued, ImageLinks links) {
+        this.maxQueuedPerKey = maxQueuedPerKey;
+        this.maxQueued = maxQueued;
         this.store = store;
         this.eta = eta;
         this.clock = clock;
@@ -59,12 +71,31 @@ public final class TaskService {
         this.links = links;
     }
 
-    /** Validates {@code s}, stores the task durably and returns its id. */
+    /**
+     * Validates {@code s}, checks the queue caps, stores the task durably and returns its id.
+     * {@link QueueLimitReached} when the caller's key already has its cap of queued tasks (429)
+     * or the whole queue is full (503). Caps are checked just before the insert, so concurrent
+     * submits can overshoot a cap by a few tasks.
+     */
     public String submit(String owner, Submission s) {
         TaskSpec spec = validate(s);
+        if (maxQueued > 0 && queueStats().queued() >= maxQueued) {
+            throw new QueueLimitReached(false, retryAfterSeconds(spec),
+                    "the queue is full (" + maxQueued + " tasks waiting); submit again later");
+        }
+        if (maxQueuedPerKey > 0 && store.queuedCount(owner, maxQueuedPerKey) >= maxQueuedPerKey) {
+            throw new QueueLimitReached(true, retryAfterSeconds(spec), "this API key already has " + maxQueuedPerKey
+                    + " tasks waiting, the most allowed; submit again when some of them have started");
+        }
         String id = TaskIds.next(clock);
         store.insert(new NewTask(id, owner, spec, maxAttempts, clock.instant()));
         return id;
+    }
+
+    /** About one task's run on a typical slot: when a queued task of the caller is likely to have started. */
+    private long retryAfterSeconds(TaskSpec spec) {
+        long own = eta.queuedEtaSeconds(spec.width(), spec.height(), capacity.get(), 0, QueueStats.EMPTY);
+        return Math.clamp(own, 1, 120);
     }
 
     TaskSpec validate(Submission s) {
@@ -105,7 +136,7 @@ public final class TaskService {
                 List<EngineCapacity> lanes = task.spec().steps().isPresent()
                         ? capacity.get().stream().map(l -> new EngineCapacity(l.engine(), task.spec().steps().getAsInt(), l.slots())).toList()
                         : capacity.get();
-                yield new TaskView(task, eta.queuedEtaSeconds(w, h, lanes, stats.queuedAhead(task.seq()), stats), 0,
+                yield new TaskView(task, eta.queuedEtaSeconds(w, h, lanes, stats.queuedAhead(task.turn()), stats), 0,
                         Optional.empty());
             }
             case TaskState.Processing p -> {
@@ -121,10 +152,15 @@ public final class TaskService {
     }
 
     /**
-     * The queue as of at most half a second ago, and no older than the task asking: polls of
-     * queued tasks share one snapshot instead of each counting the queue, so a poll stays one
-     * indexed read however deep the queue is.
+     * The queue as of a moment ago: polls of queued tasks and submits share one snapshot instead
+     * of each counting the queue, so a poll stays one indexed read however deep the queue is (see
+     * {@link Snapshot} for how long one lives): counting never takes more than about a twentieth
+     * of the store's time.
      */
+    private QueueStats queueStats() {
+        return queueStats(Instant.MIN);
+    }
+
     private QueueStats queueStats(Instant taskCreatedAt) {
         Snapshot s = snapshot;
         if (s == null || !s.freshFor(taskCreatedAt, System.nanoTime())) {
@@ -132,7 +168,10 @@ public final class TaskService {
                 s = snapshot;
                 if (s == null || !s.freshFor(taskCreatedAt, System.nanoTime())) {
                     Instant at = clock.instant();
-                    s = new Snapshot(store.stats(), System.nanoTime(), at);
+                    long t0 = System.nanoTime();
+                    QueueStats stats = store.stats();
+                    long t1 = System.nanoTime();
+                    s = new Snapshot(stats, t1, at, Math.max(SNAPSHOT_MIN_AGE_NANOS, 20 * (t1 - t0)));
                     snapshot = s;
                 }
             }

@@ -15,7 +15,11 @@ import dev.qwenimage.safety.NsfwVerdict;
  */
 public interface TaskStore extends AutoCloseable {
 
-    /** Stores a new QUEUED task; on disk before this returns. */
+    /**
+     * Stores a new QUEUED task; on disk before this returns. Its turn is the one after its
+     * owner's last queued task, but not before the turn being served now (the highest turn of any
+     * task ever claimed): keys are served round-robin.
+     */
     void insert(NewTask task);
 
     Optional<Task> find(String id);
@@ -76,7 +80,14 @@ public interface TaskStore extends AutoCloseable {
     record Purged(int tasks, List<String> imageKeys) {
     }
 
+    /**
+     * The queue as a whole and per key. Costs a pass over the queued tasks' index: callers share
+     * one snapshot (see TaskService) rather than asking per request.
+     */
     QueueStats stats();
+
+    /** QUEUED tasks of {@code owner}, counted up to {@code limit} (enough to enforce a cap of that size). */
+    long queuedCount(String owner, long limit);
 
     /** The earliest time a QUEUED task becomes claimable, if any task is QUEUED. */
     Optional<Instant> nextAvailableAt();

@@ -36,7 +36,7 @@ class EtaEstimatorTest {
     @Test
     void queuedTaskWaitsForTheWorkAheadSharedBySlotsPlusItsOwnRun() {
         eta.record("gpu", 1024, 1024, 10, Duration.ofSeconds(10), Duration.ofSeconds(1)); // 11 s per task
-        QueueStats stats = new QueueStats(4, 2, 50.0, 1);
+        QueueStats stats = new QueueStats(4, 2, 50.0, List.of());
         // 4 ahead x 11 s + 2 running x 11 s x half left = 55 s over 2 slots, + own 11 s
         assertThat(eta.queuedEtaSeconds(1024, 1024, List.of(new EngineCapacity("gpu", 10, 2)), 4, stats)).isEqualTo(39);
     }

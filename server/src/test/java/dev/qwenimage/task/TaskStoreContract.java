@@ -122,7 +122,7 @@ public abstract class TaskStoreContract {
         store.updateProgress(id, "w1", 40);
         store.updateProgress(id, "w2", 90);
         assertThat(((TaskState.Processing) store.find(id).orElseThrow().state()).progressPercent()).isEqualTo(40);
-        assertThat(store.stats()).isEqualTo(new QueueStats(0, 1, 40.0, 0));
+        assertThat(store.stats()).isEqualTo(new QueueStats(0, 1, 40.0, List.of()));
     }
 
     @Test
@@ -239,17 +239,74 @@ public abstract class TaskStoreContract {
     }
 
     @Test
-    void statsCountTheQueueAndNameItsHead() {
+    void statsCountTheQueuePerKey() {
         assertThat(store.stats()).isEqualTo(QueueStats.EMPTY);
         enqueue("a");
-        String second = enqueue("a");
-        String third = enqueue("a");
+        String a2 = enqueue("a");
+        enqueue("a");
+        String b1 = enqueue("b");
         store.claim("w1", "preview", clock.instant(), LEASE);
-        long secondSeq = store.find(second).orElseThrow().seq();
         QueueStats stats = store.stats();
-        assertThat(stats).isEqualTo(new QueueStats(2, 1, 0.0, secondSeq));
-        assertThat(stats.queuedAhead(store.find(third).orElseThrow().seq())).isEqualTo(1);
-        assertThat(stats.queuedAhead(secondSeq)).isZero();
+        assertThat(stats.queued()).isEqualTo(3);
+        assertThat(stats.processing()).isEqualTo(1);
+        assertThat(stats.owners()).containsExactlyInAnyOrder(
+                new QueueStats.OwnerQueue("a", 2, store.find(a2).orElseThrow().turn()),
+                new QueueStats.OwnerQueue("b", 1, store.find(b1).orElseThrow().turn()));
+        assertThat(store.queuedCount("a", 10)).isEqualTo(2);
+        assertThat(store.queuedCount("a", 1)).isEqualTo(1);
+        assertThat(store.queuedCount("nobody", 10)).isZero();
+    }
+
+    @Test
+    void keysAreServedInTurnSoABigBacklogDoesNotDelayAnotherKeysTask() {
+        List<String> backlog = new java.util.ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            backlog.add(enqueue("heavy"));
+        }
+        assertThat(store.claim("w1", "preview", clock.instant(), LEASE).map(Task::id)).hasValue(backlog.get(0));
+        String single = enqueue("light");
+
+        // the light key's task joins the turn being served, so it is the very next one claimed
+        assertThat(store.claim("w1", "preview", clock.instant(), LEASE).map(Task::id)).hasValue(single);
+        assertThat(store.claim("w1", "preview", clock.instant(), LEASE).map(Task::id)).hasValue(backlog.get(1));
+        assertThat(store.claim("w1", "preview", clock.instant(), LEASE).map(Task::id)).hasValue(backlog.get(2));
+        // and the queue snapshot knows it: one task ahead of a task in the light key's turn
+        QueueStats stats = store.stats();
+        assertThat(stats.queuedAhead(store.find(backlog.get(3)).orElseThrow().turn())).isZero();
+        assertThat(stats.queuedAhead(store.find(backlog.get(40)).orElseThrow().turn())).isEqualTo(37);
+    }
+
+    @Test
+    void threeKeysAlternateRoundRobin() {
+        for (int i = 0; i < 3; i++) {
+            enqueue("a");
+        }
+        for (int i = 0; i < 3; i++) {
+            enqueue("b");
+        }
+        for (int i = 0; i < 3; i++) {
+            enqueue("c");
+        }
+        List<String> owners = new java.util.ArrayList<>();
+        Optional<Task> t;
+        while ((t = store.claim("w1", "preview", clock.instant(), LEASE)).isPresent()) {
+            owners.add(t.get().owner());
+        }
+        assertThat(owners).containsExactly("a", "b", "c", "a", "b", "c", "a", "b", "c");
+    }
+
+    @Test
+    void aKeyReturningAfterABigBatchIsNotPenalisedForItsPast() {
+        for (int i = 0; i < 20; i++) {
+            enqueue("old");
+        }
+        while (store.claim("w1", "preview", clock.instant(), LEASE).isPresent()) {
+            // drain
+        }
+        String fresh = enqueue("new");
+        String back = enqueue("old");
+        assertThat(store.claim("w1", "preview", clock.instant(), LEASE).map(Task::id)).hasValue(fresh);
+        assertThat(store.claim("w1", "preview", clock.instant(), LEASE).map(Task::id)).hasValue(back);
     }
 
     @Test

@@ -42,7 +42,7 @@ public final class SqliteTaskStore implements TaskStore {
 
     /** The columns every task query selects, in the order {@link #toTask} reads them. */
     private static final String COLUMNS = """
-            seq, id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps, attempts,
+            seq, turn, id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps, attempts,
             max_attempts, available_at, lease_owner, lease_expires_at, progress, engine, reason, image_key,
             created_at, started_at, finished_at, engine_millis, nsfw_flagged, nsfw_confidence""";
 
@@ -98,8 +98,10 @@ public final class SqliteTaskStore implements TaskStore {
         writer.execute(session -> {
             PreparedStatement ps = session.prepare("""
                     INSERT INTO tasks (id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps,
-                                       max_attempts, available_at, created_at)
-                    VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
+                                       max_attempts, available_at, created_at, turn)
+                    VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                            MAX(COALESCE((SELECT MAX(turn) FROM tasks WHERE owner = ?2 AND state = 'QUEUED'), 0) + 1,
+                                COALESCE((SELECT MAX(turn) FROM tasks WHERE started_at IS NOT NULL), 0)))""");
             {
                 TaskSpec s = t.spec();
                 ps.setString(1, t.id());
@@ -153,7 +155,7 @@ public final class SqliteTaskStore implements TaskStore {
                      WHERE seq = (SELECT seq FROM tasks
                                    WHERE state = 'QUEUED' AND available_at <= ?
                                      AND (failed_on IS NULL OR failed_on <> ? OR available_at <= ?)
-                                   ORDER BY seq LIMIT 1)
+                                   ORDER BY turn, seq LIMIT 1)
                     RETURNING\s""" + COLUMNS);
             ps.setString(1, worker);
             ps.setLong(2, now.plus(lease).toEpochMilli());
@@ -317,14 +319,40 @@ public final class SqliteTaskStore implements TaskStore {
     @Override
     public QueueStats stats() {
         return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("""
-                    SELECT (SELECT count(*) FROM tasks WHERE state = 'QUEUED'),
-                           (SELECT count(*) FROM tasks WHERE state = 'PROCESSING'),
-                           (SELECT COALESCE(avg(progress), 0) FROM tasks WHERE state = 'PROCESSING'),
-                           (SELECT COALESCE(min(seq), 0) FROM tasks WHERE state = 'QUEUED')""");
+            long processing;
+            double progress;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT count(*), COALESCE(avg(progress), 0) FROM tasks WHERE state = 'PROCESSING'");
                  ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return new QueueStats(rs.getLong(1), rs.getLong(2), rs.getDouble(3), rs.getLong(4));
+                processing = rs.getLong(1);
+                progress = rs.getDouble(2);
+            }
+            List<QueueStats.OwnerQueue> owners = new ArrayList<>();
+            long queued = 0;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT owner, count(*), min(turn) FROM tasks WHERE state = 'QUEUED' GROUP BY owner");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    owners.add(new QueueStats.OwnerQueue(rs.getString(1), rs.getLong(2), rs.getLong(3)));
+                    queued += rs.getLong(2);
+                }
+            }
+            return new QueueStats(queued, processing, progress, owners);
+        });
+    }
+
+    @Override
+    public long queuedCount(String owner, long limit) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT count(*) FROM (SELECT 1 FROM tasks WHERE owner = ? AND state = 'QUEUED' LIMIT ?)")) {
+                ps.setString(1, owner);
+                ps.setLong(2, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
             }
         });
     }
@@ -388,38 +416,39 @@ public final class SqliteTaskStore implements TaskStore {
 
     /** Maps a row selected as {@link #COLUMNS}, by position (lookups by name cost more than the read itself). */
     private static Task toTask(ResultSet rs) throws SQLException {
-        String code = rs.getString(4);
+        String code = rs.getString(5);
         TaskState state = switch (code) {
-            case TaskState.QUEUED -> new TaskState.Queued(Instant.ofEpochMilli(rs.getLong(14)));
-            case TaskState.PROCESSING -> new TaskState.Processing(rs.getString(15), Instant.ofEpochMilli(rs.getLong(16)),
-                    rs.getInt(17));
-            case TaskState.SUCCEED -> new TaskState.Succeeded(rs.getString(20), nsfw(rs));
-            case TaskState.FAILED -> new TaskState.Failed(rs.getString(19));
+            case TaskState.QUEUED -> new TaskState.Queued(Instant.ofEpochMilli(rs.getLong(15)));
+            case TaskState.PROCESSING -> new TaskState.Processing(rs.getString(16), Instant.ofEpochMilli(rs.getLong(17)),
+                    rs.getInt(18));
+            case TaskState.SUCCEED -> new TaskState.Succeeded(rs.getString(21), nsfw(rs));
+            case TaskState.FAILED -> new TaskState.Failed(rs.getString(20));
             default -> throw new SQLException("unknown task state in database: " + code);
         };
-        TaskSpec spec = new TaskSpec(rs.getString(5), rs.getString(6), rs.getInt(7), rs.getInt(8), rs.getInt(9) != 0,
-                rs.getLong(10), optionalInt(rs, 11));
+        TaskSpec spec = new TaskSpec(rs.getString(6), rs.getString(7), rs.getInt(8), rs.getInt(9), rs.getInt(10) != 0,
+                rs.getLong(11), optionalInt(rs, 12));
         return new Task(
-                rs.getString(2),
-                rs.getLong(1),
                 rs.getString(3),
+                rs.getLong(1),
+                rs.getLong(2),
+                rs.getString(4),
                 spec,
                 state,
-                rs.getInt(12),
                 rs.getInt(13),
-                Instant.ofEpochMilli(rs.getLong(21)),
-                optionalInstant(rs, 22),
+                rs.getInt(14),
+                Instant.ofEpochMilli(rs.getLong(22)),
                 optionalInstant(rs, 23),
-                optionalInt(rs, 24),
-                Optional.ofNullable(rs.getString(18)));
+                optionalInstant(rs, 24),
+                optionalInt(rs, 25),
+                Optional.ofNullable(rs.getString(19)));
     }
 
     private static Optional<NsfwVerdict> nsfw(ResultSet rs) throws SQLException {
-        int flagged = rs.getInt(25);
+        int flagged = rs.getInt(26);
         if (rs.wasNull()) {
             return Optional.empty();
         }
-        return Optional.of(new NsfwVerdict(flagged != 0, rs.getDouble(26)));
+        return Optional.of(new NsfwVerdict(flagged != 0, rs.getDouble(27)));
     }
 
     private static Optional<Instant> optionalInstant(ResultSet rs, int column) throws SQLException {

@@ -6,8 +6,11 @@ import dev.qwenimage.config.ServerConfig;
 import dev.qwenimage.engine.Engine;
 import dev.qwenimage.engine.EngineSpec;
 import dev.qwenimage.engine.Engines;
-import dev.qwenimage.task.EngineCapacity;
+import dev.qwenimage.config.Role;
+import dev.qwenimage.task.LaneReport;
+import dev.qwenimage.task.postgres.PostgresTaskStore;
 import dev.qwenimage.worker.EngineGuard;
+import dev.qwenimage.worker.Fleet;
 import java.util.ArrayList;
 import java.util.List;
 import dev.qwenimage.image.AigcLabel;
@@ -67,11 +70,11 @@ public final class QwenImageServer implements AutoCloseable {
 
     private final ServerConfig config;
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
-    private final ApiKeys keys;
+    private final Optional<ApiKeys> keys;
     private final TaskStore store;
     private final LocalBlobStore blobs;
-    private final List<Engine> engines;
-    private final WorkerPool workers;
+    private final Optional<WorkerPool> workers;
+    private final Fleet fleet;
     private final Javalin http;
     private final Rescue recovered;
 
@@ -81,58 +84,79 @@ public final class QwenImageServer implements AutoCloseable {
 
     private QwenImageServer(ServerConfig config, Clock clock, List<EngineSetup> injected) {
         this.config = config;
+        Role role = config.role();
         try {
             Path dataDir = config.dataDir();
             Files.createDirectories(dataDir);
             lockDataDir(dataDir);
-            keys = ApiKeys.load(config.apiKeys(), dataDir);
+            keys = role.servesApi() ? Optional.of(ApiKeys.load(config.apiKeys(), dataDir)) : Optional.empty();
 
-            store = SqliteTaskStore.open(dataDir.resolve("tasks.db"));
+            store = openStore(config, dataDir);
             resources.push(store);
-            // This process holds the data directory's lock, so no task can still be running
-            // elsewhere: whatever was PROCESSING was interrupted by a crash or kill.
-            recovered = store.rescueExpired(Instant.ofEpochMilli(Long.MAX_VALUE),
-                    "the service stopped while the task was running", clock.instant());
+            // The embedded store belongs to this process alone (it holds the data directory's lock),
+            // so whatever was PROCESSING was interrupted by a crash or kill. On a shared store other
+            // nodes may still be running their tasks: those come back only when their leases expire.
+            recovered = store.exclusive() && role.runsWorkers()
+                    ? store.rescueExpired(Instant.ofEpochMilli(Long.MAX_VALUE), "the service stopped while the task was running",
+                    clock.instant())
+                    : Rescue.NONE;
 
             UrlSigner signer = new UrlSigner(urlSecret(config, dataDir), clock);
             blobs = new LocalBlobStore(dataDir.resolve("images"), signer);
 
-            List<EngineSetup> setups = injected != null ? injected : configuredEngines(config);
-            engines = setups.stream().map(EngineSetup::engine).toList();
             EtaEstimator eta = new EtaEstimator();
-            List<WorkerPool.Lane> lanes = new ArrayList<>();
-            for (EngineSetup setup : setups) {
-                resources.push(setup.engine());
-                eta.prior(setup.engine().name(), setup.engine().typicalStepTime());
-                EngineGuard guard = new EngineGuard(setup.engine(), clock, config.engineFailures(), config.engineCheck(),
-                        PROBE_MIN, config.engineCheck().multipliedBy(4));
-                lanes.add(new WorkerPool.Lane(guard, setup.slots(), setup.timeout()));
+            Optional<WorkerPool> pool = Optional.empty();
+            if (role.runsWorkers()) {
+                List<EngineSetup> setups = injected != null ? injected : configuredEngines(config);
+                List<WorkerPool.Lane> lanes = new ArrayList<>();
+                for (EngineSetup setup : setups) {
+                    resources.push(setup.engine());
+                    eta.prior(setup.engine().name(), setup.engine().typicalStepTime());
+                    EngineGuard guard = new EngineGuard(setup.engine(), clock, config.engineFailures(), config.engineCheck(),
+                            PROBE_MIN, config.engineCheck().multipliedBy(4));
+                    lanes.add(new WorkerPool.Lane(guard, setup.slots(), setup.timeout()));
+                }
+                TaskRunner runner = new TaskRunner(store, new ImagePipeline(config.jpegQuality(),
+                        new Watermark(config.watermarkText(), config.watermarkCorner()),
+                        config.aigcLabel() ? Optional.of(new AigcLabel(config.aigcProducer())) : Optional.empty(),
+                        NsfwPolicy.off()), blobs, eta, clock);
+                pool = Optional.of(new WorkerPool(store, runner, clock, lanes, config.lease(), workerId(), OTHERS_FIRST));
             }
+            workers = pool;
+            fleet = new Fleet(pool, store.registry(), eta, clock);
 
-            TaskRunner runner = new TaskRunner(store, new ImagePipeline(config.jpegQuality(),
-                    new Watermark(config.watermarkText(), config.watermarkCorner()),
-                    config.aigcLabel() ? Optional.of(new AigcLabel(config.aigcProducer())) : Optional.empty(),
-                    NsfwPolicy.off()), blobs, eta, clock);
-            workers = new WorkerPool(store, runner, clock, lanes, config.lease(), workerId(), OTHERS_FIRST);
-
-            TaskService tasks = new TaskService(store, eta, clock, this::capacity, config.maxAttempts(),
-                    config.maxPromptLength(), config.maxQueuedPerKey(), config.maxQueued(), (key, base) -> blobs.link(key, base, config.urlTtl()));
+            Optional<TaskService> tasks = role.servesApi()
+                    ? Optional.of(new TaskService(store, eta, clock, fleet::capacity, config.maxAttempts(),
+                    config.maxPromptLength(), config.maxQueuedPerKey(), config.maxQueued(),
+                    (key, base) -> blobs.link(key, base, config.urlTtl())))
+                    : Optional.empty();
 
             http = new HttpApi(new HttpApi.Deps(tasks, keys, blobs, signer, config.urlTtl(), config.publicUrl(),
                     config.host(), this::health)).create(config.host(), config.port());
             http.start();
             resources.push(http::stop);
 
-            workers.checkEnginesAndWait(Duration.ofSeconds(3));
-            workers.start();
-            resources.push(workers);
-
             ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().name("housekeeping").daemon(true).factory());
             resources.push(scheduler::shutdownNow);
+            if (pool.isPresent()) {
+                WorkerPool w = pool.get();
+                w.checkEnginesAndWait(Duration.ofSeconds(3));
+                w.start();
+                resources.push(() -> {
+                    w.close();
+                    fleet.withdraw();
+                });
+                long leaseMs = config.lease().toMillis();
+                scheduler.scheduleWithFixedDelay(safe("lease renewal", w::renewLeases), leaseMs / 3, leaseMs / 3, TimeUnit.MILLISECONDS);
+                scheduler.scheduleWithFixedDelay(safe("engine checks", w::checkEngines), 0, 250, TimeUnit.MILLISECONDS);
+                if (store.registry().isPresent()) {
+                    scheduler.scheduleWithFixedDelay(safe("fleet heartbeat", fleet::publish), 0,
+                            Fleet.HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+                }
+            }
+            // Any node may sweep expired leases and old tasks: both are idempotent statements.
             long leaseMs = config.lease().toMillis();
-            scheduler.scheduleWithFixedDelay(safe("lease renewal", workers::renewLeases), leaseMs / 3, leaseMs / 3, TimeUnit.MILLISECONDS);
-            scheduler.scheduleWithFixedDelay(safe("engine checks", workers::checkEngines), 0, 250, TimeUnit.MILLISECONDS);
             scheduler.scheduleWithFixedDelay(new Rescuer(store, clock), leaseMs / 2, Math.max(500, leaseMs / 4), TimeUnit.MILLISECONDS);
             long janitorMs = Math.clamp(config.retention().toMillis() / 10, 1_000, 600_000);
             scheduler.scheduleWithFixedDelay(new Janitor(store, blobs, clock, config.retention()), 0, janitorMs, TimeUnit.MILLISECONDS);
@@ -143,6 +167,14 @@ public final class QwenImageServer implements AutoCloseable {
             closeQuietly();
             throw e;
         }
+    }
+
+    private static TaskStore openStore(ServerConfig config, Path dataDir) {
+        ServerConfig.Database db = config.database();
+        if (db.embedded()) {
+            return SqliteTaskStore.open(dataDir.resolve("tasks.db"));
+        }
+        return PostgresTaskStore.open(db.url(), db.user(), db.password(), db.pool());
     }
 
     public static QwenImageServer start(ServerConfig config) {
@@ -176,20 +208,6 @@ public final class QwenImageServer implements AutoCloseable {
         return setups;
     }
 
-    /** The engines that can take work now, or all of them when none can (they are expected back). */
-    private List<EngineCapacity> capacity() {
-        List<EngineCapacity> up = new ArrayList<>();
-        List<EngineCapacity> all = new ArrayList<>();
-        for (WorkerPool.Lane lane : workers.lanes()) {
-            EngineCapacity c = new EngineCapacity(lane.engineName(), lane.guard().engine().defaultSteps(), lane.slots());
-            all.add(c);
-            if (lane.guard().isUp()) {
-                up.add(c);
-            }
-        }
-        return up.isEmpty() ? all : up;
-    }
-
     public int port() {
         return http.port();
     }
@@ -205,7 +223,8 @@ public final class QwenImageServer implements AutoCloseable {
         return config;
     }
 
-    public ApiKeys apiKeys() {
+    /** The API keys; empty on a worker node, which serves no API. */
+    public Optional<ApiKeys> apiKeys() {
         return keys;
     }
 
@@ -217,12 +236,13 @@ public final class QwenImageServer implements AutoCloseable {
         return blobs;
     }
 
-    public List<Engine> engines() {
-        return engines;
+    /** This node's worker slots; empty on an api node. */
+    public Optional<WorkerPool> workers() {
+        return workers;
     }
 
-    public WorkerPool workers() {
-        return workers;
+    public Fleet fleet() {
+        return fleet;
     }
 
     /** What start-up recovery did with tasks left running by the previous process. */
@@ -234,22 +254,25 @@ public final class QwenImageServer implements AutoCloseable {
         QueueStats s = store.stats();
         Map<String, Object> body = new LinkedHashMap<>();
         List<Map<String, Object>> engineStates = new ArrayList<>();
-        for (WorkerPool.Lane lane : workers.lanes()) {
-            EngineGuard.Status st = lane.guard().status();
+        boolean shared = store.registry().isPresent();
+        for (LaneReport lane : fleet.lanes()) {
             Map<String, Object> e = new LinkedHashMap<>();
-            e.put("name", st.engine());
-            e.put("state", st.state().name().toLowerCase(java.util.Locale.ROOT));
-            e.put("description", lane.guard().engine().describe());
+            e.put("name", lane.engine());
+            if (shared) {
+                e.put("worker", lane.workerId());
+            }
+            e.put("state", lane.state());
+            e.put("description", lane.description());
             e.put("slots", lane.slots());
-            e.put("consecutive_failures", st.consecutiveFailures());
-            e.put("last_error", st.lastError());
-            e.put("since", st.since().toString());
+            e.put("busy", lane.busy());
+            e.put("last_error", lane.lastError());
             engineStates.add(e);
         }
-        body.put("status", workers.usableSlots() > 0 ? "ok" : "degraded");
+        body.put("status", fleet.usableSlots() > 0 ? "ok" : "degraded");
+        body.put("role", config.role().toString());
         body.put("engines", engineStates);
         body.put("queue", Map.of("queued", s.queued(), "processing", s.processing()));
-        body.put("workers", Map.of("slots", workers.slots(), "usable", workers.usableSlots(), "busy", workers.busySlots()));
+        body.put("workers", Map.of("slots", fleet.slots(), "usable", fleet.usableSlots(), "busy", fleet.busySlots()));
         return body;
     }
 

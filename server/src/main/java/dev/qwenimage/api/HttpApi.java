@@ -35,8 +35,11 @@ public final class HttpApi {
     private static final String ERROR_WRITTEN = "qwen-image.error-written";
     private static final Pattern HOST_HEADER = Pattern.compile("[A-Za-z0-9.\\-]+(:\\d{1,5})?|\\[[0-9A-Fa-f:.]+\\](:\\d{1,5})?");
 
-    /** Everything the routes need, supplied by the server assembly. */
-    public record Deps(TaskService tasks, ApiKeys keys, BlobStore blobs, UrlSigner signer, Duration urlTtl,
+    /**
+     * Everything the routes need, supplied by the server assembly. A worker node serves only
+     * /healthz: its {@code tasks} and {@code keys} are empty.
+     */
+    public record Deps(Optional<TaskService> tasks, Optional<ApiKeys> keys, BlobStore blobs, UrlSigner signer, Duration urlTtl,
                        Optional<String> publicUrl, String listenHost, Supplier<Map<String, Object>> health) {
     }
 
@@ -73,9 +76,11 @@ public final class HttpApi {
         return Javalin.create(cfg -> {
             serverSettings(cfg, host, port);
 
-            cfg.routes.post("/v3/async/qwen-image-txt2img", this::submit);
-            cfg.routes.get("/v3/async/task-result", this::taskResult);
-            cfg.routes.get("/files/{key}", this::file);
+            if (deps.tasks().isPresent()) {
+                cfg.routes.post("/v3/async/qwen-image-txt2img", this::submit);
+                cfg.routes.get("/v3/async/task-result", this::taskResult);
+                cfg.routes.get("/files/{key}", this::file);
+            }
             cfg.routes.get("/healthz", ctx -> writeJson(ctx, 200, deps.health().get()));
 
             cfg.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e.status(), e.reason(), e.getMessage(), e.metadata(), e.headers()));
@@ -101,7 +106,7 @@ public final class HttpApi {
 
     private void submit(Context ctx) {
         String owner = authenticate(ctx);
-        String id = deps.tasks().submit(owner, bodies.submission(bodies.jsonObject(ctx)));
+        String id = deps.tasks().orElseThrow().submit(owner, bodies.submission(bodies.jsonObject(ctx)));
         writeJson(ctx, 200, Map.of("task_id", id));
     }
 
@@ -111,7 +116,7 @@ public final class HttpApi {
         if (id == null || id.isBlank()) {
             throw new ApiError(400, "MISSING_TASK_ID", "the task_id query parameter is required: /v3/async/task-result?task_id=<id>");
         }
-        var view = deps.tasks().view(owner, id.strip(), baseUrl(ctx));
+        var view = deps.tasks().orElseThrow().view(owner, id.strip(), baseUrl(ctx));
         writeJson(ctx, 200, TaskResultBody.of(view, deps.urlTtl()));
     }
 
@@ -152,7 +157,7 @@ public final class HttpApi {
         if (key.regionMatches(true, 0, "Bearer ", 0, 7)) {
             key = key.substring(7).strip();
         }
-        return deps.keys().authenticate(key).orElseThrow(() ->
+        return deps.keys().orElseThrow().authenticate(key).orElseThrow(() ->
                 new ApiError(401, "INVALID_API_KEY", "the API key is not valid for this server"));
     }
 

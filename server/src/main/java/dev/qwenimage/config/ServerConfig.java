@@ -26,6 +26,8 @@ public record ServerConfig(
         Path dataDir,
         List<String> apiKeys,
         Optional<String> publicUrl,
+        Role role,
+        Database database,
         List<EngineSpec> engines,
         OptionalInt workers,
         int engineFailures,
@@ -46,6 +48,18 @@ public record ServerConfig(
         int maxQueuedPerKey,
         int maxQueued,
         String logLevel) {
+
+    /** The shared PostgreSQL store, when configured; empty means the embedded SQLite store. */
+    public record Database(String url, String user, String password, int pool) {
+        public boolean embedded() {
+            return url.isEmpty();
+        }
+
+        @Override
+        public String toString() {
+            return embedded() ? "embedded SQLite" : url.replaceAll("(?i)(password=)[^&]*", "$1…");
+        }
+    }
 
     /**
      * Slots of one engine: its own {@code slots=} option, else {@code QWEN_IMAGE_WORKERS}, else the
@@ -92,6 +106,18 @@ public record ServerConfig(
     private static ServerConfig fromValues(Map<String, String> values) {
         Values r = new Values(values);
         List<EngineSpec> engines = EngineSpec.parseAll(Setting.ENGINES.env(), r.string(Setting.ENGINES));
+        Role role = r.choice(Setting.ROLE, Role::parse, "all, api or worker");
+        String dbUrl = r.string(Setting.DB_URL).strip();
+        if (!dbUrl.isEmpty() && !dbUrl.startsWith("jdbc:postgresql:")) {
+            throw new ConfigException(Setting.DB_URL.env() + " must be a PostgreSQL JDBC URL such as "
+                    + "jdbc:postgresql://db:5432/qwen, got '" + dbUrl.replaceAll("(?i)(password=)[^&]*", "$1…") + "'");
+        }
+        if (role != Role.ALL && dbUrl.isEmpty()) {
+            throw new ConfigException(Setting.ROLE.env() + "=" + role + " runs beside other nodes, which needs a shared store: "
+                    + "set " + Setting.DB_URL.env() + " to a PostgreSQL database");
+        }
+        Database database = new Database(dbUrl, r.string(Setting.DB_USER).strip(), r.string(Setting.DB_PASSWORD),
+                r.intIn(Setting.DB_POOL, 1, 1000));
         OptionalInt workers = r.string(Setting.WORKERS).isBlank() ? OptionalInt.empty()
                 : OptionalInt.of(r.intIn(Setting.WORKERS, 1, 1024));
         Duration ttl = Duration.ofSeconds(r.intIn(Setting.URL_TTL, 0, Integer.MAX_VALUE));
@@ -109,6 +135,8 @@ public record ServerConfig(
                 Path.of(r.string(Setting.DATA_DIR).strip()).toAbsolutePath().normalize(),
                 Arrays.stream(r.string(Setting.API_KEYS).split(",")).map(String::strip).filter(k -> !k.isEmpty()).toList(),
                 publicUrl.isEmpty() ? Optional.empty() : Optional.of(publicUrl.replaceAll("/+$", "")),
+                role,
+                database,
                 engines,
                 workers,
                 r.intIn(Setting.ENGINE_FAILURES, 1, 1000),

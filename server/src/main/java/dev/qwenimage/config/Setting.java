@@ -19,6 +19,18 @@ public record Setting(String env, String defaultValue, String description) {
             "Comma-separated API keys clients must send. Empty: one key is generated on first start, kept in the data directory and printed in the banner.");
     public static final Setting PUBLIC_URL = new Setting("QWEN_IMAGE_PUBLIC_URL", "",
             "Base of the image links handed to clients (e.g. https://img.example.com). Empty: derived from the listen address, using the request's Host header when the service listens on all interfaces.");
+    public static final Setting ROLE = new Setting("QWEN_IMAGE_ROLE", "all",
+            "What this process does: all (API, workers and engines in one process), api (HTTP API only) or worker "
+                    + "(engines only, plus /healthz). api and worker need QWEN_IMAGE_DB_URL and an S3 bucket shared by all nodes.");
+    public static final Setting DB_URL = new Setting("QWEN_IMAGE_DB_URL", "",
+            "JDBC URL of a PostgreSQL database shared by all nodes, e.g. jdbc:postgresql://db:5432/qwen (a currentSchema= "
+                    + "parameter picks the schema). Empty: the embedded SQLite file in the data directory.");
+    public static final Setting DB_USER = new Setting("QWEN_IMAGE_DB_USER", "",
+            "PostgreSQL user (or put user= in the URL).");
+    public static final Setting DB_PASSWORD = new Setting("QWEN_IMAGE_DB_PASSWORD", "",
+            "PostgreSQL password (or put password= in the URL).");
+    public static final Setting DB_POOL = new Setting("QWEN_IMAGE_DB_POOL", "16",
+            "Connections this process keeps to PostgreSQL.");
     public static final Setting ENGINES = new Setting("QWEN_IMAGE_ENGINES", "preview",
             "The image engines, separated by ';' or new lines, each kind[:url][?option=value&...], e.g. "
                     + "'comfyui:http://gpu1:8188;comfyui:http://gpu2:8188?slots=2'. Kinds: preview (built-in CPU renderer that "
@@ -65,7 +77,7 @@ public record Setting(String env, String defaultValue, String description) {
     public static final Setting CONFIG = new Setting("QWEN_IMAGE_CONFIG", "",
             "Path of a properties file with QWEN_IMAGE_* keys. Environment variables override it; command-line --set overrides both.");
 
-    public static final List<Setting> ALL = List.of(PORT, HOST, DATA_DIR, API_KEYS, PUBLIC_URL, ENGINES, WORKERS, ENGINE_FAILURES, ENGINE_CHECK,
+    public static final List<Setting> ALL = List.of(PORT, HOST, DATA_DIR, API_KEYS, PUBLIC_URL, ROLE, DB_URL, DB_USER, DB_PASSWORD, DB_POOL, ENGINES, WORKERS, ENGINE_FAILURES, ENGINE_CHECK,
             PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, WATERMARK_TEXT, WATERMARK_CORNER, AIGC_LABEL, AIGC_PRODUCER, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
             MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, MAX_QUEUED, LOG_LEVEL, CONFIG);
 

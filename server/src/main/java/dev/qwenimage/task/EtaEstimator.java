@@ -27,6 +27,22 @@ public final class EtaEstimator {
         priorSecondsPerStep.put(engine, stepAt1024.toNanos() / 1e9);
     }
 
+    /** Seconds spent after the engine (post-processing, storage) for {@code engine}, as measured; 0 before any. */
+    public double postSeconds(String engine) {
+        return postSeconds.getOrDefault(engine, 0.0);
+    }
+
+    /**
+     * Takes another node's measurement of {@code engine} (seconds per step at 1024x1024, seconds of
+     * post-processing) as this node's, when this node measures nothing itself (an api node).
+     */
+    public void adopt(String engine, double secondsPerStepAt1024, double post) {
+        if (secondsPerStepAt1024 > 0) {
+            secondsPerStep.put(new Key(engine, bucket(1024, 1024)), secondsPerStepAt1024);
+        }
+        postSeconds.put(engine, Math.max(0, post));
+    }
+
     /** Records one finished generation. */
     public void record(String engine, int width, int height, int steps, Duration engineTime, Duration postTime) {
         if (steps <= 0) {

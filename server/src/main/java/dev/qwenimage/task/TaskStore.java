@@ -95,6 +95,18 @@ public interface TaskStore extends AutoCloseable {
     /** Raised when work may have become claimable: after inserts and requeues. */
     QueueSignal signal();
 
+    /**
+     * Whether this store belongs to this process alone (the embedded store locks its data
+     * directory): then a task PROCESSING at start-up was interrupted by a crash and can be
+     * re-queued at once, instead of waiting for its lease to expire.
+     */
+    boolean exclusive();
+
+    /** The fleet registry, when the store is shared by many nodes. */
+    default java.util.Optional<LaneRegistry> registry() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     void close();
 }

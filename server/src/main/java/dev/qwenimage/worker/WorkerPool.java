@@ -46,6 +46,8 @@ public final class WorkerPool implements AutoCloseable {
     /** How long a task that failed on an engine is left for the other engines before that engine may retry it. */
     private final Duration othersFirst;
     private final Map<String, Cancellation> running = new ConcurrentHashMap<>();
+    /** The engine each running task is on, for per-lane busy counts. */
+    private final Map<String, String> runningOn = new ConcurrentHashMap<>();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean stopping;
 
@@ -86,6 +88,15 @@ public final class WorkerPool implements AutoCloseable {
         return running.size();
     }
 
+    /** Slots of {@code lane} running a task now. */
+    public int busySlots(Lane lane) {
+        return (int) runningOn.values().stream().filter(lane.engineName()::equals).count();
+    }
+
+    public String workerId() {
+        return workerId;
+    }
+
     private void slotLoop(Lane lane) {
         QueueSignal signal = store.signal();
         while (!stopping) {
@@ -101,6 +112,7 @@ public final class WorkerPool implements AutoCloseable {
                     Task task = claimed.get();
                     Cancellation cancellation = new Cancellation();
                     running.put(task.id(), cancellation);
+                    runningOn.put(task.id(), lane.engineName());
                     try {
                         if (stopping) {
                             cancellation.cancel(TaskRunner.SHUTDOWN);
@@ -108,6 +120,7 @@ public final class WorkerPool implements AutoCloseable {
                         runner.run(task, lane, workerId, cancellation);
                     } finally {
                         running.remove(task.id());
+                        runningOn.remove(task.id());
                     }
                 } else {
                     signal.awaitChange(seen, idleWait());

@@ -74,6 +74,23 @@ class ServerConfigTest {
     }
 
     @Test
+    void splitRolesNeedASharedPostgresStore() {
+        assertThat(ServerConfig.of(Map.of()).role()).isEqualTo(Role.ALL);
+        assertThat(ServerConfig.of(Map.of()).database().embedded()).isTrue();
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_ROLE", "api")))
+                .hasMessageContaining("QWEN_IMAGE_ROLE=api").hasMessageContaining("QWEN_IMAGE_DB_URL");
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_ROLE", "scheduler")))
+                .hasMessageContaining("all, api or worker");
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_DB_URL", "jdbc:mysql://db/qwen?password=hunter2")))
+                .hasMessageContaining("PostgreSQL JDBC URL").hasMessageNotContaining("hunter2");
+        ServerConfig worker = ServerConfig.of(Map.of("QWEN_IMAGE_ROLE", "worker",
+                "QWEN_IMAGE_DB_URL", "jdbc:postgresql://db:5432/qwen?password=hunter2"));
+        assertThat(worker.role().runsWorkers()).isTrue();
+        assertThat(worker.role().servesApi()).isFalse();
+        assertThat(worker.database().toString()).doesNotContain("hunter2");
+    }
+
+    @Test
     void readmeDocumentsEverySetting() throws Exception {
         Path readme = Path.of("..", "README.md");
         assertThat(readme).exists();

@@ -20,8 +20,8 @@ import java.util.regex.Pattern;
  */
 public final class ServerProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening\\s+(http://\\S+)");
-    /** The banner's last section; once it is printed, the whole banner has been read. */
-    private static final String BANNER_END = "Try it:";
+    /** The banner's last section (api nodes, worker nodes); once it is printed, the whole banner has been read. */
+    private static final List<String> BANNER_END = List.of("Try it:", "Worker ready: it takes tasks from the shared queue.");
 
     private final Process process;
     private final List<String> output = Collections.synchronizedList(new ArrayList<>());
@@ -39,7 +39,7 @@ public final class ServerProcess implements AutoCloseable {
                     if (m.find()) {
                         listening = m.group(1);
                     }
-                    if (listening != null && line.strip().equals(BANNER_END)) {
+                    if (listening != null && BANNER_END.contains(line.strip())) {
                         url.complete(listening);
                     }
                 }

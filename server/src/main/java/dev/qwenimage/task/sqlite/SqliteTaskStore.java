@@ -12,6 +12,7 @@ import dev.qwenimage.task.Rescue;
 import dev.qwenimage.task.StoreException;
 import dev.qwenimage.task.Task;
 import dev.qwenimage.task.TaskSpec;
+import dev.qwenimage.task.TaskRows;
 import dev.qwenimage.task.TaskState;
 import dev.qwenimage.task.TaskStore;
 import java.nio.file.Path;
@@ -40,11 +41,7 @@ import org.sqlite.SQLiteDataSource;
  */
 public final class SqliteTaskStore implements TaskStore {
 
-    /** The columns every task query selects, in the order {@link #toTask} reads them. */
-    private static final String COLUMNS = """
-            seq, turn, id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps, attempts,
-            max_attempts, available_at, lease_owner, lease_expires_at, progress, engine, reason, image_key,
-            created_at, started_at, finished_at, engine_millis, nsfw_flagged, nsfw_confidence""";
+    private static final String COLUMNS = TaskRows.COLUMNS;
 
     private final SqliteWriter writer;
     private final HikariDataSource readers;
@@ -139,7 +136,7 @@ public final class SqliteTaskStore implements TaskStore {
             try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM tasks WHERE id = ?")) {
                 ps.setString(1, id);
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? toTask(rs) : null;
+                    return rs.next() ? TaskRows.toTask(rs) : null;
                 }
             }
         });
@@ -165,7 +162,7 @@ public final class SqliteTaskStore implements TaskStore {
             ps.setString(6, engine);
             ps.setLong(7, now.minus(othersFirst).toEpochMilli());
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(toTask(rs)) : Optional.<Task>empty();
+                return rs.next() ? Optional.of(TaskRows.toTask(rs)) : Optional.<Task>empty();
             }
         });
         claimed.ifPresent(task -> cache.invalidate(task.id()));
@@ -376,6 +373,11 @@ public final class SqliteTaskStore implements TaskStore {
     }
 
     @Override
+    public boolean exclusive() {
+        return true;
+    }
+
+    @Override
     public void close() {
         writer.close();
         readers.close();
@@ -414,50 +416,4 @@ public final class SqliteTaskStore implements TaskStore {
         return ps.executeUpdate();
     }
 
-    /** Maps a row selected as {@link #COLUMNS}, by position (lookups by name cost more than the read itself). */
-    private static Task toTask(ResultSet rs) throws SQLException {
-        String code = rs.getString(5);
-        TaskState state = switch (code) {
-            case TaskState.QUEUED -> new TaskState.Queued(Instant.ofEpochMilli(rs.getLong(15)));
-            case TaskState.PROCESSING -> new TaskState.Processing(rs.getString(16), Instant.ofEpochMilli(rs.getLong(17)),
-                    rs.getInt(18));
-            case TaskState.SUCCEED -> new TaskState.Succeeded(rs.getString(21), nsfw(rs));
-            case TaskState.FAILED -> new TaskState.Failed(rs.getString(20));
-            default -> throw new SQLException("unknown task state in database: " + code);
-        };
-        TaskSpec spec = new TaskSpec(rs.getString(6), rs.getString(7), rs.getInt(8), rs.getInt(9), rs.getInt(10) != 0,
-                rs.getLong(11), optionalInt(rs, 12));
-        return new Task(
-                rs.getString(3),
-                rs.getLong(1),
-                rs.getLong(2),
-                rs.getString(4),
-                spec,
-                state,
-                rs.getInt(13),
-                rs.getInt(14),
-                Instant.ofEpochMilli(rs.getLong(22)),
-                optionalInstant(rs, 23),
-                optionalInstant(rs, 24),
-                optionalInt(rs, 25),
-                Optional.ofNullable(rs.getString(19)));
-    }
-
-    private static Optional<NsfwVerdict> nsfw(ResultSet rs) throws SQLException {
-        int flagged = rs.getInt(26);
-        if (rs.wasNull()) {
-            return Optional.empty();
-        }
-        return Optional.of(new NsfwVerdict(flagged != 0, rs.getDouble(27)));
-    }
-
-    private static Optional<Instant> optionalInstant(ResultSet rs, int column) throws SQLException {
-        long v = rs.getLong(column);
-        return rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(v));
-    }
-
-    private static OptionalInt optionalInt(ResultSet rs, int column) throws SQLException {
-        int v = rs.getInt(column);
-        return rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(v);
-    }
 }

@@ -103,7 +103,7 @@ class PpioEndToEndTest {
 
             assertThat(health).contains("the PPIO key was refused", "ppio-revoked", "PPIO/Novita cloud at " + cloud.url())
                     .doesNotContain(FakePpioCloud.KEY).doesNotContain(WRONG_KEY);
-            assertThat(server.engines()).allSatisfy(e -> assertThat(e.describe())
+            assertThat(server.workers().orElseThrow().lanes()).allSatisfy(lane -> assertThat(lane.guard().engine().describe())
                     .doesNotContain(FakePpioCloud.KEY).doesNotContain(WRONG_KEY));
         }
     }

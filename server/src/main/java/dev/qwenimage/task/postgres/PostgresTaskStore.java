@@ -1,0 +1,523 @@
+package dev.qwenimage.task.postgres;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.qwenimage.safety.NsfwVerdict;
+import dev.qwenimage.task.LaneRegistry;
+import dev.qwenimage.task.LaneReport;
+import dev.qwenimage.task.NewTask;
+import dev.qwenimage.task.QueueSignal;
+import dev.qwenimage.task.QueueStats;
+import dev.qwenimage.task.Rescue;
+import dev.qwenimage.task.StoreException;
+import dev.qwenimage.task.Task;
+import dev.qwenimage.task.TaskRows;
+import dev.qwenimage.task.TaskSpec;
+import dev.qwenimage.task.TaskStore;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.flywaydb.core.Flyway;
+
+/**
+ * The task store shared by many api and worker nodes: PostgreSQL through a HikariCP pool. Claims
+ * lock the next task with {@code FOR UPDATE SKIP LOCKED}, so concurrent workers never wait on
+ * each other nor take the same task; idle workers on every node are woken through
+ * {@code LISTEN/NOTIFY} ({@link PgWakeups}), with the workers' slow poll only as a fallback.
+ * Every method is one short autocommit statement or transaction; nothing is cached except
+ * finished tasks, which never change.
+ */
+public final class PostgresTaskStore implements TaskStore, LaneRegistry {
+    private static final Pattern SCHEMA = Pattern.compile("[?&]currentSchema=([A-Za-z_][A-Za-z0-9_]*)");
+    private static final String COLUMNS = TaskRows.COLUMNS;
+
+    private final HikariDataSource pool;
+    private final PgWakeups wakeups;
+    private final QueueSignal signal = new QueueSignal();
+    /** Finished tasks: immutable until retention deletes them, so polls of done tasks skip the database. */
+    private final Cache<String, Task> finished = Caffeine.newBuilder()
+            .maximumSize(50_000).expireAfterWrite(Duration.ofMinutes(1)).build();
+
+    private PostgresTaskStore(HikariDataSource pool, PgWakeups.Connector connector, String channel) {
+        this.pool = pool;
+        this.wakeups = new PgWakeups(connector, channel, signal);
+    }
+
+    /**
+     * Connects to {@code jdbcUrl} (a {@code currentSchema=} parameter selects, and creates, the
+     * schema), migrates it, and starts listening for wake-ups.
+     */
+    public static PostgresTaskStore open(String jdbcUrl, String user, String password, int poolSize) {
+        HikariConfig cfg = new HikariConfig();
+        cfg.setJdbcUrl(jdbcUrl);
+        if (!user.isBlank()) {
+            cfg.setUsername(user);
+        }
+        if (!password.isBlank()) {
+            cfg.setPassword(password);
+        }
+        cfg.setPoolName("postgres-tasks");
+        cfg.setMaximumPoolSize(poolSize);
+        cfg.setMinimumIdle(Math.min(2, poolSize));
+        cfg.setAutoCommit(true);
+        cfg.setConnectionTimeout(10_000);
+        cfg.addDataSourceProperty("reWriteBatchedInserts", "true");
+        HikariDataSource pool;
+        try {
+            pool = new HikariDataSource(cfg);
+        } catch (RuntimeException e) {
+            throw new StoreException("cannot connect to PostgreSQL at " + redact(jdbcUrl) + ": " + rootMessage(e), e);
+        }
+        try {
+            Matcher m = SCHEMA.matcher(jdbcUrl);
+            var flyway = Flyway.configure().dataSource(pool).locations("classpath:db/postgres");
+            if (m.find()) {
+                flyway.schemas(m.group(1)).createSchemas(true);
+            }
+            flyway.load().migrate();
+            // one channel per schema, so that stores in other schemas of the same database stay apart
+            String channel = "qwen_image_tasks" + (m.find(0) ? "_" + m.group(1).toLowerCase(java.util.Locale.ROOT) : "");
+            return new PostgresTaskStore(pool, () -> {
+                java.util.Properties p = new java.util.Properties();
+                if (!user.isBlank()) {
+                    p.setProperty("user", user);
+                }
+                if (!password.isBlank()) {
+                    p.setProperty("password", password);
+                }
+                return java.sql.DriverManager.getConnection(jdbcUrl, p);
+            }, channel);
+        } catch (RuntimeException e) {
+            pool.close();
+            throw new StoreException("cannot prepare the task tables in PostgreSQL at " + redact(jdbcUrl) + ": "
+                    + rootMessage(e), e);
+        }
+    }
+
+    @Override
+    public void insert(NewTask t) {
+        TaskSpec s = t.spec();
+        write(c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    INSERT INTO tasks (id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps,
+                                       max_attempts, available_at, created_at, turn)
+                    VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                            GREATEST(COALESCE((SELECT max(turn) FROM tasks WHERE owner = ? AND state = 'QUEUED'), 0) + 1,
+                                     COALESCE((SELECT max(turn) FROM tasks WHERE started_at IS NOT NULL), 0)))""")) {
+                ps.setString(1, t.id());
+                ps.setString(2, t.owner());
+                ps.setString(3, s.prompt());
+                ps.setString(4, s.negativePrompt());
+                ps.setInt(5, s.width());
+                ps.setInt(6, s.height());
+                ps.setInt(7, s.watermark() ? 1 : 0);
+                ps.setLong(8, s.seed());
+                if (s.steps().isPresent()) {
+                    ps.setInt(9, s.steps().getAsInt());
+                } else {
+                    ps.setNull(9, java.sql.Types.INTEGER);
+                }
+                ps.setInt(10, t.maxAttempts());
+                ps.setLong(11, t.createdAt().toEpochMilli());
+                ps.setLong(12, t.createdAt().toEpochMilli());
+                ps.setString(13, t.owner());
+                return ps.executeUpdate();
+            }
+        });
+        workAvailable();
+    }
+
+    @Override
+    public Optional<Task> find(String id) {
+        Task cached = finished.getIfPresent(id);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        Optional<Task> task = read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM tasks WHERE id = ?")) {
+                ps.setString(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(TaskRows.toTask(rs)) : Optional.<Task>empty();
+                }
+            }
+        });
+        task.filter(t -> t.state().isFinished()).ifPresent(t -> finished.put(id, t));
+        return task;
+    }
+
+    @Override
+    public Optional<Task> claim(String worker, String engine, Instant now, Duration lease, Duration othersFirst) {
+        return write(c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    UPDATE tasks
+                       SET state = 'PROCESSING', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1,
+                           progress = 0, engine = ?, started_at = COALESCE(started_at, ?)
+                     WHERE seq = (SELECT seq FROM tasks
+                                   WHERE state = 'QUEUED' AND available_at <= ?
+                                     AND (failed_on IS NULL OR failed_on <> ? OR available_at <= ?)
+                                   ORDER BY turn, seq LIMIT 1
+                                   FOR UPDATE SKIP LOCKED)
+                    RETURNING\s""" + COLUMNS)) {
+                ps.setString(1, worker);
+                ps.setLong(2, now.plus(lease).toEpochMilli());
+                ps.setString(3, engine);
+                ps.setLong(4, now.toEpochMilli());
+                ps.setLong(5, now.toEpochMilli());
+                ps.setString(6, engine);
+                ps.setLong(7, now.minus(othersFirst).toEpochMilli());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(TaskRows.toTask(rs)) : Optional.<Task>empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public Set<String> renewLeases(String worker, Collection<String> ids, Instant leaseExpiresAt) {
+        if (ids.isEmpty()) {
+            return Set.of();
+        }
+        return write(c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    UPDATE tasks SET lease_expires_at = ?
+                     WHERE id = ANY (?) AND state = 'PROCESSING' AND lease_owner = ?
+                    RETURNING id""")) {
+                ps.setLong(1, leaseExpiresAt.toEpochMilli());
+                ps.setArray(2, c.createArrayOf("text", ids.toArray()));
+                ps.setString(3, worker);
+                Set<String> held = new HashSet<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        held.add(rs.getString(1));
+                    }
+                }
+                return held;
+            }
+        });
+    }
+
+    @Override
+    public void updateProgress(String id, String worker, int percent) {
+        update("UPDATE tasks SET progress = ? WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?",
+                percent, id, worker);
+    }
+
+    @Override
+    public boolean succeed(String id, String worker, String imageKey, Optional<NsfwVerdict> nsfw, long engineMillis,
+                           Instant now) {
+        return update("""
+                UPDATE tasks
+                   SET state = 'SUCCEED', progress = 100, image_key = ?, engine_millis = ?, finished_at = ?,
+                       lease_owner = NULL, lease_expires_at = NULL, reason = '', nsfw_flagged = ?, nsfw_confidence = ?
+                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
+                imageKey, engineMillis, now.toEpochMilli(), nsfw.map(v -> v.flagged() ? 1 : 0).orElse(null),
+                nsfw.map(NsfwVerdict::confidence).orElse(null), id, worker) == 1;
+    }
+
+    @Override
+    public boolean fail(String id, String worker, String reason, Instant now) {
+        return update("""
+                UPDATE tasks
+                   SET state = 'FAILED', reason = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
+                reason, now.toEpochMilli(), id, worker) == 1;
+    }
+
+    @Override
+    public boolean retry(String id, String worker, String reason, Instant availableAt, Instant now) {
+        int n = update("""
+                UPDATE tasks
+                   SET state = CASE WHEN attempts >= max_attempts THEN 'FAILED' ELSE 'QUEUED' END,
+                       reason = CASE WHEN attempts >= max_attempts
+                                     THEN 'gave up after ' || attempts || ' attempts: ' || ? ELSE '' END,
+                       finished_at = CASE WHEN attempts >= max_attempts THEN ? ELSE NULL END,
+                       available_at = ?, progress = 0, lease_owner = NULL, lease_expires_at = NULL, failed_on = engine
+                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
+                reason, now.toEpochMilli(), availableAt.toEpochMilli(), id, worker);
+        if (n == 1) {
+            workAvailable();
+        }
+        return n == 1;
+    }
+
+    @Override
+    public boolean release(String id, String worker, Instant now) {
+        int n = update("""
+                UPDATE tasks
+                   SET state = 'QUEUED', attempts = GREATEST(attempts - 1, 0), available_at = ?, progress = 0,
+                       lease_owner = NULL, lease_expires_at = NULL
+                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
+                now.toEpochMilli(), id, worker);
+        if (n == 1) {
+            workAvailable();
+        }
+        return n == 1;
+    }
+
+    @Override
+    public Rescue rescueExpired(Instant cutoff, String why, Instant now) {
+        Rescue rescue = transaction(c -> {
+            int failed = update(c, """
+                    UPDATE tasks
+                       SET state = 'FAILED', reason = 'gave up after ' || attempts || ' attempts: ' || ?,
+                           finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+                     WHERE state = 'PROCESSING' AND lease_expires_at < ? AND attempts >= max_attempts""",
+                    why, now.toEpochMilli(), cutoff.toEpochMilli());
+            int requeued = update(c, """
+                    UPDATE tasks
+                       SET state = 'QUEUED', available_at = ?, progress = 0, lease_owner = NULL, lease_expires_at = NULL
+                     WHERE state = 'PROCESSING' AND lease_expires_at < ?""",
+                    now.toEpochMilli(), cutoff.toEpochMilli());
+            return new Rescue(requeued, failed);
+        });
+        if (rescue.requeued() > 0) {
+            workAvailable();
+        }
+        return rescue;
+    }
+
+    @Override
+    public Purged deleteFinishedBefore(Instant cutoff, int limit) {
+        Purged purged = write(c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    DELETE FROM tasks
+                     WHERE seq IN (SELECT seq FROM tasks
+                                    WHERE state IN ('SUCCEED', 'FAILED') AND finished_at < ?
+                                    ORDER BY finished_at LIMIT ?
+                                    FOR UPDATE SKIP LOCKED)
+                    RETURNING image_key, id""")) {
+                ps.setLong(1, cutoff.toEpochMilli());
+                ps.setInt(2, limit);
+                List<String> keys = new ArrayList<>();
+                List<String> ids = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getString(2));
+                        if (rs.getString(1) != null) {
+                            keys.add(rs.getString(1));
+                        }
+                    }
+                }
+                finished.invalidateAll(ids);
+                return new Purged(ids.size(), keys);
+            }
+        });
+        return purged;
+    }
+
+    @Override
+    public QueueStats stats() {
+        return read(c -> {
+            long processing;
+            double progress;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT count(*), COALESCE(avg(progress), 0) FROM tasks WHERE state = 'PROCESSING'");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                processing = rs.getLong(1);
+                progress = rs.getDouble(2);
+            }
+            List<QueueStats.OwnerQueue> owners = new ArrayList<>();
+            long queued = 0;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT owner, count(*), min(turn) FROM tasks WHERE state = 'QUEUED' GROUP BY owner");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    owners.add(new QueueStats.OwnerQueue(rs.getString(1), rs.getLong(2), rs.getLong(3)));
+                    queued += rs.getLong(2);
+                }
+            }
+            return new QueueStats(queued, processing, progress, owners);
+        });
+    }
+
+    @Override
+    public long queuedCount(String owner, long limit) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT count(*) FROM (SELECT 1 FROM tasks WHERE owner = ? AND state = 'QUEUED' LIMIT ?) q")) {
+                ps.setString(1, owner);
+                ps.setLong(2, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<Instant> nextAvailableAt() {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT min(available_at) FROM tasks WHERE state = 'QUEUED'");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long v = rs.getLong(1);
+                return rs.wasNull() ? Optional.<Instant>empty() : Optional.of(Instant.ofEpochMilli(v));
+            }
+        });
+    }
+
+    @Override
+    public QueueSignal signal() {
+        return signal;
+    }
+
+    @Override
+    public boolean exclusive() {
+        return false;
+    }
+
+    @Override
+    public Optional<LaneRegistry> registry() {
+        return Optional.of(this);
+    }
+
+    // ---- fleet registry -------------------------------------------------------------------------
+
+    @Override
+    public void publish(String workerId, List<LaneReport> lanes) {
+        transaction(c -> {
+            update(c, "DELETE FROM worker_lanes WHERE worker_id = ?", workerId);
+            try (PreparedStatement ps = c.prepareStatement("""
+                    INSERT INTO worker_lanes (worker_id, engine, state, slots, busy, default_steps, seconds_per_step,
+                                              post_seconds, description, last_error, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                for (LaneReport l : lanes) {
+                    ps.setString(1, workerId);
+                    ps.setString(2, l.engine());
+                    ps.setString(3, l.state());
+                    ps.setInt(4, l.slots());
+                    ps.setInt(5, l.busy());
+                    ps.setInt(6, l.defaultSteps());
+                    ps.setDouble(7, l.secondsPerStep());
+                    ps.setDouble(8, l.postSeconds());
+                    ps.setString(9, l.description());
+                    ps.setString(10, l.lastError());
+                    ps.setLong(11, l.updatedAt().toEpochMilli());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public List<LaneReport> lanes(Instant since) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT worker_id, engine, state, slots, busy, default_steps, seconds_per_step, post_seconds,
+                           description, last_error, updated_at
+                      FROM worker_lanes WHERE updated_at >= ? ORDER BY engine, worker_id""")) {
+                ps.setLong(1, since.toEpochMilli());
+                List<LaneReport> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new LaneReport(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4),
+                                rs.getInt(5), rs.getInt(6), rs.getDouble(7), rs.getDouble(8), rs.getString(9),
+                                rs.getString(10), Instant.ofEpochMilli(rs.getLong(11))));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
+    public void withdraw(String workerId) {
+        update("DELETE FROM worker_lanes WHERE worker_id = ?", workerId);
+    }
+
+    @Override
+    public void close() {
+        wakeups.close();
+        pool.close();
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    /** Raised locally at once, and on every other node through NOTIFY (coalesced). */
+    private void workAvailable() {
+        signal.raise();
+        wakeups.notifyOthers();
+    }
+
+    @FunctionalInterface
+    private interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private <T> T read(Work<T> work) {
+        try (Connection c = pool.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw new StoreException("task store read failed: " + e.getMessage(), e);
+        }
+    }
+
+    private <T> T write(Work<T> work) {
+        try (Connection c = pool.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw new StoreException("task store write failed: " + e.getMessage(), e);
+        }
+    }
+
+    private <T> T transaction(Work<T> work) {
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("task store write failed: " + e.getMessage(), e);
+        }
+    }
+
+    private int update(String sql, Object... args) {
+        return write(c -> update(c, sql, args));
+    }
+
+    private static int update(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            return ps.executeUpdate();
+        }
+    }
+
+    /** The URL without a password parameter, for messages. */
+    static String redact(String jdbcUrl) {
+        return jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1…");
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+}

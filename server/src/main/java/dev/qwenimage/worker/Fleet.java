@@ -1,0 +1,126 @@
+package dev.qwenimage.worker;
+
+import dev.qwenimage.task.EngineCapacity;
+import dev.qwenimage.task.EtaEstimator;
+import dev.qwenimage.task.LaneRegistry;
+import dev.qwenimage.task.LaneReport;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The engines serving the queue as this node sees them: its own lanes when it runs alone, the
+ * whole fleet's when nodes share a store ({@link LaneRegistry}). Worker nodes publish their lanes
+ * every {@link #HEARTBEAT}; api nodes read them (cached for a second) to base ETAs on the fleet's
+ * real capacity and measured pace, and to show every engine in /healthz. A report older than three
+ * heartbeats is a dead node's and is ignored.
+ */
+public final class Fleet {
+    public static final Duration HEARTBEAT = Duration.ofSeconds(5);
+    private static final Duration STALE = HEARTBEAT.multipliedBy(3);
+    private static final long CACHE_NANOS = 1_000_000_000L;
+
+    private final Optional<WorkerPool> local;
+    private final Optional<LaneRegistry> registry;
+    private final EtaEstimator eta;
+    private final Clock clock;
+    private volatile Cached cached;
+
+    private record Cached(List<LaneReport> lanes, long atNanos) {
+    }
+
+    public Fleet(Optional<WorkerPool> local, Optional<LaneRegistry> registry, EtaEstimator eta, Clock clock) {
+        this.local = local;
+        this.registry = registry;
+        this.eta = eta;
+        this.clock = clock;
+    }
+
+    /** This node's lanes as reports (what it publishes). */
+    public List<LaneReport> localLanes() {
+        if (local.isEmpty()) {
+            return List.of();
+        }
+        WorkerPool pool = local.get();
+        Instant now = clock.instant();
+        List<LaneReport> out = new ArrayList<>();
+        for (WorkerPool.Lane lane : pool.lanes()) {
+            EngineGuard.Status st = lane.guard().status();
+            String engine = lane.engineName();
+            out.add(new LaneReport(pool.workerId(), engine, st.state().name().toLowerCase(Locale.ROOT), lane.slots(),
+                    pool.busySlots(lane), lane.guard().engine().defaultSteps(), eta.secondsPerStep(engine, 1024, 1024),
+                    eta.postSeconds(engine), lane.guard().engine().describe(), st.lastError(), now));
+        }
+        return out;
+    }
+
+    /** Every lane serving the queue: the registry's when there is one, else this node's. */
+    public List<LaneReport> lanes() {
+        if (registry.isEmpty()) {
+            return localLanes();
+        }
+        Cached c = cached;
+        long now = System.nanoTime();
+        if (c == null || now - c.atNanos() > CACHE_NANOS) {
+            List<LaneReport> lanes = registry.get().lanes(clock.instant().minus(STALE));
+            if (local.isEmpty()) {
+                // an api node measures nothing itself: it takes the pace the workers measured
+                for (LaneReport l : lanes) {
+                    eta.adopt(l.engine(), l.secondsPerStep(), l.postSeconds());
+                }
+            }
+            c = new Cached(lanes, now);
+            cached = c;
+        }
+        return c.lanes();
+    }
+
+    /** The engines that can take work now, or all of them when none can (they are expected back). */
+    public List<EngineCapacity> capacity() {
+        Map<String, int[]> up = new LinkedHashMap<>();
+        Map<String, int[]> all = new LinkedHashMap<>();
+        for (LaneReport l : lanes()) {
+            all.computeIfAbsent(l.engine(), k -> new int[] {0, l.defaultSteps()})[0] += l.slots();
+            if (l.up()) {
+                up.computeIfAbsent(l.engine(), k -> new int[] {0, l.defaultSteps()})[0] += l.slots();
+            }
+        }
+        Map<String, int[]> use = up.isEmpty() ? all : up;
+        List<EngineCapacity> out = new ArrayList<>();
+        use.forEach((engine, v) -> out.add(new EngineCapacity(engine, v[1], v[0])));
+        return out;
+    }
+
+    public int slots() {
+        return lanes().stream().mapToInt(LaneReport::slots).sum();
+    }
+
+    public int usableSlots() {
+        return lanes().stream().filter(LaneReport::up).mapToInt(LaneReport::slots).sum();
+    }
+
+    public int busySlots() {
+        return lanes().stream().mapToInt(LaneReport::busy).sum();
+    }
+
+    /** Publishes this node's lanes (worker nodes on a shared store; called every heartbeat). */
+    public void publish() {
+        if (registry.isPresent() && local.isPresent()) {
+            registry.get().publish(local.get().workerId(), localLanes());
+            cached = null;
+        }
+    }
+
+    /** Takes this node's lanes out of the registry (graceful stop). */
+    public void withdraw() {
+        if (registry.isPresent() && local.isPresent()) {
+            registry.get().withdraw(local.get().workerId());
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.qwenimage.task.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.qwenimage.support.LocalPostgres;
+import dev.qwenimage.task.LaneReport;
+import dev.qwenimage.task.NewTask;
+import dev.qwenimage.task.Task;
+import dev.qwenimage.task.TaskSpec;
+import dev.qwenimage.task.TaskStore;
+import dev.qwenimage.task.TaskStoreContract;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The PostgreSQL store passes the same contract as the embedded one, plus what only many nodes need. */
+class PostgresTaskStoreTest extends TaskStoreContract {
+    private final List<LocalPostgres> schemas = new ArrayList<>();
+    private final List<TaskStore> extra = new ArrayList<>();
+
+    @Override
+    protected TaskStore newStore() {
+        LocalPostgres pg = LocalPostgres.freshSchema();
+        schemas.add(pg);
+        return PostgresTaskStore.open(pg.url(), "", "", 8);
+    }
+
+    private TaskStore secondNodeOnTheSameSchema() {
+        TaskStore other = PostgresTaskStore.open(schemas.getFirst().url(), "", "", 8);
+        extra.add(other);
+        return other;
+    }
+
+    @AfterEach
+    void dropSchemas() {
+        extra.forEach(TaskStore::close);
+        store.close();
+        schemas.forEach(LocalPostgres::close);
+    }
+
+    @Test
+    void concurrentClaimsFromManyNodesNeverTakeTheSameTask() throws Exception {
+        for (int i = 0; i < 200; i++) {
+            enqueue("k" + (i % 3));
+        }
+        TaskStore nodeB = secondNodeOnTheSameSchema();
+        Set<String> claimed = ConcurrentHashMap.newKeySet();
+        AtomicInteger duplicates = new AtomicInteger();
+        List<Thread> workers = new ArrayList<>();
+        for (int w = 0; w < 8; w++) {
+            TaskStore s = w % 2 == 0 ? store : nodeB;
+            String worker = "w" + w;
+            workers.add(Thread.ofVirtual().start(() -> {
+                while (true) {
+                    var t = s.claim(worker, "gpu", clock.instant(), LEASE);
+                    if (t.isEmpty()) {
+                        return;
+                    }
+                    if (!claimed.add(t.get().id())) {
+                        duplicates.incrementAndGet();
+                    }
+                }
+            }));
+        }
+        for (Thread t : workers) {
+            t.join();
+        }
+        assertThat(duplicates).hasValue(0);
+        assertThat(claimed).hasSize(200);
+    }
+
+    @Test
+    void anInsertOnOneNodeWakesIdleWorkersOnAnother() throws Exception {
+        TaskStore nodeB = secondNodeOnTheSameSchema();
+        long seen = nodeB.signal().generation();
+        store.insert(new NewTask(UUID.randomUUID().toString(), "a",
+                new TaskSpec("wake", "", 512, 512, false, 1, OptionalInt.empty()), 3, clock.instant()));
+        // LISTEN/NOTIFY: node B's signal changes well before its fallback poll would have found the task
+        nodeB.signal().awaitChange(seen, Duration.ofSeconds(5));
+        assertThat(nodeB.signal().generation()).isNotEqualTo(seen);
+        assertThat(nodeB.claim("wB", "gpu", clock.instant(), LEASE).map(Task::owner)).hasValue("a");
+    }
+
+    @Test
+    void workerNodesPublishTheirLanesAndStaleReportsAreIgnored() {
+        PostgresTaskStore pg = (PostgresTaskStore) store;
+        Instant now = Instant.now();
+        pg.publish("node-1", List.of(new LaneReport("node-1", "comfyui", "up", 2, 1, 20, 1.5, 0.2, "ComfyUI", "", now)));
+        pg.publish("node-2", List.of(new LaneReport("node-2", "sdcpp", "down", 1, 0, 20, 3.0, 0.2, "sd-server",
+                "connection refused", now.minusSeconds(120))));
+        assertThat(pg.lanes(now.minusSeconds(30))).extracting(LaneReport::workerId, LaneReport::engine)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("node-1", "comfyui"));
+        pg.publish("node-1", List.of());
+        assertThat(pg.lanes(now.minusSeconds(30))).isEmpty();
+    }
+}

@@ -3,7 +3,11 @@ package dev.qwenimage.engine;
 import dev.qwenimage.config.ConfigException;
 import dev.qwenimage.config.ServerConfig;
 import dev.qwenimage.engine.preview.PreviewEngine;
+import dev.qwenimage.engine.sdcpp.SdCppEngine;
 import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.Set;
 
 /** Builds the engines the configuration names, one per {@link EngineSpec}. */
@@ -21,8 +25,40 @@ public final class Engines {
                 yield new PreviewEngine(spec.name(), spec.intOption("steps", config.previewSteps(), 1, 1000),
                         spec.durationOption("step_delay", config.previewStepDelay()));
             }
+            case "sdcpp" -> sdcpp(spec);
             default -> throw new ConfigException(spec.where() + ": the " + spec.kind() + " engine is not available in this build");
         };
+    }
+
+    private static SdCppEngine sdcpp(EngineSpec spec) {
+        spec.requireOnly(Set.of("steps", "cfg_scale", "sampler", "scheduler", "flow_shift", "negative_prompt", "poll", "grace",
+                "step_time"));
+        SdCppEngine.Settings d = SdCppEngine.Settings.defaults();
+        OptionalDouble flowShift = d.flowShift();
+        Optional<String> shift = spec.option("flow_shift");
+        if (shift.isPresent()) {
+            flowShift = shift.get().equalsIgnoreCase("auto") ? OptionalDouble.empty()
+                    : OptionalDouble.of(spec.doubleOption("flow_shift", 3, 0, 100));
+        }
+        return new SdCppEngine(spec.name(), spec.requireUrl(), new SdCppEngine.Settings(
+                spec.intOption("steps", d.steps(), 1, 1000),
+                spec.doubleOption("cfg_scale", d.cfgScale(), 0, 100),
+                spec.option("sampler", d.sampler()),
+                spec.option("scheduler"),
+                flowShift,
+                spec.option("negative_prompt", d.negativePrompt()),
+                positive(spec, "poll", d.poll()),
+                positive(spec, "grace", d.grace()),
+                positive(spec, "step_time", d.stepTime())));
+    }
+
+    private static Duration positive(EngineSpec spec, String key, Duration fallback) {
+        Duration d = spec.durationOption(key, fallback);
+        if (d.isZero() || d.isNegative()) {
+            throw new ConfigException(spec.where() + ": " + key + " must be longer than 0, got '" + spec.option(key, "")
+                    .toLowerCase(Locale.ROOT) + "'");
+        }
+        return d;
     }
 
     /** The time limit per image: the entry's {@code timeout=}, else none for the CPU preview and 10 minutes for GPU engines. */

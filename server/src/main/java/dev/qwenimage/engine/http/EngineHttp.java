@@ -158,6 +158,9 @@ public final class EngineHttp {
         } catch (CancellationException e) {
             throw new EngineCallException(true, "call aborted, the generation was cancelled (" + what + ")");
         } catch (ExecutionException e) {
+            if (aborter.aborted() || e.getCause() instanceof CancellationException) {
+                throw new EngineCallException(true, "call aborted, the generation was cancelled (" + what + ")");
+            }
             if (e.getCause() instanceof IOException io) {
                 throw callFailure(r, io);
             }

@@ -2,6 +2,7 @@ package dev.qwenimage.engine;
 
 import dev.qwenimage.config.ConfigException;
 import dev.qwenimage.config.ServerConfig;
+import dev.qwenimage.engine.openai.OpenAiImagesEngine;
 import dev.qwenimage.engine.preview.PreviewEngine;
 import dev.qwenimage.engine.sdcpp.SdCppEngine;
 import java.time.Duration;
@@ -26,6 +27,7 @@ public final class Engines {
                         spec.durationOption("step_delay", config.previewStepDelay()));
             }
             case "sdcpp" -> sdcpp(spec);
+            case "openai" -> openai(spec);
             default -> throw new ConfigException(spec.where() + ": the " + spec.kind() + " engine is not available in this build");
         };
     }
@@ -50,6 +52,28 @@ public final class Engines {
                 positive(spec, "poll", d.poll()),
                 positive(spec, "grace", d.grace()),
                 positive(spec, "step_time", d.stepTime())));
+    }
+
+    private static OpenAiImagesEngine openai(EngineSpec spec) {
+        spec.requireOnly(Set.of("model", "key", "extras", "steps", "true_cfg_scale", "negative_prompt", "step_time"));
+        OpenAiImagesEngine.Settings d = OpenAiImagesEngine.Settings.defaults();
+        Set<OpenAiImagesEngine.Extra> extras;
+        try {
+            extras = OpenAiImagesEngine.Extra.parse(spec.option("extras", "none"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(spec.where() + ": extras: " + e.getMessage());
+        }
+        Duration limit = timeoutOf(spec);
+        return new OpenAiImagesEngine(spec.name(), spec.requireUrl(), new OpenAiImagesEngine.Settings(
+                spec.option("model", d.model()),
+                spec.option("key"),
+                extras,
+                spec.intOption("steps", d.steps(), 1, 1000),
+                spec.doubleOption("true_cfg_scale", d.trueCfgScale(), 0, 100),
+                spec.option("negative_prompt", d.negativePrompt()),
+                positive(spec, "step_time", d.stepTime()),
+                // the call may last as long as the task may; the task's own limit stops it first
+                limit.isZero() ? Duration.ofHours(1) : limit.plusSeconds(30)));
     }
 
     private static Duration positive(EngineSpec spec, String key, Duration fallback) {

@@ -6,7 +6,6 @@ import dev.qwenimage.engine.openai.OpenAiImagesEngine;
 import dev.qwenimage.engine.preview.PreviewEngine;
 import dev.qwenimage.engine.sdcpp.SdCppEngine;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
@@ -79,8 +78,7 @@ public final class Engines {
     private static Duration positive(EngineSpec spec, String key, Duration fallback) {
         Duration d = spec.durationOption(key, fallback);
         if (d.isZero() || d.isNegative()) {
-            throw new ConfigException(spec.where() + ": " + key + " must be longer than 0, got '" + spec.option(key, "")
-                    .toLowerCase(Locale.ROOT) + "'");
+            throw new ConfigException(spec.where() + ": " + key + " must be longer than 0, got '" + spec.option(key, "") + "'");
         }
         return d;
     }

@@ -27,7 +27,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Any server with OpenAI's {@code POST /v1/images/generations} (vLLM-Omni, SGLang-Diffusion,
+ * Any server with OpenAI's {@code POST /v1/images/generations} (vLLM-Omni, SGLang Diffusion,
  * LocalAI, stable-diffusion.cpp's sd-server): one synchronous call per image that answers
  * {@code {"created", "data": [{"b64_json"}]}} (or a {@code url} to fetch). Such a call reports no
  * steps, so progress is estimated from the elapsed time ({@link ProgressEstimate}); cancelling a
@@ -38,7 +38,7 @@ import java.util.stream.Collectors;
  * {@code num_inference_steps}, {@code true_cfg_scale}, {@code seed}; vllm-omni
  * {@code vllm_omni/entrypoints/openai/protocol/images.py}, sglang
  * {@code multimodal_gen/runtime/entrypoints/openai/protocol.py}) are sent only when configured,
- * because other servers (OpenAI itself) refuse fields they do not know.
+ * because stricter servers refuse fields they do not know.
  */
 public final class OpenAiImagesEngine implements Engine {
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);

@@ -20,6 +20,9 @@ import java.awt.image.BufferedImage;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import javax.imageio.ImageIO;
 
 /**
@@ -131,15 +134,54 @@ public final class EngineHttp {
         try {
             HttpResponse<byte[]> response = client.send(r, HttpResponse.BodyHandlers.ofByteArray());
             return new Response(response.statusCode(), response.body(), response.headers());
-        } catch (HttpConnectTimeoutException e) {
-            throw new EngineCallException(true, "could not connect within the timeout (" + r.method() + " " + r.uri().getPath() + ")");
-        } catch (HttpTimeoutException e) {
-            throw new EngineCallException(true, "did not answer in time (" + r.method() + " " + r.uri().getPath() + ")");
-        } catch (ConnectException e) {
-            throw new EngineCallException(true, "is not reachable (connection refused)");
         } catch (IOException e) {
-            throw new EngineCallException(true, "connection failed: " + describe(e));
+            throw callFailure(r, e);
         }
+    }
+
+    /**
+     * Like {@link #send(HttpRequest.Builder)}, but the call is dropped (its connection closed) as
+     * soon as {@code aborter}'s cancellation fires; it then fails with a transient
+     * {@link EngineCallException}, so callers check their cancellation first when a call fails.
+     */
+    public Response send(HttpRequest.Builder request, CallAborter aborter) throws EngineCallException, InterruptedException {
+        HttpRequest r = request.build();
+        String what = r.method() + " " + r.uri().getPath();
+        if (aborter.aborted()) {
+            throw new EngineCallException(true, "call not made, the generation was cancelled (" + what + ")");
+        }
+        CompletableFuture<HttpResponse<byte[]>> call = client.sendAsync(r, HttpResponse.BodyHandlers.ofByteArray());
+        aborter.track(call);
+        try {
+            HttpResponse<byte[]> response = call.get();
+            return new Response(response.statusCode(), response.body(), response.headers());
+        } catch (CancellationException e) {
+            throw new EngineCallException(true, "call aborted, the generation was cancelled (" + what + ")");
+        } catch (ExecutionException e) {
+            if (aborter.aborted() || e.getCause() instanceof CancellationException) {
+                throw new EngineCallException(true, "call aborted, the generation was cancelled (" + what + ")");
+            }
+            if (e.getCause() instanceof IOException io) {
+                throw callFailure(r, io);
+            }
+            throw new EngineCallException(true, "connection failed: " + e.getCause());
+        } catch (InterruptedException e) {
+            call.cancel(true);
+            throw e;
+        } finally {
+            aborter.done(call);
+        }
+    }
+
+    private static EngineCallException callFailure(HttpRequest r, IOException e) {
+        return switch (e) {
+            case HttpConnectTimeoutException t ->
+                    new EngineCallException(true, "could not connect within the timeout (" + r.method() + " " + r.uri().getPath() + ")");
+            case HttpTimeoutException t ->
+                    new EngineCallException(true, "did not answer in time (" + r.method() + " " + r.uri().getPath() + ")");
+            case ConnectException c -> new EngineCallException(true, "is not reachable (connection refused)");
+            default -> new EngineCallException(true, "connection failed: " + describe(e));
+        };
     }
 
     /**

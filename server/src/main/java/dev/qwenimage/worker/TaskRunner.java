@@ -15,6 +15,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
+import java.awt.image.BufferedImage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -58,69 +61,53 @@ public final class TaskRunner {
     /**
      * Runs {@code task} on the lane's engine and records the outcome both in the store and in the
      * engine's guard (a transient failure counts against the engine; a success clears its streak).
+     * An image is finished (post-processing, storage, SUCCEED) on {@code finisher}, so the calling
+     * slot can hand its engine the next task at once; {@code done} runs when the task is through,
+     * whichever way it ended.
      */
-    public void run(Task task, WorkerPool.Lane lane, String workerId, Cancellation cancellation) {
+    public void run(Task task, WorkerPool.Lane lane, String workerId, Cancellation cancellation, Executor finisher,
+                    Runnable done) {
         Engine engine = lane.guard().engine();
-        EngineGuard guard = lane.guard();
         ScheduledFuture<?> timer = lane.timeout().isZero() ? null
                 : TIMERS.schedule(() -> cancellation.cancel(TIMED_OUT), lane.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        boolean handedOff = false;
         try {
-            run(task, engine, guard, lane.timeout(), workerId, cancellation);
-        } finally {
+            TaskSpec spec = task.spec();
+            int steps = spec.steps().orElse(engine.defaultSteps());
+            GenerationRequest request = new GenerationRequest(task.id(), spec.prompt(), spec.negativePrompt(),
+                    GenerationRequest.nearestMultipleOf16(spec.width()), GenerationRequest.nearestMultipleOf16(spec.height()),
+                    spec.seed(), steps);
+            long t0 = System.nanoTime();
+            GenerationResult result = generate(engine, request, progressWriter(task.id(), workerId), cancellation);
+            long engineNanos = System.nanoTime() - t0;
             if (timer != null) {
                 timer.cancel(false);
             }
-        }
-    }
-
-    private void run(Task task, Engine engine, EngineGuard guard, Duration timeout, String workerId, Cancellation cancellation) {
-        TaskSpec spec = task.spec();
-        int steps = spec.steps().orElse(engine.defaultSteps());
-        GenerationRequest request = new GenerationRequest(task.id(), spec.prompt(), spec.negativePrompt(),
-                GenerationRequest.nearestMultipleOf16(spec.width()), GenerationRequest.nearestMultipleOf16(spec.height()),
-                spec.seed(), steps);
-        try {
-            long t0 = System.nanoTime();
-            GenerationResult result;
-            try {
-                result = engine.generate(request, progressWriter(task.id(), workerId), cancellation);
-            } catch (RuntimeException e) {
-                String errorId = errorId();
-                log.error("engine {} threw on task {} (error id {})", engine.name(), task.id(), errorId, e);
-                result = new GenerationResult.TransientFailure("the engine failed unexpectedly (error id " + errorId + ")");
-            }
-            long engineNanos = System.nanoTime() - t0;
             if (result instanceof GenerationResult.Cancelled c && TIMED_OUT.equals(c.reason())) {
                 result = new GenerationResult.TransientFailure(engine.name() + " did not finish the image within "
-                        + Durations.human(timeout));
-            }
-            switch (result) {
-                case GenerationResult.Success s -> guard.succeeded();
-                case GenerationResult.TransientFailure f -> guard.failed(f.reason());
-                default -> {
-                }
+                        + Durations.human(lane.timeout()));
             }
             switch (result) {
                 case GenerationResult.Success s -> {
-                    long p0 = System.nanoTime();
-                    switch (pipeline.finish(s.image(), spec.width(), spec.height(), spec.watermark(), task.id())) {
-                        case ImagePipeline.Outcome.Finished done -> {
-                            String key = imageKey(task.id());
-                            blobs.put(key, done.jpeg(), "image/jpeg");
-                            Duration post = Duration.ofNanos(System.nanoTime() - p0);
-                            if (store.succeed(task.id(), workerId, key, done.nsfw(), engineNanos / 1_000_000, clock.instant())) {
-                                eta.record(engine.name(), request.width(), request.height(), steps, Duration.ofNanos(engineNanos), post);
-                            } else {
-                                log.warn("task {} finished here after its lease passed to another worker; result not recorded", task.id());
-                            }
+                    lane.guard().succeeded();
+                    Runnable finish = () -> {
+                        try {
+                            finish(task, engine, request, s.image(), engineNanos, workerId);
+                        } finally {
+                            done.run();
                         }
-                        case ImagePipeline.Outcome.Blocked blocked -> {
-                            log.info("task {}: {}", task.id(), blocked.reason());
-                            store.fail(task.id(), workerId, blocked.reason(), clock.instant());
-                        }
+                    };
+                    try {
+                        finisher.execute(finish);
+                    } catch (RejectedExecutionException e) {
+                        finish.run(); // shutting down: finish here rather than lose the image
                     }
+                    handedOff = true;
                 }
-                case GenerationResult.TransientFailure f -> retry(task, workerId, f.reason());
+                case GenerationResult.TransientFailure f -> {
+                    lane.guard().failed(f.reason());
+                    retry(task, workerId, f.reason());
+                }
                 case GenerationResult.PermanentFailure f -> store.fail(task.id(), workerId, f.reason(), clock.instant());
                 case GenerationResult.Cancelled c -> {
                     if (SHUTDOWN.equals(c.reason())) {
@@ -128,6 +115,49 @@ public final class TaskRunner {
                     } else if (!LEASE_LOST.equals(c.reason())) {
                         store.fail(task.id(), workerId, "cancelled", clock.instant());
                     }
+                }
+            }
+        } finally {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            if (!handedOff) {
+                done.run();
+            }
+        }
+    }
+
+    private GenerationResult generate(Engine engine, GenerationRequest request, ProgressSink progress, Cancellation cancellation) {
+        try {
+            return engine.generate(request, progress, cancellation);
+        } catch (RuntimeException e) {
+            String errorId = errorId();
+            log.error("engine {} threw on task {} (error id {})", engine.name(), request.taskId(), errorId, e);
+            return new GenerationResult.TransientFailure("the engine failed unexpectedly (error id " + errorId + ")");
+        }
+    }
+
+    /** Post-processing, storage and the SUCCEED (or blocked: FAILED) transition of a generated image. */
+    private void finish(Task task, Engine engine, GenerationRequest request, BufferedImage image, long engineNanos,
+                        String workerId) {
+        TaskSpec spec = task.spec();
+        try {
+            long p0 = System.nanoTime();
+            switch (pipeline.finish(image, spec.width(), spec.height(), spec.watermark(), task.id())) {
+                case ImagePipeline.Outcome.Finished done -> {
+                    String key = imageKey(task.id());
+                    blobs.put(key, done.jpeg(), "image/jpeg");
+                    Duration post = Duration.ofNanos(System.nanoTime() - p0);
+                    if (store.succeed(task.id(), workerId, key, done.nsfw(), engineNanos / 1_000_000, clock.instant())) {
+                        eta.record(engine.name(), request.width(), request.height(), request.steps(),
+                                Duration.ofNanos(engineNanos), post);
+                    } else {
+                        log.warn("task {} finished here after its lease passed to another worker; result not recorded", task.id());
+                    }
+                }
+                case ImagePipeline.Outcome.Blocked blocked -> {
+                    log.info("task {}: {}", task.id(), blocked.reason());
+                    store.fail(task.id(), workerId, blocked.reason(), clock.instant());
                 }
             }
         } catch (RuntimeException e) {

@@ -13,7 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +52,12 @@ public final class WorkerPool implements AutoCloseable {
     /** The engine each running task is on, for per-lane busy counts. */
     private final Map<String, String> runningOn = new ConcurrentHashMap<>();
     private final List<Thread> threads = new ArrayList<>();
+    /**
+     * Finish generated images (resize, NSFW check, watermark, JPEG, storage) off the slots, one
+     * thread per core; when they fall behind, the queue is short and the slot finishes its own
+     * image (caller runs), so work never piles up unbounded.
+     */
+    private final ThreadPoolExecutor finishers;
     private volatile boolean stopping;
 
     public WorkerPool(TaskStore store, TaskRunner runner, Clock clock, List<Lane> lanes, Duration lease, String workerId,
@@ -60,6 +69,10 @@ public final class WorkerPool implements AutoCloseable {
         this.lease = lease;
         this.workerId = workerId;
         this.othersFirst = othersFirst;
+        int cores = Math.max(1, Runtime.getRuntime().availableProcessors());
+        this.finishers = new ThreadPoolExecutor(cores, cores, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(Math.max(1, slots())), Thread.ofPlatform().name("finisher-", 0).daemon(true).factory(),
+                new ThreadPoolExecutor.CallerRunsPolicy());
     }
 
     public void start() {
@@ -113,15 +126,15 @@ public final class WorkerPool implements AutoCloseable {
                     Cancellation cancellation = new Cancellation();
                     running.put(task.id(), cancellation);
                     runningOn.put(task.id(), lane.engineName());
-                    try {
-                        if (stopping) {
-                            cancellation.cancel(TaskRunner.SHUTDOWN);
-                        }
-                        runner.run(task, lane, workerId, cancellation);
-                    } finally {
+                    if (stopping) {
+                        cancellation.cancel(TaskRunner.SHUTDOWN);
+                    }
+                    // the slot is free again as soon as the engine is: the image is finished on
+                    // the finishers while this slot already runs the next task
+                    runner.run(task, lane, workerId, cancellation, finishers, () -> {
                         running.remove(task.id());
                         runningOn.remove(task.id());
-                    }
+                    });
                 } else {
                     signal.awaitChange(seen, idleWait());
                 }
@@ -204,20 +217,24 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    /** Stops claiming, gives running tasks back to the queue (at their next step boundary) and waits. */
+    /**
+     * Stops claiming, gives running tasks back to the queue (at their next step boundary), lets
+     * images already generated finish, and waits.
+     */
     @Override
     public void close() {
         stopping = true;
         running.values().forEach(c -> c.cancel(TaskRunner.SHUTDOWN));
         store.signal().raise(); // wakes idle slots, which then see stopping
         lanes.forEach(l -> l.guard().wakeWaiters()); // and slots waiting for their engine
-        for (Thread t : threads) {
-            try {
+        try {
+            for (Thread t : threads) {
                 t.join(15_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
             }
+            finishers.shutdown();
+            finishers.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

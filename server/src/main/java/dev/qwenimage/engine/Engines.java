@@ -2,6 +2,7 @@ package dev.qwenimage.engine;
 
 import dev.qwenimage.config.ConfigException;
 import dev.qwenimage.config.ServerConfig;
+import dev.qwenimage.engine.comfyui.ComfyUiEngine;
 import dev.qwenimage.engine.preview.PreviewEngine;
 import java.time.Duration;
 import java.util.Set;
@@ -21,6 +22,7 @@ public final class Engines {
                 yield new PreviewEngine(spec.name(), spec.intOption("steps", config.previewSteps(), 1, 1000),
                         spec.durationOption("step_delay", config.previewStepDelay()));
             }
+            case "comfyui" -> ComfyUiEngine.of(spec);
             default -> throw new ConfigException(spec.where() + ": the " + spec.kind() + " engine is not available in this build");
         };
     }

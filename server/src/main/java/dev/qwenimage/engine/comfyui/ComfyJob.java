@@ -22,6 +22,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +38,8 @@ final class ComfyJob {
     private static final Logger log = LoggerFactory.getLogger(ComfyJob.class);
     /** How soon to look at /history after the prompt said it finished (the entry is written just after). */
     private static final Duration FINISHING_CHECK = Duration.ofMillis(100);
+    /** Limit of each call that stops a cancelled prompt: the slot waits for them. */
+    private static final Duration CANCEL_TIMEOUT = Duration.ofSeconds(10);
     /** Limit of each call that stops an abandoned prompt: short, it is best effort. */
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
 
@@ -48,6 +51,10 @@ final class ComfyJob {
     private final ComfyEvents events;
     private final ComfyUiSettings settings;
     private String promptId;
+    /** When to look at the prompt over HTTP next ({@link System#nanoTime} scale). */
+    private long nextCheck;
+    /** The prompt said it finished; its history entry is due any moment. */
+    private boolean finishing;
 
     ComfyJob(ComfyUiEngine engine, GenerationRequest request, ProgressSink progress, Cancellation cancellation) {
         this.engine = engine;
@@ -74,7 +81,12 @@ final class ComfyJob {
                 return new GenerationResult.Cancelled(cancellation.reason());
             }
             boolean renamed = submit(workflow);
-            return follow(inbox, renamed);
+            try {
+                return follow(inbox, renamed);
+            } catch (RuntimeException e) {
+                stopQuietly("the engine failed"); // a fault of ours: do not leave the prompt running on the GPU
+                throw e;
+            }
         } catch (EngineCallException e) {
             return engine.http().failure(e);
         } catch (JobFailure f) {
@@ -94,7 +106,7 @@ final class ComfyJob {
             accepted = api.submit(workflow, engine.clientId(), promptId);
         } catch (EngineCallException e) {
             if (e.isTransient() && !e.getMessage().contains("connection refused")) {
-                stopQuietly(); // the answer was lost, but ComfyUI may have queued it: do not leave it running
+                stopQuietly("its submission got no answer"); // the answer was lost, but ComfyUI may have queued it: do not leave it running
             }
             throw e;
         }
@@ -110,8 +122,7 @@ final class ComfyJob {
     private GenerationResult follow(ComfyEvents.Inbox inbox, boolean checkAtOnce)
             throws EngineCallException, JobFailure, InterruptedException {
         long now = System.nanoTime();
-        long nextCheck = checkAtOnce ? now : now + settings.pollEvery().toNanos();
-        boolean finishing = false;
+        nextCheck = checkAtOnce ? now : now + settings.pollEvery().toNanos();
         long unreachableSince = 0;
         boolean unreachable = false;
         Duration retry = ComfyEvents.MIN_BACKOFF;
@@ -119,26 +130,12 @@ final class ComfyJob {
             if (cancellation.isCancelled()) {
                 return stop();
             }
-            Event event = inbox.poll(Duration.ofNanos(nextCheck - System.nanoTime()));
-            switch (event) {
-                case null -> {
-                }
-                case Progress p -> {
-                    if (p.node() == null || engine.workflow().samplerNodes().isEmpty()
-                            || engine.workflow().samplerNodes().contains(p.node())) {
-                        progress.step(p.value(), p.max());
-                    }
-                }
-                case Finished f -> {
-                    finishing = true;
-                    nextCheck = System.nanoTime();
-                }
-                case Failed f -> throw executionError(f.data());
-                case Interrupted i -> {
-                    return interrupted();
-                }
-                case Disconnected d -> nextCheck = System.nanoTime();
-                case Wake w -> {
+            // take every event already here before looking over HTTP, so none is left behind
+            for (Event event = inbox.poll(Duration.ofNanos(nextCheck - System.nanoTime())); event != null;
+                 event = inbox.poll(Duration.ZERO)) {
+                Optional<GenerationResult> ended = take(event);
+                if (ended.isPresent()) {
+                    return ended.get();
                 }
             }
             now = System.nanoTime();
@@ -147,9 +144,9 @@ final class ComfyJob {
             }
             // reconnect first, so that nothing after this check can go unheard
             events.reopen(settings.requestTimeout());
-            Optional<GenerationResult> done;
+            Optional<JsonNode> finished;
             try {
-                done = check();
+                finished = check();
             } catch (EngineCallException e) {
                 if (!unreachable) {
                     unreachable = true;
@@ -163,8 +160,8 @@ final class ComfyJob {
                 retry = min(retry.multipliedBy(2), ComfyEvents.MAX_BACKOFF);
                 continue;
             }
-            if (done.isPresent()) {
-                return done.get();
+            if (finished.isPresent()) {
+                return result(finished.get());
             }
             unreachable = false;
             retry = ComfyEvents.MIN_BACKOFF;
@@ -175,12 +172,37 @@ final class ComfyJob {
         }
     }
 
+    /** Acts on one event; a result when the event ends the job. */
+    private Optional<GenerationResult> take(Event event) throws JobFailure {
+        switch (event) {
+            case Progress p -> {
+                Set<String> samplers = engine.workflow().samplerNodes();
+                if (p.node() == null || samplers.isEmpty() || samplers.contains(p.node())) {
+                    progress.step(p.value(), p.max());
+                }
+            }
+            case Finished f -> {
+                finishing = true;
+                nextCheck = System.nanoTime();
+            }
+            case Failed f -> throw executionError(f.data());
+            case Interrupted i -> {
+                return Optional.of(interrupted());
+            }
+            case Disconnected d -> nextCheck = System.nanoTime();
+            case Wake w -> {
+                // the cancellation is checked at the top of the loop
+            }
+        }
+        return Optional.empty();
+    }
+
     /**
-     * Where the prompt stands: still queued or running (empty), finished (the result), or gone. The
-     * queue is read before the history: ComfyUI moves a prompt from one to the other atomically, so
-     * a prompt in neither was lost, not caught between the two reads.
+     * Where the prompt stands: still queued or running (empty), finished (its history entry), or
+     * gone. The queue is read before the history: ComfyUI moves a prompt from one to the other
+     * atomically, so a prompt in neither was lost, not caught between the two reads.
      */
-    private Optional<GenerationResult> check() throws EngineCallException, JobFailure, InterruptedException {
+    private Optional<JsonNode> check() throws EngineCallException, JobFailure, InterruptedException {
         if (api.queue().contains(promptId)) {
             return Optional.empty();
         }
@@ -189,7 +211,7 @@ final class ComfyJob {
             throw new JobFailure(true, "ComfyUI lost the job (restarted?): prompt " + promptId
                     + " is neither in its queue nor in its history");
         }
-        return Optional.of(result(entry.get()));
+        return entry;
     }
 
     /** The outcome a history entry records ({@code {"outputs", "status": {"status_str", "messages"}}}). */
@@ -269,16 +291,16 @@ final class ComfyJob {
     /** Cancelled: takes the prompt off the queue, or interrupts it if (and only if) it is the one running. */
     private GenerationResult stop() throws InterruptedException {
         try {
-            stop(api, cancellation.reason());
+            stop(api.withTimeout(min(settings.requestTimeout(), CANCEL_TIMEOUT)), cancellation.reason());
         } catch (EngineCallException e) {
             log.warn("{}: could not stop prompt {} on ComfyUI: {}", engine.name(), promptId, e.getMessage());
         }
         return new GenerationResult.Cancelled(cancellation.reason());
     }
 
-    private void stopQuietly() {
+    private void stopQuietly(String why) {
         try {
-            stop(api.withTimeout(STOP_TIMEOUT), "its submission failed");
+            stop(api.withTimeout(STOP_TIMEOUT), why);
         } catch (EngineCallException e) {
             log.debug("{}: could not stop prompt {}: {}", engine.name(), promptId, e.getMessage());
         } catch (InterruptedException e) {

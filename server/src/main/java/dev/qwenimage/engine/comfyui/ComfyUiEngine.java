@@ -14,6 +14,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Qwen-Image on a ComfyUI server, through ComfyUI's own HTTP and WebSocket API. Each image is one
@@ -24,6 +26,7 @@ import java.util.UUID;
 public final class ComfyUiEngine implements Engine {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(10);
+    private static final Pattern DEVICE = Pattern.compile("(\\w+:\\d+) (.+?)(?: : \\S+)?");
 
     private final String name;
     private final ComfyUiSettings settings;
@@ -86,7 +89,7 @@ public final class ComfyUiEngine implements Engine {
             StringBuilder detail = new StringBuilder();
             JsonNode device = stats.path("devices").path(0);
             if (device.path("name").isTextual()) {
-                detail.append(device.get("name").asText());
+                detail.append(deviceName(device.get("name").asText()));
                 long vram = device.path("vram_total").asLong(0);
                 if (vram > 0) {
                     detail.append(", ").append(Math.round(vram / (1024.0 * 1024 * 1024))).append(" GiB");
@@ -108,6 +111,16 @@ public final class ComfyUiEngine implements Engine {
     @Override
     public void close() {
         events.close();
+    }
+
+    /**
+     * ComfyUI names a device "{@code <torch device> <GPU name> : <allocator>}" (model_management.py
+     * get_torch_device_name), e.g. "cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync"; shown as
+     * "NVIDIA GeForce RTX 4090 (cuda:0)".
+     */
+    static String deviceName(String raw) {
+        Matcher m = DEVICE.matcher(raw.strip());
+        return m.matches() ? m.group(2) + " (" + m.group(1) + ")" : raw.strip();
     }
 
     GenerationResult failure(JobFailure f) {

@@ -105,6 +105,7 @@ public final class FakeComfyUi implements AutoCloseable {
     private volatile boolean older;
     private volatile Duration stepDelay = Duration.ofMillis(10);
     private volatile Duration slowStart = Duration.ZERO;
+    private volatile Duration promptAnswerDelay = Duration.ZERO;
 
     private FakeComfyUi(int port) {
         app = Javalin.create(cfg -> {
@@ -205,6 +206,12 @@ public final class FakeComfyUi implements AutoCloseable {
     /** Loading the models (the UNETLoader node) takes this long before any progress. */
     public FakeComfyUi slowStart(Duration d) {
         slowStart = d;
+        return this;
+    }
+
+    /** POST /prompt queues the prompt at once but answers only after {@code d} (an overloaded server, a lost answer). */
+    public FakeComfyUi answerPromptsAfter(Duration d) {
+        promptAnswerDelay = d;
         return this;
     }
 
@@ -361,6 +368,7 @@ public final class FakeComfyUi implements AutoCloseable {
             lock.notifyAll();
         }
         broadcastStatus();
+        sleep(promptAnswerDelay);
         ObjectNode answer = F.objectNode().put("prompt_id", promptId).put("number", n);
         answer.set("node_errors", v.nodeErrors);
         json(ctx, 200, answer);
@@ -767,7 +775,7 @@ public final class FakeComfyUi implements AutoCloseable {
                                 dropped = true;
                                 WsContext ws = sid == null ? null : sockets.remove(sid);
                                 if (ws != null) {
-                                    ws.session.disconnect(); // the connection drops: no close handshake
+                                    ws.closeSession(1001, "going away"); // as a proxy or a network hiccup would
                                 }
                             }
                             case "restart" -> {

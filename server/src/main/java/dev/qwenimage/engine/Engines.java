@@ -2,6 +2,7 @@ package dev.qwenimage.engine;
 
 import dev.qwenimage.config.ConfigException;
 import dev.qwenimage.config.ServerConfig;
+import dev.qwenimage.engine.comfyui.ComfyUiEngine;
 import dev.qwenimage.engine.openai.OpenAiImagesEngine;
 import dev.qwenimage.engine.ppio.PpioEngine;
 import dev.qwenimage.engine.preview.PreviewEngine;
@@ -26,10 +27,11 @@ public final class Engines {
                 yield new PreviewEngine(spec.name(), spec.intOption("steps", config.previewSteps(), 1, 1000),
                         spec.durationOption("step_delay", config.previewStepDelay()));
             }
+            case "comfyui" -> ComfyUiEngine.of(spec);
             case "sdcpp" -> sdcpp(spec);
             case "openai" -> openai(spec);
             case "ppio" -> PpioEngine.from(spec);
-            default -> throw new ConfigException(spec.where() + ": the " + spec.kind() + " engine is not available in this build");
+            default -> throw new IllegalStateException("EngineSpec accepted an engine kind with no factory: " + spec.kind());
         };
     }
 

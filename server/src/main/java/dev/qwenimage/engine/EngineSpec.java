@@ -169,6 +169,15 @@ public record EngineSpec(String kind, String name, Optional<URI> url, OptionalIn
         }).orElse(fallback);
     }
 
+    /** A duration option that must be longer than zero. */
+    public Duration positiveDurationOption(String key, Duration fallback) {
+        Duration d = durationOption(key, fallback);
+        if (d.isZero() || d.isNegative()) {
+            throw new ConfigException(where() + ": " + key + " must be longer than 0, got '" + option(key, "") + "'");
+        }
+        return d;
+    }
+
     public boolean booleanOption(String key, boolean fallback) {
         return option(key).map(v -> switch (v.toLowerCase(java.util.Locale.ROOT)) {
             case "true", "yes", "on", "1" -> true;

@@ -1,5 +1,9 @@
 package dev.qwenimage.engine.openai;
 
+import java.util.OptionalDouble;
+import dev.qwenimage.engine.Engines;
+import dev.qwenimage.config.ConfigException;
+import dev.qwenimage.engine.EngineSpec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwenimage.engine.Cancellation;
@@ -122,6 +126,29 @@ public final class OpenAiImagesEngine implements Engine {
         String s = url.toString().replaceAll("/+$", "");
         String path = url.getPath() == null ? "" : url.getPath().replaceAll("/+$", "");
         return URI.create(path.isEmpty() ? s + "/v1" : s);
+    }
+
+    /** The engine an entry {@code openai:http://host:8091/v1?...} describes; unknown options are refused. */
+    public static OpenAiImagesEngine from(EngineSpec spec) {
+        spec.requireOnly(Set.of("model", "key", "extras", "steps", "true_cfg_scale", "negative_prompt", "step_time"));
+        OpenAiImagesEngine.Settings d = OpenAiImagesEngine.Settings.defaults();
+        Set<OpenAiImagesEngine.Extra> extras;
+        try {
+            extras = OpenAiImagesEngine.Extra.parse(spec.option("extras", "none"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(spec.where() + ": extras: " + e.getMessage());
+        }
+        Duration limit = Engines.timeoutOf(spec);
+        return new OpenAiImagesEngine(spec.name(), spec.requireUrl(), new OpenAiImagesEngine.Settings(
+                spec.option("model", d.model()),
+                spec.option("key"),
+                extras,
+                spec.intOption("steps", d.steps(), 1, 1000),
+                spec.doubleOption("true_cfg_scale", d.trueCfgScale(), 0, 100),
+                spec.option("negative_prompt", d.negativePrompt()),
+                spec.positiveDurationOption("step_time", d.stepTime()),
+                // the call may last as long as the task may; the task's own limit stops it first
+                limit.isZero() ? Duration.ofHours(1) : limit.plusSeconds(30)));
     }
 
     @Override

@@ -1,5 +1,9 @@
 package dev.qwenimage.engine.sdcpp;
 
+import java.util.Set;
+import dev.qwenimage.engine.Engines;
+import dev.qwenimage.config.ConfigException;
+import dev.qwenimage.engine.EngineSpec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwenimage.config.Durations;
@@ -80,6 +84,29 @@ public final class SdCppEngine implements Engine {
         this.http = new EngineHttp(name, url, Duration.ofSeconds(5), Map.of());
         this.settings = settings;
         this.estimate = new ProgressEstimate(settings.stepTime());
+    }
+
+    /** The engine an entry {@code sdcpp:http://host:1234?...} describes; unknown options are refused. */
+    public static SdCppEngine from(EngineSpec spec) {
+        spec.requireOnly(Set.of("steps", "cfg_scale", "sampler", "scheduler", "flow_shift", "negative_prompt", "poll", "grace",
+                "step_time"));
+        SdCppEngine.Settings d = SdCppEngine.Settings.defaults();
+        OptionalDouble flowShift = d.flowShift();
+        Optional<String> shift = spec.option("flow_shift");
+        if (shift.isPresent()) {
+            flowShift = shift.get().equalsIgnoreCase("auto") ? OptionalDouble.empty()
+                    : OptionalDouble.of(spec.doubleOption("flow_shift", 3, 0, 100));
+        }
+        return new SdCppEngine(spec.name(), spec.requireUrl(), new SdCppEngine.Settings(
+                spec.intOption("steps", d.steps(), 1, 1000),
+                spec.doubleOption("cfg_scale", d.cfgScale(), 0, 100),
+                spec.option("sampler", d.sampler()),
+                spec.option("scheduler"),
+                flowShift,
+                spec.option("negative_prompt", d.negativePrompt()),
+                spec.positiveDurationOption("poll", d.poll()),
+                spec.positiveDurationOption("grace", d.grace()),
+                spec.positiveDurationOption("step_time", d.stepTime())));
     }
 
     @Override

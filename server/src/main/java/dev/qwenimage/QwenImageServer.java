@@ -15,7 +15,9 @@ import dev.qwenimage.image.ImagePipeline;
 import dev.qwenimage.image.Watermark;
 import dev.qwenimage.safety.NsfwPolicy;
 import java.util.Optional;
+import dev.qwenimage.storage.BlobStore;
 import dev.qwenimage.storage.LocalBlobStore;
+import dev.qwenimage.storage.S3BlobStore;
 import dev.qwenimage.storage.UrlSigner;
 import dev.qwenimage.task.EtaEstimator;
 import dev.qwenimage.task.Janitor;
@@ -69,7 +71,7 @@ public final class QwenImageServer implements AutoCloseable {
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private final ApiKeys keys;
     private final TaskStore store;
-    private final LocalBlobStore blobs;
+    private final BlobStore blobs;
     private final List<Engine> engines;
     private final WorkerPool workers;
     private final Javalin http;
@@ -95,7 +97,12 @@ public final class QwenImageServer implements AutoCloseable {
                     "the service stopped while the task was running", clock.instant());
 
             UrlSigner signer = new UrlSigner(urlSecret(config, dataDir), clock);
-            blobs = new LocalBlobStore(dataDir.resolve("images"), signer);
+            blobs = blobStore(config, dataDir, signer, clock);
+            Duration linkTtl = blobs.linkTtl(config.urlTtl());
+            if (!linkTtl.equals(config.urlTtl())) {
+                log.warn("image links are valid for {} seconds, not {} (QWEN_IMAGE_URL_TTL): the most presigned S3 links allow",
+                        linkTtl.toSeconds(), config.urlTtl().isZero() ? "unlimited" : config.urlTtl().toSeconds());
+            }
 
             List<EngineSetup> setups = injected != null ? injected : configuredEngines(config);
             engines = setups.stream().map(EngineSetup::engine).toList();
@@ -116,9 +123,9 @@ public final class QwenImageServer implements AutoCloseable {
             workers = new WorkerPool(store, runner, clock, lanes, config.lease(), workerId(), OTHERS_FIRST);
 
             TaskService tasks = new TaskService(store, eta, clock, this::capacity, config.maxAttempts(),
-                    config.maxPromptLength(), (key, base) -> blobs.link(key, base, config.urlTtl()));
+                    config.maxPromptLength(), (key, base) -> blobs.link(key, base, linkTtl));
 
-            http = new HttpApi(new HttpApi.Deps(tasks, keys, blobs, signer, config.urlTtl(), config.publicUrl(),
+            http = new HttpApi(new HttpApi.Deps(tasks, keys, blobs, signer, linkTtl, config.publicUrl(),
                     config.host(), this::health)).create(config.host(), config.port());
             http.start();
             resources.push(http::stop);
@@ -161,6 +168,19 @@ public final class QwenImageServer implements AutoCloseable {
     /** Starts with the given engines instead of the configured ones. */
     public static QwenImageServer start(ServerConfig config, Clock clock, List<EngineSetup> engines) {
         return new QwenImageServer(config, clock, List.copyOf(engines));
+    }
+
+    /**
+     * Local disk under the data directory (served at /files by this service), or the S3-compatible
+     * bucket the configuration names (served by the bucket through presigned links).
+     */
+    private BlobStore blobStore(ServerConfig config, Path dataDir, UrlSigner signer, Clock clock) {
+        if (config.s3().isPresent()) {
+            S3BlobStore s3 = S3BlobStore.connect(config.s3().get(), clock);
+            resources.push(s3);
+            return s3;
+        }
+        return new LocalBlobStore(dataDir.resolve("images"), signer);
     }
 
     private static List<EngineSetup> configuredEngines(ServerConfig config) {
@@ -213,7 +233,7 @@ public final class QwenImageServer implements AutoCloseable {
         return store;
     }
 
-    public LocalBlobStore blobs() {
+    public BlobStore blobs() {
         return blobs;
     }
 

@@ -18,7 +18,9 @@ import dev.qwenimage.image.ImagePipeline;
 import dev.qwenimage.image.Watermark;
 import dev.qwenimage.safety.NsfwPolicy;
 import java.util.Optional;
+import dev.qwenimage.storage.BlobStore;
 import dev.qwenimage.storage.LocalBlobStore;
+import dev.qwenimage.storage.S3BlobStore;
 import dev.qwenimage.storage.UrlSigner;
 import dev.qwenimage.task.EtaEstimator;
 import dev.qwenimage.task.Janitor;
@@ -72,7 +74,7 @@ public final class QwenImageServer implements AutoCloseable {
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private final Optional<ApiKeys> keys;
     private final TaskStore store;
-    private final LocalBlobStore blobs;
+    private final BlobStore blobs;
     private final Optional<WorkerPool> workers;
     private final Fleet fleet;
     private final Javalin http;
@@ -102,7 +104,12 @@ public final class QwenImageServer implements AutoCloseable {
                     : Rescue.NONE;
 
             UrlSigner signer = new UrlSigner(urlSecret(config, dataDir), clock);
-            blobs = new LocalBlobStore(dataDir.resolve("images"), signer);
+            blobs = blobStore(config, dataDir, signer, clock);
+            Duration linkTtl = blobs.linkTtl(config.urlTtl());
+            if (!linkTtl.equals(config.urlTtl())) {
+                log.warn("image links are valid for {} seconds, not {} (QWEN_IMAGE_URL_TTL): the most presigned S3 links allow",
+                        linkTtl.toSeconds(), config.urlTtl().isZero() ? "unlimited" : config.urlTtl().toSeconds());
+            }
 
             EtaEstimator eta = new EtaEstimator();
             Optional<WorkerPool> pool = Optional.empty();
@@ -128,10 +135,10 @@ public final class QwenImageServer implements AutoCloseable {
             Optional<TaskService> tasks = role.servesApi()
                     ? Optional.of(new TaskService(store, eta, clock, fleet::capacity, config.maxAttempts(),
                     config.maxPromptLength(), config.maxQueuedPerKey(), config.maxQueued(),
-                    (key, base) -> blobs.link(key, base, config.urlTtl())))
+                    (key, base) -> blobs.link(key, base, linkTtl)))
                     : Optional.empty();
 
-            http = new HttpApi(new HttpApi.Deps(tasks, keys, blobs, signer, config.urlTtl(), config.publicUrl(),
+            http = new HttpApi(new HttpApi.Deps(tasks, keys, blobs, signer, linkTtl, config.publicUrl(),
                     config.host(), this::health)).create(config.host(), config.port());
             http.start();
             resources.push(http::stop);
@@ -195,6 +202,19 @@ public final class QwenImageServer implements AutoCloseable {
         return new QwenImageServer(config, clock, List.copyOf(engines));
     }
 
+    /**
+     * Local disk under the data directory (served at /files by this service), or the S3-compatible
+     * bucket the configuration names (served by the bucket through presigned links).
+     */
+    private BlobStore blobStore(ServerConfig config, Path dataDir, UrlSigner signer, Clock clock) {
+        if (config.s3().isPresent()) {
+            S3BlobStore s3 = S3BlobStore.connect(config.s3().get(), clock);
+            resources.push(s3);
+            return s3;
+        }
+        return new LocalBlobStore(dataDir.resolve("images"), signer);
+    }
+
     private static List<EngineSetup> configuredEngines(ServerConfig config) {
         List<EngineSetup> setups = new ArrayList<>();
         try {
@@ -232,7 +252,7 @@ public final class QwenImageServer implements AutoCloseable {
         return store;
     }
 
-    public LocalBlobStore blobs() {
+    public BlobStore blobs() {
         return blobs;
     }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.qwenimage.auth.ApiKeys;
 import dev.qwenimage.storage.BlobStore;
+import dev.qwenimage.storage.LocalBlobStore;
 import dev.qwenimage.storage.UrlSigner;
 import dev.qwenimage.task.InvalidTaskRequest;
 import dev.qwenimage.task.QueueLimitReached;
@@ -79,7 +80,10 @@ public final class HttpApi {
             if (deps.tasks().isPresent()) {
                 cfg.routes.post("/v3/async/qwen-image-txt2img", this::submit);
                 cfg.routes.get("/v3/async/task-result", this::taskResult);
-                cfg.routes.get("/files/{key}", this::file);
+                if (deps.blobs() instanceof LocalBlobStore) {
+                    // images on local disk are served here; an S3 bucket serves its own (presigned links)
+                    cfg.routes.get("/files/{key}", this::file);
+                }
             }
             cfg.routes.get("/healthz", ctx -> writeJson(ctx, 200, deps.health().get()));
 

@@ -48,6 +48,8 @@ final class Banner {
                 : keys.count() + " key(s) from QWEN_IMAGE_API_KEYS").append('\n'));
         b.append("  store      ").append(c.database()).append('\n');
         b.append("  data       ").append(c.dataDir()).append('\n');
+        b.append("  images     ").append(c.s3().map(ServerConfig.S3Settings::describe)
+                .orElse(c.dataDir().resolve("images") + " (local disk, served at /files)")).append('\n');
         if (server.recovered().total() > 0) {
             b.append("  recovered  ").append(server.recovered().requeued()).append(" interrupted task(s) re-queued, ")
                     .append(server.recovered().failed()).append(" failed (no attempts left)\n");

@@ -18,6 +18,9 @@ final class ServeCommand implements Runnable {
     @Option(names = {"-p", "--port"}, description = "Port to listen on (overrides QWEN_IMAGE_PORT).")
     Integer port;
 
+    @Option(names = {"-r", "--role"}, description = "all, api or worker (overrides QWEN_IMAGE_ROLE).")
+    String role;
+
     @Option(names = {"-c", "--config"}, description = "Properties file with QWEN_IMAGE_* settings (overrides QWEN_IMAGE_CONFIG).")
     String configFile;
 
@@ -29,6 +32,9 @@ final class ServeCommand implements Runnable {
         Map<String, String> overrides = new HashMap<>(settings);
         if (port != null) {
             overrides.put(Setting.PORT.env(), port.toString());
+        }
+        if (role != null) {
+            overrides.put(Setting.ROLE.env(), role);
         }
         if (configFile != null) {
             overrides.put(Setting.CONFIG.env(), configFile);

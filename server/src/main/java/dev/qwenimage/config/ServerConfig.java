@@ -1,6 +1,8 @@
 package dev.qwenimage.config;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,6 +49,7 @@ public record ServerConfig(
         int maxPromptLength,
         int maxQueuedPerKey,
         int maxQueued,
+        Optional<S3Settings> s3,
         String logLevel) {
 
     /** The shared PostgreSQL store, when configured; empty means the embedded SQLite store. */
@@ -58,6 +61,31 @@ public record ServerConfig(
         @Override
         public String toString() {
             return embedded() ? "embedded SQLite" : url.replaceAll("(?i)(password=)[^&]*", "$1…");
+        }
+    }
+
+    /**
+     * The S3-compatible object store the images go to instead of local disk. An empty access key
+     * and secret key mean the AWS SDK's default credentials chain.
+     */
+    public record S3Settings(URI endpoint, String bucket, String region, String accessKey, String secretKey,
+                             boolean pathStyle, String prefix, Optional<URI> publicEndpoint, boolean createBucket) {
+
+        public boolean hasStaticCredentials() {
+            return !accessKey.isEmpty();
+        }
+
+        /** One line for the banner and logs; never shows the secret key. */
+        public String describe() {
+            return "S3 bucket " + bucket + (prefix.isEmpty() ? "" : " (keys under " + prefix + ")") + " at " + endpoint
+                    + publicEndpoint.map(p -> ", links via " + p).orElse("");
+        }
+
+        @Override
+        public String toString() {
+            return "S3Settings[endpoint=" + endpoint + ", bucket=" + bucket + ", region=" + region + ", accessKey=" + accessKey
+                    + ", secretKey=" + (secretKey.isEmpty() ? "" : "***") + ", pathStyle=" + pathStyle + ", prefix=" + prefix
+                    + ", publicEndpoint=" + publicEndpoint.map(URI::toString).orElse("") + ", createBucket=" + createBucket + "]";
         }
     }
 
@@ -116,6 +144,12 @@ public record ServerConfig(
             throw new ConfigException(Setting.ROLE.env() + "=" + role + " runs beside other nodes, which needs a shared store: "
                     + "set " + Setting.DB_URL.env() + " to a PostgreSQL database");
         }
+        Optional<S3Settings> s3 = s3(r);
+        if (role != Role.ALL && s3.isEmpty()) {
+            throw new ConfigException(Setting.ROLE.env() + "=" + role + " runs beside other nodes, which must all reach the "
+                    + "same images: set " + Setting.S3_ENDPOINT.env() + " and " + Setting.S3_BUCKET.env()
+                    + " to an S3-compatible bucket");
+        }
         Database database = new Database(dbUrl, r.string(Setting.DB_USER).strip(), r.string(Setting.DB_PASSWORD),
                 r.intIn(Setting.DB_POOL, 1, 1000));
         OptionalInt workers = r.string(Setting.WORKERS).isBlank() ? OptionalInt.empty()
@@ -156,7 +190,65 @@ public record ServerConfig(
                 r.intIn(Setting.MAX_PROMPT_LENGTH, 1, 100_000),
                 r.intIn(Setting.MAX_QUEUED_PER_KEY, 0, Integer.MAX_VALUE),
                 r.intIn(Setting.MAX_QUEUED, 0, Integer.MAX_VALUE),
+                s3,
                 level);
+    }
+
+    private static final String HTTP_URL = "https?://[^\\s/?#]+(/[^\\s?#]*)?";
+
+    private static Optional<S3Settings> s3(Values r) {
+        String endpoint = r.string(Setting.S3_ENDPOINT).strip();
+        String bucket = r.string(Setting.S3_BUCKET).strip();
+        if (endpoint.isEmpty()) {
+            if (!bucket.isEmpty()) {
+                throw new ConfigException(Setting.S3_BUCKET.env() + " is set but " + Setting.S3_ENDPOINT.env()
+                        + " is empty: set the object store's URL (for AWS S3 e.g. https://s3.us-east-1.amazonaws.com), "
+                        + "or clear " + Setting.S3_BUCKET.env() + " to keep the images on local disk");
+            }
+            return Optional.empty();
+        }
+        URI endpointUri = httpUrl(Setting.S3_ENDPOINT, endpoint, "http://minio:9000");
+        if (bucket.isEmpty()) {
+            throw new ConfigException(Setting.S3_BUCKET.env() + " must name the bucket for the images when "
+                    + Setting.S3_ENDPOINT.env() + " is set");
+        }
+        if (!bucket.matches("[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]")) {
+            throw new ConfigException(Setting.S3_BUCKET.env() + " must be a bucket name (3 to 255 letters, digits, '.', '-' or '_'), got '" + bucket + "'");
+        }
+        String accessKey = r.string(Setting.S3_ACCESS_KEY).strip();
+        String secretKey = r.string(Setting.S3_SECRET_KEY).strip();
+        if (accessKey.isEmpty() != secretKey.isEmpty()) {
+            throw new ConfigException("set both " + Setting.S3_ACCESS_KEY.env() + " and " + Setting.S3_SECRET_KEY.env()
+                    + ", or neither (then the AWS SDK's default credentials chain is used)");
+        }
+        String prefix = r.string(Setting.S3_PREFIX).strip();
+        if (prefix.startsWith("/") || prefix.length() > 512 || prefix.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new ConfigException(Setting.S3_PREFIX.env() + " must not start with '/' (S3 keys have no leading slash) "
+                    + "and must be at most 512 printable characters, got '" + prefix + "'");
+        }
+        String publicEndpoint = r.string(Setting.S3_PUBLIC_ENDPOINT).strip();
+        return Optional.of(new S3Settings(
+                endpointUri,
+                bucket,
+                r.nonBlank(Setting.S3_REGION),
+                accessKey,
+                secretKey,
+                r.onOff(Setting.S3_PATH_STYLE),
+                prefix,
+                publicEndpoint.isEmpty() ? Optional.empty()
+                        : Optional.of(httpUrl(Setting.S3_PUBLIC_ENDPOINT, publicEndpoint, "https://s3.example.com")),
+                r.onOff(Setting.S3_CREATE_BUCKET)));
+    }
+
+    private static URI httpUrl(Setting s, String value, String example) {
+        if (!value.matches(HTTP_URL)) {
+            throw new ConfigException(s.env() + " must be an http(s) URL such as " + example + ", got '" + value + "'");
+        }
+        try {
+            return new URI(value.replaceAll("/+$", ""));
+        } catch (URISyntaxException e) {
+            throw new ConfigException(s.env() + " is not a valid URL: " + e.getMessage());
+        }
     }
 
     private static Map<String, String> readFile(Path file) {

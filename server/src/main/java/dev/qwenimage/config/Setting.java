@@ -72,6 +72,28 @@ public record Setting(String env, String defaultValue, String description) {
             "Most tasks one API key may have waiting; beyond it a submit answers 429 with Retry-After. 0: no cap.");
     public static final Setting MAX_QUEUED = new Setting("QWEN_IMAGE_MAX_QUEUED", "100000",
             "Most tasks waiting in all; beyond it a submit answers 503 with Retry-After. 0: no cap.");
+    public static final Setting S3_ENDPOINT = new Setting("QWEN_IMAGE_S3_ENDPOINT", "",
+            "URL of an S3-compatible object store for the images (e.g. http://minio:9000, https://s3.eu-west-1.amazonaws.com). "
+                    + "Empty: images are kept on local disk in the data directory and served by this service.");
+    public static final Setting S3_BUCKET = new Setting("QWEN_IMAGE_S3_BUCKET", "",
+            "Bucket the images are stored in (required with QWEN_IMAGE_S3_ENDPOINT).");
+    public static final Setting S3_REGION = new Setting("QWEN_IMAGE_S3_REGION", "us-east-1",
+            "Region the requests to the object store are signed for. MinIO, SeaweedFS and S3Proxy accept us-east-1; Garage wants its s3_region (default garage).");
+    public static final Setting S3_ACCESS_KEY = new Setting("QWEN_IMAGE_S3_ACCESS_KEY", "",
+            "Access key id for the object store. Empty (together with the secret key): the AWS SDK's default credentials chain "
+                    + "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws profiles, instance or container roles).");
+    public static final Setting S3_SECRET_KEY = new Setting("QWEN_IMAGE_S3_SECRET_KEY", "",
+            "Secret access key for the object store; set with QWEN_IMAGE_S3_ACCESS_KEY or leave both empty.");
+    public static final Setting S3_PATH_STYLE = new Setting("QWEN_IMAGE_S3_PATH_STYLE", "on",
+            "on: path-style addresses (http://host/bucket/key), which MinIO, SeaweedFS, Garage and S3Proxy need. "
+                    + "off: virtual-hosted addresses (http://bucket.host/key), as AWS S3 prefers.");
+    public static final Setting S3_PREFIX = new Setting("QWEN_IMAGE_S3_PREFIX", "",
+            "Prefix put before every object key, taken literally (e.g. 'images/' stores images/<task id>.jpeg).");
+    public static final Setting S3_PUBLIC_ENDPOINT = new Setting("QWEN_IMAGE_S3_PUBLIC_ENDPOINT", "",
+            "Endpoint written into the presigned image links, when clients reach the object store under another address "
+                    + "than this service does (e.g. service: http://minio:9000, clients: https://s3.example.com). Empty: QWEN_IMAGE_S3_ENDPOINT.");
+    public static final Setting S3_CREATE_BUCKET = new Setting("QWEN_IMAGE_S3_CREATE_BUCKET", "off",
+            "on: create the bucket at start-up when it does not exist. off: a missing bucket stops the start with an error.");
     public static final Setting LOG_LEVEL = new Setting("QWEN_IMAGE_LOG_LEVEL", "info",
             "Log level: error, warn, info, debug or trace.");
     public static final Setting CONFIG = new Setting("QWEN_IMAGE_CONFIG", "",
@@ -79,7 +101,8 @@ public record Setting(String env, String defaultValue, String description) {
 
     public static final List<Setting> ALL = List.of(PORT, HOST, DATA_DIR, API_KEYS, PUBLIC_URL, ROLE, DB_URL, DB_USER, DB_PASSWORD, DB_POOL, ENGINES, WORKERS, ENGINE_FAILURES, ENGINE_CHECK,
             PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, WATERMARK_TEXT, WATERMARK_CORNER, AIGC_LABEL, AIGC_PRODUCER, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
-            MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, MAX_QUEUED, LOG_LEVEL, CONFIG);
+            MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, MAX_QUEUED, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
+            S3_SECRET_KEY, S3_PATH_STYLE, S3_PREFIX, S3_PUBLIC_ENDPOINT, S3_CREATE_BUCKET, LOG_LEVEL, CONFIG);
 
     public static Setting byEnv(String env) {
         return ALL.stream().filter(s -> s.env.equals(env)).findFirst().orElse(null);

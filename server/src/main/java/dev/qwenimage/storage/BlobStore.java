@@ -6,7 +6,8 @@ import java.util.Optional;
 
 /**
  * Where finished images live, and how clients get a link to one. The embedded store keeps files
- * on local disk and hands out HMAC-signed links served by this service.
+ * on local disk and hands out HMAC-signed links served by this service; {@link S3BlobStore} keeps
+ * them in an S3-compatible bucket and hands out presigned links the bucket serves itself.
  */
 public interface BlobStore {
 
@@ -24,6 +25,14 @@ public interface BlobStore {
      * {@code baseUrl} is this service's public base URL (used by stores that serve through it).
      */
     String link(String key, String baseUrl, Duration ttl);
+
+    /**
+     * How long a link asked for with {@code requested} really stays valid ({@link Duration#ZERO}: no
+     * expiry). Stores whose links cannot live that long say so here, and clients are told this.
+     */
+    default Duration linkTtl(Duration requested) {
+        return requested;
+    }
 
     /** An open object: its content, size and type. The caller closes the stream. */
     record Blob(InputStream content, long size, String contentType) {

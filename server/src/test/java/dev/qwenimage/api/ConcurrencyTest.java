@@ -2,6 +2,7 @@ package dev.qwenimage.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.qwenimage.storage.LocalBlobStore;
 import dev.qwenimage.support.Api;
 import dev.qwenimage.support.TestServer;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ class ConcurrencyTest {
                 assertThat(api.awaitFinished(id, Duration.ofSeconds(120)).at("/task/status").asText())
                         .isEqualTo("TASK_STATUS_SUCCEED");
             }
-            assertThat(server.server().blobs().count()).isEqualTo(200);
+            assertThat(((LocalBlobStore) server.server().blobs()).count()).isEqualTo(200);
         }
     }
 }

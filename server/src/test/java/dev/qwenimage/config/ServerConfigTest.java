@@ -83,11 +83,77 @@ class ServerConfigTest {
                 .hasMessageContaining("all, api or worker");
         assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_DB_URL", "jdbc:mysql://db/qwen?password=hunter2")))
                 .hasMessageContaining("PostgreSQL JDBC URL").hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_ROLE", "worker",
+                "QWEN_IMAGE_DB_URL", "jdbc:postgresql://db:5432/qwen")))
+                .hasMessageContaining("QWEN_IMAGE_S3_ENDPOINT");
         ServerConfig worker = ServerConfig.of(Map.of("QWEN_IMAGE_ROLE", "worker",
-                "QWEN_IMAGE_DB_URL", "jdbc:postgresql://db:5432/qwen?password=hunter2"));
+                "QWEN_IMAGE_DB_URL", "jdbc:postgresql://db:5432/qwen?password=hunter2",
+                "QWEN_IMAGE_S3_ENDPOINT", "http://minio:9000", "QWEN_IMAGE_S3_BUCKET", "images"));
         assertThat(worker.role().runsWorkers()).isTrue();
         assertThat(worker.role().servesApi()).isFalse();
         assertThat(worker.database().toString()).doesNotContain("hunter2");
+    }
+
+    @Test
+    void imagesStayOnLocalDiskUnlessAnS3EndpointIsSet() {
+        assertThat(ServerConfig.of(Map.of()).s3()).isEmpty();
+        assertThat(ServerConfig.of(Map.of("QWEN_IMAGE_S3_REGION", "eu-west-1", "QWEN_IMAGE_S3_PREFIX", "images/")).s3()).isEmpty();
+    }
+
+    @Test
+    void s3SettingsAreReadTogetherWithTheirDefaults() {
+        ServerConfig.S3Settings s3 = ServerConfig.of(Map.of("QWEN_IMAGE_S3_ENDPOINT", "http://minio:9000/",
+                "QWEN_IMAGE_S3_BUCKET", "images", "QWEN_IMAGE_S3_ACCESS_KEY", "minioadmin",
+                "QWEN_IMAGE_S3_SECRET_KEY", "minio-secret")).s3().orElseThrow();
+        assertThat(s3.endpoint()).hasToString("http://minio:9000");
+        assertThat(s3.bucket()).isEqualTo("images");
+        assertThat(s3.region()).isEqualTo("us-east-1");
+        assertThat(s3.hasStaticCredentials()).isTrue();
+        assertThat(s3.pathStyle()).isTrue();
+        assertThat(s3.prefix()).isEmpty();
+        assertThat(s3.publicEndpoint()).isEmpty();
+        assertThat(s3.createBucket()).isFalse();
+        assertThat(s3.toString()).doesNotContain("minio-secret");
+
+        ServerConfig.S3Settings aws = ServerConfig.of(Map.of("QWEN_IMAGE_S3_ENDPOINT", "https://s3.eu-west-1.amazonaws.com",
+                "QWEN_IMAGE_S3_BUCKET", "acme-images", "QWEN_IMAGE_S3_REGION", "eu-west-1", "QWEN_IMAGE_S3_PATH_STYLE", "off",
+                "QWEN_IMAGE_S3_PREFIX", "qwen/", "QWEN_IMAGE_S3_PUBLIC_ENDPOINT", "https://img.example.com",
+                "QWEN_IMAGE_S3_CREATE_BUCKET", "on")).s3().orElseThrow();
+        assertThat(aws.hasStaticCredentials()).isFalse();
+        assertThat(aws.region()).isEqualTo("eu-west-1");
+        assertThat(aws.pathStyle()).isFalse();
+        assertThat(aws.prefix()).isEqualTo("qwen/");
+        assertThat(aws.publicEndpoint()).hasValueSatisfying(u -> assertThat(u).hasToString("https://img.example.com"));
+        assertThat(aws.createBucket()).isTrue();
+    }
+
+    @Test
+    void incompleteOrInvalidS3SettingsAreRefused() {
+        Map<String, String> base = Map.of("QWEN_IMAGE_S3_ENDPOINT", "http://minio:9000", "QWEN_IMAGE_S3_BUCKET", "images");
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_S3_BUCKET", "images")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("QWEN_IMAGE_S3_ENDPOINT is empty");
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_S3_ENDPOINT", "http://minio:9000")))
+                .hasMessageContaining("QWEN_IMAGE_S3_BUCKET must name the bucket");
+        assertThatThrownBy(() -> ServerConfig.of(with(base, "QWEN_IMAGE_S3_ENDPOINT", "minio:9000")))
+                .hasMessageContaining("QWEN_IMAGE_S3_ENDPOINT must be an http(s) URL");
+        assertThatThrownBy(() -> ServerConfig.of(with(base, "QWEN_IMAGE_S3_BUCKET", "my/bucket")))
+                .hasMessageContaining("QWEN_IMAGE_S3_BUCKET must be a bucket name");
+        assertThatThrownBy(() -> ServerConfig.of(with(base, "QWEN_IMAGE_S3_ACCESS_KEY", "only-the-key")))
+                .hasMessageContaining("QWEN_IMAGE_S3_ACCESS_KEY").hasMessageContaining("QWEN_IMAGE_S3_SECRET_KEY");
+        assertThatThrownBy(() -> ServerConfig.of(with(base, "QWEN_IMAGE_S3_PREFIX", "/images/")))
+                .hasMessageContaining("QWEN_IMAGE_S3_PREFIX must not start with '/'");
+        assertThatThrownBy(() -> ServerConfig.of(with(base, "QWEN_IMAGE_S3_PATH_STYLE", "sometimes")))
+                .hasMessageContaining("QWEN_IMAGE_S3_PATH_STYLE must be on or off");
+        assertThatThrownBy(() -> ServerConfig.of(with(base, "QWEN_IMAGE_S3_PUBLIC_ENDPOINT", "s3.example.com")))
+                .hasMessageContaining("QWEN_IMAGE_S3_PUBLIC_ENDPOINT must be an http(s) URL");
+        assertThatThrownBy(() -> ServerConfig.of(with(base, "QWEN_IMAGE_S3_REGION", " ")))
+                .hasMessageContaining("QWEN_IMAGE_S3_REGION must not be empty");
+    }
+
+    private static Map<String, String> with(Map<String, String> base, String key, String value) {
+        Map<String, String> m = new java.util.HashMap<>(base);
+        m.put(key, value);
+        return m;
     }
 
     @Test

@@ -30,7 +30,14 @@ public final class Janitor implements Runnable {
             TaskStore.Purged purged;
             do {
                 purged = store.deleteFinishedBefore(clock.instant().minus(retention), BATCH);
-                purged.imageKeys().forEach(blobs::delete);
+                for (String key : purged.imageKeys()) {
+                    try {
+                        blobs.delete(key);
+                    } catch (RuntimeException e) {
+                        // one image the store would not delete must not keep the others
+                        log.warn("retention: could not delete image {} ({}); it stays in the image store", key, e.getMessage());
+                    }
+                }
                 removed += purged.tasks();
             } while (purged.tasks() == BATCH);
             if (removed > 0) {

@@ -41,15 +41,34 @@ import java.util.regex.Pattern;
  * its peak: a route that waits on a disk flush (submit) needs more requests in flight than a route
  * that does nothing to reach its peak, and a single level would measure latency instead.
  *
- * <p>Usage: {@code ./qwen-image bench [--duration 10s] [--warmup 5s] [--concurrency 16,64,256] [--tasks 40]
- * [--client wrk|java]}
+ * <p>Usage: {@code ./qwen-image bench [suite] [--option value ...]}; suites:
+ * <ul>
+ *   <li>{@code api} (the default): the two benchmarks above; {@code --duration 10s --warmup 5s
+ *       --concurrency 16,64,256 --tasks 40 --client wrk|java};</li>
+ *   <li>{@code gap}: {@link SlotGapBench}, the idle gap of an engine slot between tasks;</li>
+ *   <li>{@code cluster}: {@link ClusterBench}, claims on PostgreSQL and the API through two api nodes.</li>
+ * </ul>
  */
 public final class Bench {
     private static final String KEY = "bench-key-0123456789";
     private static final Pattern TASK_ID = Pattern.compile("\"task_id\"\\s*:\\s*\"([^\"]+)\"");
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> opts = parse(args);
+        boolean named = args.length > 0 && !args[0].startsWith("--");
+        String suite = named ? args[0] : "api";
+        Map<String, String> opts = parse(named ? Arrays.copyOfRange(args, 1, args.length) : args);
+        switch (suite) {
+            case "api" -> api(opts);
+            case "gap" -> SlotGapBench.run(opts);
+            case "cluster" -> ClusterBench.run(opts);
+            default -> {
+                System.err.println("unknown benchmark suite '" + suite + "'; suites: api (default), gap, cluster");
+                System.exit(2);
+            }
+        }
+    }
+
+    private static void api(Map<String, String> opts) throws Exception {
         Duration duration = dev.qwenimage.config.Durations.parse(opts.getOrDefault("duration", "10s"));
         Duration warmup = dev.qwenimage.config.Durations.parse(opts.getOrDefault("warmup", "5s"));
         List<Integer> concurrency = Arrays.stream(opts.getOrDefault("concurrency", "16,64,256").split(","))
@@ -167,7 +186,7 @@ public final class Bench {
         });
     }
 
-    private static final String BARE_RESULT = """
+    static final String BARE_RESULT = """
             {"extra":{"has_nsfw_contents":[]},"task":{"task_id":"679c6531-a8d1-400c-8071-d58ccf074ae5",\
             "task_type":"QWEN_IMAGE_TEXT_TO_IMAGE","status":"TASK_STATUS_QUEUED","reason":"","eta":12,\
             "progress_percent":0},"images":[],"videos":[],"audios":[]}""";
@@ -238,7 +257,7 @@ public final class Bench {
         System.out.printf("| %s | %d | %d | %d |%n", name, pct(sorted, 50), pct(sorted, 99), sorted[sorted.length - 1]);
     }
 
-    private static long pct(long[] sorted, double p) {
+    static long pct(long[] sorted, double p) {
         return sorted[(int) Math.max(0, Math.min(sorted.length - 1, Math.ceil(p / 100 * sorted.length) - 1))];
     }
 
@@ -255,7 +274,7 @@ public final class Bench {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    static void deleteTree(Path dir) throws IOException {
         try (var paths = Files.walk(dir)) {
             for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
@@ -263,7 +282,7 @@ public final class Bench {
         }
     }
 
-    private static Map<String, String> parse(String[] args) {
+    static Map<String, String> parse(String[] args) {
         Map<String, String> m = new HashMap<>();
         for (int i = 0; i + 1 < args.length; i += 2) {
             if (!args[i].startsWith("--")) {

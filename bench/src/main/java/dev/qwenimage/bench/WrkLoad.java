@@ -76,6 +76,31 @@ final class WrkLoad {
         }
     }
 
+    /**
+     * The same load on several servers at once, one wrk each with this many connections: the
+     * summed rate, the mean of their medians and the worst of their 99th percentiles.
+     */
+    LoadResult runAll(String name, List<String> baseUrls, Spec spec) throws Exception {
+        List<java.util.concurrent.Future<LoadResult>> runs = new java.util.ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String url : baseUrls) {
+                runs.add(pool.submit(() -> run(name, url, spec)));
+            }
+            double rate = 0;
+            double p50 = 0;
+            double p99 = 0;
+            long errors = 0;
+            for (var f : runs) {
+                LoadResult r = f.get();
+                rate += r.throughput();
+                p50 += r.p50Millis() / baseUrls.size();
+                p99 = Math.max(p99, r.p99Millis());
+                errors += r.errors();
+            }
+            return new LoadResult(name, rate, p50, p99, errors);
+        }
+    }
+
     private String wrk(String baseUrl, Path script, Duration d) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("wrk", "-t2", "-c" + connections, "-d" + Math.max(1, d.toSeconds()) + "s",
                 "--latency", "-s", script.toString(), baseUrl).redirectErrorStream(true).start();

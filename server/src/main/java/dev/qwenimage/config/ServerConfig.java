@@ -152,6 +152,10 @@ public record ServerConfig(
                     + "same images: set " + Setting.S3_ENDPOINT.env() + " and " + Setting.S3_BUCKET.env()
                     + " to an S3-compatible bucket");
         }
+        if (role == Role.API && r.string(Setting.URL_SECRET).isBlank()) {
+            throw new ConfigException(Setting.ROLE.env() + "=api runs beside other api nodes, which must sign webhooks and links "
+                    + "alike: set " + Setting.URL_SECRET.env() + " to the same secret (at least 16 characters) on every node");
+        }
         Database database = new Database(dbUrl, r.string(Setting.DB_USER).strip(), r.string(Setting.DB_PASSWORD),
                 r.intIn(Setting.DB_POOL, 1, 1000));
         OptionalInt workers = r.string(Setting.WORKERS).isBlank() ? OptionalInt.empty()

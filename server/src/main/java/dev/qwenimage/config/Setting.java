@@ -59,7 +59,7 @@ public record Setting(String env, String defaultValue, String description) {
     public static final Setting URL_TTL = new Setting("QWEN_IMAGE_URL_TTL", "3600",
             "Seconds an image link stays valid (image_url_ttl). 0: links do not expire.");
     public static final Setting URL_SECRET = new Setting("QWEN_IMAGE_URL_SECRET", "",
-            "Secret that signs image links. Empty: generated on first start and kept in the data directory.");
+            "Secret that signs image links and derives each key's webhook signing secret. Empty: generated on first start and kept in the data directory. api nodes need the same value on every node.");
     public static final Setting RETENTION = new Setting("QWEN_IMAGE_RETENTION", "24h",
             "How long finished tasks and their images are kept before they are removed (e.g. 90m, 24h, 7d).");
     public static final Setting LEASE = new Setting("QWEN_IMAGE_LEASE", "30s",

@@ -49,6 +49,9 @@ public final class Metrics {
         Gauge.builder("qwen_image_tasks", () -> queue.get().processing()).tag("state", "processing")
                 .description("tasks by state").register(registry);
         this.lanes = lanes;
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
     }
 
     private final Supplier<List<LaneReport>> lanes;

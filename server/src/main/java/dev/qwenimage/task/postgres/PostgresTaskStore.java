@@ -17,7 +17,7 @@ import dev.qwenimage.task.Rescue;
 import dev.qwenimage.task.StoreException;
 import dev.qwenimage.task.Task;
 import dev.qwenimage.task.TaskRows;
-import dev.qwenimage.task.TaskSpec;
+import dev.qwenimage.task.TaskSql;
 import dev.qwenimage.task.TaskStore;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -45,7 +45,7 @@ import org.flywaydb.core.Flyway;
  */
 public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     private static final Pattern SCHEMA = Pattern.compile("[?&]currentSchema=([A-Za-z_][A-Za-z0-9_]*)");
-    private static final String COLUMNS = TaskRows.COLUMNS;
+    private final TaskSql sql = new TaskSql(TaskSql.Dialect.POSTGRES);
 
     private final HikariDataSource pool;
     private final PgWakeups wakeups;
@@ -112,7 +112,6 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
 
     @Override
     public Admission admit(NewTask t, Optional<IdempotencyKey> key) {
-        TaskSpec s = t.spec();
         Admission admission = transaction(c -> {
             if (key.isPresent()) {
                 // the key row first: a concurrent submit with the same key waits on it, then sees it
@@ -130,8 +129,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
                     k.setLong(6, t.createdAt().minus(IdempotencyKey.TTL).toEpochMilli());
                     try (ResultSet rs = k.executeQuery()) {
                         if (!rs.next()) {
-                            try (PreparedStatement q = c.prepareStatement(
-                                    "SELECT body_hash, task_id FROM idempotency_keys WHERE owner = ? AND key = ?")) {
+                            try (PreparedStatement q = c.prepareStatement(TaskSql.FIND_IDEMPOTENCY_KEY)) {
                                 q.setString(1, t.owner());
                                 q.setString(2, key.get().key());
                                 try (ResultSet e = q.executeQuery()) {
@@ -144,31 +142,8 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
                     }
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement("""
-                    INSERT INTO tasks (id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps,
-                                       max_attempts, available_at, created_at, image_type, webhook_url, turn)
-                    VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                            GREATEST(COALESCE((SELECT max(turn) FROM tasks WHERE owner = ? AND state = 'QUEUED'), 0) + 1,
-                                     COALESCE((SELECT max(turn) FROM tasks WHERE started_at IS NOT NULL), 0)))""")) {
-                ps.setString(1, t.id());
-                ps.setString(2, t.owner());
-                ps.setString(3, s.prompt());
-                ps.setString(4, s.negativePrompt());
-                ps.setInt(5, s.width());
-                ps.setInt(6, s.height());
-                ps.setInt(7, s.watermark() ? 1 : 0);
-                ps.setLong(8, s.seed());
-                if (s.steps().isPresent()) {
-                    ps.setInt(9, s.steps().getAsInt());
-                } else {
-                    ps.setNull(9, java.sql.Types.INTEGER);
-                }
-                ps.setInt(10, t.maxAttempts());
-                ps.setLong(11, t.createdAt().toEpochMilli());
-                ps.setLong(12, t.createdAt().toEpochMilli());
-                ps.setString(13, s.imageType().wireName());
-                ps.setString(14, s.webhookUrl().orElse(null));
-                ps.setString(15, t.owner());
+            try (PreparedStatement ps = c.prepareStatement(sql.insert)) {
+                TaskSql.bindInsert(ps, t);
                 ps.executeUpdate();
             }
             return new Admission.Created(t.id());
@@ -182,14 +157,13 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     @Override
     public CancelOutcome cancel(String id, Instant now) {
         return transaction(c -> {
-            if (update(c, "UPDATE tasks SET state = 'FAILED', reason = 'cancelled', finished_at = ? WHERE id = ? AND state = 'QUEUED'",
-                    now.toEpochMilli(), id) == 1) {
+            if (update(c, TaskSql.CANCEL_QUEUED, now.toEpochMilli(), id) == 1) {
                 return CancelOutcome.CANCELLED;
             }
-            if (update(c, "UPDATE tasks SET cancel_requested = 1 WHERE id = ? AND state = 'PROCESSING'", id) == 1) {
+            if (update(c, TaskSql.CANCEL_RUNNING, id) == 1) {
                 return CancelOutcome.REQUESTED;
             }
-            try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM tasks WHERE id = ?")) {
+            try (PreparedStatement q = c.prepareStatement(TaskSql.EXISTS)) {
                 q.setString(1, id);
                 try (ResultSet rs = q.executeQuery()) {
                     return rs.next() ? CancelOutcome.ALREADY_FINISHED : CancelOutcome.NOT_FOUND;
@@ -220,7 +194,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
 
     @Override
     public int forgetIdempotencyKeysBefore(Instant cutoff) {
-        return update("DELETE FROM idempotency_keys WHERE created_at < ?", cutoff.toEpochMilli());
+        return update(TaskSql.FORGET_IDEMPOTENCY_KEYS, cutoff.toEpochMilli());
     }
 
     // ---- webhook outbox -----------------------------------------------------------------------
@@ -228,18 +202,11 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     @Override
     public Optional<Delivery> claimDelivery(Instant now, Duration lease) {
         return write(c -> {
-            try (PreparedStatement ps = c.prepareStatement("""
-                    UPDATE webhook_outbox SET next_at = ?, attempts = attempts + 1
-                     WHERE id = (SELECT id FROM webhook_outbox
-                                  WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_at <= ?
-                                  ORDER BY next_at LIMIT 1
-                                  FOR UPDATE SKIP LOCKED)
-                    RETURNING id, task_id, url, attempts""")) {
+            try (PreparedStatement ps = c.prepareStatement(sql.claimDelivery)) {
                 ps.setLong(1, now.plus(lease).toEpochMilli());
                 ps.setLong(2, now.toEpochMilli());
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(new Delivery(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4)))
-                            : Optional.<Delivery>empty();
+                    return TaskSql.delivery(rs);
                 }
             }
         });
@@ -247,22 +214,21 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
 
     @Override
     public void delivered(long id, Instant now) {
-        update("UPDATE webhook_outbox SET delivered_at = ?, last_error = '' WHERE id = ?", now.toEpochMilli(), id);
+        update(TaskSql.DELIVERED, now.toEpochMilli(), id);
     }
 
     @Override
     public void deliveryFailed(long id, String error, Optional<Instant> retryAt, Instant now) {
         if (retryAt.isPresent()) {
-            update("UPDATE webhook_outbox SET next_at = ?, last_error = ? WHERE id = ?", retryAt.get().toEpochMilli(), error, id);
+            update(TaskSql.DELIVERY_RETRY, retryAt.get().toEpochMilli(), error, id);
         } else {
-            update("UPDATE webhook_outbox SET given_up_at = ?, last_error = ? WHERE id = ?", now.toEpochMilli(), error, id);
+            update(TaskSql.DELIVERY_GIVE_UP, now.toEpochMilli(), error, id);
         }
     }
 
     @Override
     public int forgetDeliveriesBefore(Instant cutoff) {
-        return update("DELETE FROM webhook_outbox WHERE delivered_at < ? OR given_up_at < ?", cutoff.toEpochMilli(),
-                cutoff.toEpochMilli());
+        return update(TaskSql.FORGET_DELIVERIES, cutoff.toEpochMilli(), cutoff.toEpochMilli());
     }
 
     @Override
@@ -271,14 +237,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
         if (cached != null) {
             return Optional.of(cached);
         }
-        Optional<Task> task = read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM tasks WHERE id = ?")) {
-                ps.setString(1, id);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(TaskRows.toTask(rs)) : Optional.<Task>empty();
-                }
-            }
-        });
+        Optional<Task> task = Optional.ofNullable(read(c -> TaskSql.find(c, id)));
         task.filter(t -> t.state().isFinished()).ifPresent(t -> finished.put(id, t));
         return task;
     }
@@ -286,23 +245,8 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     @Override
     public Optional<Task> claim(String worker, String engine, Instant now, Duration lease, Duration othersFirst) {
         return write(c -> {
-            try (PreparedStatement ps = c.prepareStatement("""
-                    UPDATE tasks
-                       SET state = 'PROCESSING', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1,
-                           progress = 0, engine = ?, started_at = COALESCE(started_at, ?)
-                     WHERE seq = (SELECT seq FROM tasks
-                                   WHERE state = 'QUEUED' AND available_at <= ?
-                                     AND (failed_on IS NULL OR failed_on <> ? OR available_at <= ?)
-                                   ORDER BY turn, seq LIMIT 1
-                                   FOR UPDATE SKIP LOCKED)
-                    RETURNING\s""" + COLUMNS)) {
-                ps.setString(1, worker);
-                ps.setLong(2, now.plus(lease).toEpochMilli());
-                ps.setString(3, engine);
-                ps.setLong(4, now.toEpochMilli());
-                ps.setLong(5, now.toEpochMilli());
-                ps.setString(6, engine);
-                ps.setLong(7, now.minus(othersFirst).toEpochMilli());
+            try (PreparedStatement ps = c.prepareStatement(sql.claim)) {
+                TaskSql.bindClaim(ps, worker, engine, now, lease, othersFirst);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(TaskRows.toTask(rs)) : Optional.<Task>empty();
                 }
@@ -336,42 +280,23 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
 
     @Override
     public void updateProgress(String id, String worker, int percent) {
-        update("UPDATE tasks SET progress = ? WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?",
-                percent, id, worker);
+        update(TaskSql.PROGRESS, percent, id, worker);
     }
 
     @Override
     public boolean succeed(String id, String worker, String imageKey, Optional<NsfwVerdict> nsfw, long engineMillis,
                            Instant now) {
-        return update("""
-                UPDATE tasks
-                   SET state = 'SUCCEED', progress = 100, image_key = ?, engine_millis = ?, finished_at = ?,
-                       lease_owner = NULL, lease_expires_at = NULL, reason = '', nsfw_flagged = ?, nsfw_confidence = ?
-                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
-                imageKey, engineMillis, now.toEpochMilli(), nsfw.map(v -> v.flagged() ? 1 : 0).orElse(null),
-                nsfw.map(NsfwVerdict::confidence).orElse(null), id, worker) == 1;
+        return update(TaskSql.SUCCEED, TaskSql.succeedArgs(id, worker, imageKey, nsfw, engineMillis, now)) == 1;
     }
 
     @Override
     public boolean fail(String id, String worker, String reason, Instant now) {
-        return update("""
-                UPDATE tasks
-                   SET state = 'FAILED', reason = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
-                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
-                reason, now.toEpochMilli(), id, worker) == 1;
+        return update(TaskSql.FAIL, reason, now.toEpochMilli(), id, worker) == 1;
     }
 
     @Override
     public boolean retry(String id, String worker, String reason, Instant availableAt, Instant now) {
-        int n = update("""
-                UPDATE tasks
-                   SET state = CASE WHEN attempts >= max_attempts THEN 'FAILED' ELSE 'QUEUED' END,
-                       reason = CASE WHEN attempts >= max_attempts
-                                     THEN 'gave up after ' || attempts || ' attempts: ' || ? ELSE '' END,
-                       finished_at = CASE WHEN attempts >= max_attempts THEN ? ELSE NULL END,
-                       available_at = ?, progress = 0, lease_owner = NULL, lease_expires_at = NULL, failed_on = engine
-                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
-                reason, now.toEpochMilli(), availableAt.toEpochMilli(), id, worker);
+        int n = update(TaskSql.RETRY, reason, now.toEpochMilli(), availableAt.toEpochMilli(), id, worker);
         if (n == 1) {
             workAvailable();
         }
@@ -380,12 +305,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
 
     @Override
     public boolean release(String id, String worker, Instant now) {
-        int n = update("""
-                UPDATE tasks
-                   SET state = 'QUEUED', attempts = GREATEST(attempts - 1, 0), available_at = ?, progress = 0,
-                       lease_owner = NULL, lease_expires_at = NULL
-                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
-                now.toEpochMilli(), id, worker);
+        int n = update(sql.release, now.toEpochMilli(), id, worker);
         if (n == 1) {
             workAvailable();
         }
@@ -395,17 +315,8 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     @Override
     public Rescue rescueExpired(Instant cutoff, String why, Instant now) {
         Rescue rescue = transaction(c -> {
-            int failed = update(c, """
-                    UPDATE tasks
-                       SET state = 'FAILED', reason = 'gave up after ' || attempts || ' attempts: ' || ?,
-                           finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
-                     WHERE state = 'PROCESSING' AND lease_expires_at < ? AND attempts >= max_attempts""",
-                    why, now.toEpochMilli(), cutoff.toEpochMilli());
-            int requeued = update(c, """
-                    UPDATE tasks
-                       SET state = 'QUEUED', available_at = ?, progress = 0, lease_owner = NULL, lease_expires_at = NULL
-                     WHERE state = 'PROCESSING' AND lease_expires_at < ?""",
-                    now.toEpochMilli(), cutoff.toEpochMilli());
+            int failed = update(c, TaskSql.RESCUE_FAIL, why, now.toEpochMilli(), cutoff.toEpochMilli());
+            int requeued = update(c, TaskSql.RESCUE_REQUEUE, now.toEpochMilli(), cutoff.toEpochMilli());
             return new Rescue(requeued, failed);
         });
         if (rescue.requeued() > 0) {
@@ -417,13 +328,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     @Override
     public Purged deleteFinishedBefore(Instant cutoff, int limit) {
         Purged purged = write(c -> {
-            try (PreparedStatement ps = c.prepareStatement("""
-                    DELETE FROM tasks
-                     WHERE seq IN (SELECT seq FROM tasks
-                                    WHERE state IN ('SUCCEED', 'FAILED') AND finished_at < ?
-                                    ORDER BY finished_at LIMIT ?
-                                    FOR UPDATE SKIP LOCKED)
-                    RETURNING image_key, id""")) {
+            try (PreparedStatement ps = c.prepareStatement(sql.deleteFinished)) {
                 ps.setLong(1, cutoff.toEpochMilli());
                 ps.setInt(2, limit);
                 List<String> keys = new ArrayList<>();
@@ -445,55 +350,17 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
 
     @Override
     public QueueStats stats() {
-        return read(c -> {
-            long processing;
-            double progress;
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT count(*), COALESCE(avg(progress), 0) FROM tasks WHERE state = 'PROCESSING'");
-                 ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                processing = rs.getLong(1);
-                progress = rs.getDouble(2);
-            }
-            List<QueueStats.OwnerQueue> owners = new ArrayList<>();
-            long queued = 0;
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT owner, count(*), min(turn) FROM tasks WHERE state = 'QUEUED' GROUP BY owner");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    owners.add(new QueueStats.OwnerQueue(rs.getString(1), rs.getLong(2), rs.getLong(3)));
-                    queued += rs.getLong(2);
-                }
-            }
-            return new QueueStats(queued, processing, progress, owners);
-        });
+        return read(TaskSql::stats);
     }
 
     @Override
     public long queuedCount(String owner, long limit) {
-        return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT count(*) FROM (SELECT 1 FROM tasks WHERE owner = ? AND state = 'QUEUED' LIMIT ?) q")) {
-                ps.setString(1, owner);
-                ps.setLong(2, limit);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getLong(1);
-                }
-            }
-        });
+        return read(c -> TaskSql.queuedCount(c, owner, limit));
     }
 
     @Override
     public Optional<Instant> nextAvailableAt() {
-        return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT min(available_at) FROM tasks WHERE state = 'QUEUED'");
-                 ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                long v = rs.getLong(1);
-                return rs.wasNull() ? Optional.<Instant>empty() : Optional.of(Instant.ofEpochMilli(v));
-            }
-        });
+        return read(TaskSql::nextAvailableAt);
     }
 
     @Override

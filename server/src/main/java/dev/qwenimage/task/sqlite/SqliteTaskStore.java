@@ -14,8 +14,8 @@ import dev.qwenimage.task.QueueStats;
 import dev.qwenimage.task.Rescue;
 import dev.qwenimage.task.StoreException;
 import dev.qwenimage.task.Task;
-import dev.qwenimage.task.TaskSpec;
 import dev.qwenimage.task.TaskRows;
+import dev.qwenimage.task.TaskSql;
 import dev.qwenimage.task.TaskState;
 import dev.qwenimage.task.TaskStore;
 import java.nio.file.Path;
@@ -30,7 +30,6 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.Set;
 import org.flywaydb.core.Flyway;
 import org.sqlite.SQLiteConfig;
@@ -44,7 +43,7 @@ import org.sqlite.SQLiteDataSource;
  */
 public final class SqliteTaskStore implements TaskStore {
 
-    private static final String COLUMNS = TaskRows.COLUMNS;
+    private final TaskSql sql = new TaskSql(TaskSql.Dialect.SQLITE);
 
     private final SqliteWriter writer;
     private final HikariDataSource readers;
@@ -97,8 +96,7 @@ public final class SqliteTaskStore implements TaskStore {
     public Admission admit(NewTask t, Optional<IdempotencyKey> key) {
         Admission admission = writer.execute(session -> {
             if (key.isPresent()) {
-                PreparedStatement q = session.prepare(
-                        "SELECT body_hash, task_id, created_at FROM idempotency_keys WHERE owner = ? AND key = ?");
+                PreparedStatement q = session.prepare(TaskSql.FIND_IDEMPOTENCY_KEY);
                 q.setString(1, t.owner());
                 q.setString(2, key.get().key());
                 try (ResultSet rs = q.executeQuery()) {
@@ -108,34 +106,9 @@ public final class SqliteTaskStore implements TaskStore {
                     }
                 }
             }
-            PreparedStatement ps = session.prepare("""
-                    INSERT INTO tasks (id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps,
-                                       max_attempts, available_at, created_at, image_type, webhook_url, turn)
-                    VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                            MAX(COALESCE((SELECT MAX(turn) FROM tasks WHERE owner = ?2 AND state = 'QUEUED'), 0) + 1,
-                                COALESCE((SELECT MAX(turn) FROM tasks WHERE started_at IS NOT NULL), 0)))""");
-            {
-                TaskSpec s = t.spec();
-                ps.setString(1, t.id());
-                ps.setString(2, t.owner());
-                ps.setString(3, s.prompt());
-                ps.setString(4, s.negativePrompt());
-                ps.setInt(5, s.width());
-                ps.setInt(6, s.height());
-                ps.setInt(7, s.watermark() ? 1 : 0);
-                ps.setLong(8, s.seed());
-                if (s.steps().isPresent()) {
-                    ps.setInt(9, s.steps().getAsInt());
-                } else {
-                    ps.setNull(9, java.sql.Types.INTEGER);
-                }
-                ps.setInt(10, t.maxAttempts());
-                ps.setLong(11, t.createdAt().toEpochMilli());
-                ps.setLong(12, t.createdAt().toEpochMilli());
-                ps.setString(13, s.imageType().wireName());
-                ps.setString(14, s.webhookUrl().orElse(null));
-                ps.executeUpdate();
-            }
+            PreparedStatement ps = session.prepare(sql.insert);
+            TaskSql.bindInsert(ps, t);
+            ps.executeUpdate();
             if (key.isPresent()) {
                 PreparedStatement k = session.prepare("""
                         INSERT OR REPLACE INTO idempotency_keys (owner, key, body_hash, task_id, created_at)
@@ -158,14 +131,13 @@ public final class SqliteTaskStore implements TaskStore {
     @Override
     public CancelOutcome cancel(String id, Instant now) {
         CancelOutcome outcome = writer.execute(session -> {
-            if (update(session, "UPDATE tasks SET state = 'FAILED', reason = 'cancelled', finished_at = ? WHERE id = ? AND state = 'QUEUED'",
-                    now.toEpochMilli(), id) == 1) {
+            if (update(session, TaskSql.CANCEL_QUEUED, now.toEpochMilli(), id) == 1) {
                 return CancelOutcome.CANCELLED;
             }
-            if (update(session, "UPDATE tasks SET cancel_requested = 1 WHERE id = ? AND state = 'PROCESSING'", id) == 1) {
+            if (update(session, TaskSql.CANCEL_RUNNING, id) == 1) {
                 return CancelOutcome.REQUESTED;
             }
-            PreparedStatement q = session.prepare("SELECT 1 FROM tasks WHERE id = ?");
+            PreparedStatement q = session.prepare(TaskSql.EXISTS);
             q.setString(1, id);
             try (ResultSet rs = q.executeQuery()) {
                 return rs.next() ? CancelOutcome.ALREADY_FINISHED : CancelOutcome.NOT_FOUND;
@@ -201,7 +173,7 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public int forgetIdempotencyKeysBefore(Instant cutoff) {
-        return writer.execute(session -> update(session, "DELETE FROM idempotency_keys WHERE created_at < ?", cutoff.toEpochMilli()));
+        return writer.execute(session -> update(session, TaskSql.FORGET_IDEMPOTENCY_KEYS, cutoff.toEpochMilli()));
     }
 
     // ---- webhook outbox -----------------------------------------------------------------------
@@ -209,40 +181,30 @@ public final class SqliteTaskStore implements TaskStore {
     @Override
     public Optional<Delivery> claimDelivery(Instant now, Duration lease) {
         return writer.execute(session -> {
-            PreparedStatement ps = session.prepare("""
-                    UPDATE webhook_outbox SET next_at = ?, attempts = attempts + 1
-                     WHERE id = (SELECT id FROM webhook_outbox
-                                  WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_at <= ?
-                                  ORDER BY next_at LIMIT 1)
-                    RETURNING id, task_id, url, attempts""");
+            PreparedStatement ps = session.prepare(sql.claimDelivery);
             ps.setLong(1, now.plus(lease).toEpochMilli());
             ps.setLong(2, now.toEpochMilli());
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(new Delivery(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4)))
-                        : Optional.<Delivery>empty();
+                return TaskSql.delivery(rs);
             }
         });
     }
 
     @Override
     public void delivered(long id, Instant now) {
-        writer.execute(session -> update(session, "UPDATE webhook_outbox SET delivered_at = ?, last_error = '' WHERE id = ?",
-                now.toEpochMilli(), id));
+        writer.execute(session -> update(session, TaskSql.DELIVERED, now.toEpochMilli(), id));
     }
 
     @Override
     public void deliveryFailed(long id, String error, Optional<Instant> retryAt, Instant now) {
         writer.execute(session -> retryAt.isPresent()
-                ? update(session, "UPDATE webhook_outbox SET next_at = ?, last_error = ? WHERE id = ?",
-                        retryAt.get().toEpochMilli(), error, id)
-                : update(session, "UPDATE webhook_outbox SET given_up_at = ?, last_error = ? WHERE id = ?",
-                        now.toEpochMilli(), error, id));
+                ? update(session, TaskSql.DELIVERY_RETRY, retryAt.get().toEpochMilli(), error, id)
+                : update(session, TaskSql.DELIVERY_GIVE_UP, now.toEpochMilli(), error, id));
     }
 
     @Override
     public int forgetDeliveriesBefore(Instant cutoff) {
-        return writer.execute(session -> update(session,
-                "DELETE FROM webhook_outbox WHERE delivered_at < ? OR given_up_at < ?", cutoff.toEpochMilli(), cutoff.toEpochMilli()));
+        return writer.execute(session -> update(session, TaskSql.FORGET_DELIVERIES, cutoff.toEpochMilli(), cutoff.toEpochMilli()));
     }
 
     @Override
@@ -253,35 +215,14 @@ public final class SqliteTaskStore implements TaskStore {
     }
 
     private Task load(String id) {
-        return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM tasks WHERE id = ?")) {
-                ps.setString(1, id);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? TaskRows.toTask(rs) : null;
-                }
-            }
-        });
+        return read(c -> TaskSql.find(c, id));
     }
 
     @Override
     public Optional<Task> claim(String worker, String engine, Instant now, Duration lease, Duration othersFirst) {
         Optional<Task> claimed = writer.execute(session -> {
-            PreparedStatement ps = session.prepare("""
-                    UPDATE tasks
-                       SET state = 'PROCESSING', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1,
-                           progress = 0, engine = ?, started_at = COALESCE(started_at, ?)
-                     WHERE seq = (SELECT seq FROM tasks
-                                   WHERE state = 'QUEUED' AND available_at <= ?
-                                     AND (failed_on IS NULL OR failed_on <> ? OR available_at <= ?)
-                                   ORDER BY turn, seq LIMIT 1)
-                    RETURNING\s""" + COLUMNS);
-            ps.setString(1, worker);
-            ps.setLong(2, now.plus(lease).toEpochMilli());
-            ps.setString(3, engine);
-            ps.setLong(4, now.toEpochMilli());
-            ps.setLong(5, now.toEpochMilli());
-            ps.setString(6, engine);
-            ps.setLong(7, now.minus(othersFirst).toEpochMilli());
+            PreparedStatement ps = session.prepare(sql.claim);
+            TaskSql.bindClaim(ps, worker, engine, now, lease, othersFirst);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(TaskRows.toTask(rs)) : Optional.<Task>empty();
             }
@@ -318,44 +259,24 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public void updateProgress(String id, String worker, int percent) {
-        writer.execute(session -> update(session, """
-                UPDATE tasks SET progress = ? WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
-                percent, id, worker));
+        writer.execute(session -> update(session, TaskSql.PROGRESS, percent, id, worker));
         cache.invalidate(id);
     }
 
     @Override
     public boolean succeed(String id, String worker, String imageKey, Optional<NsfwVerdict> nsfw, long engineMillis,
                            Instant now) {
-        return move(id, TaskState.SUCCEED, """
-                UPDATE tasks
-                   SET state = 'SUCCEED', progress = 100, image_key = ?, engine_millis = ?, finished_at = ?,
-                       lease_owner = NULL, lease_expires_at = NULL, reason = '', nsfw_flagged = ?, nsfw_confidence = ?
-                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
-                imageKey, engineMillis, now.toEpochMilli(), nsfw.map(v -> v.flagged() ? 1 : 0).orElse(null),
-                nsfw.map(NsfwVerdict::confidence).orElse(null), id, worker) == 1;
+        return move(id, TaskState.SUCCEED, TaskSql.SUCCEED, TaskSql.succeedArgs(id, worker, imageKey, nsfw, engineMillis, now)) == 1;
     }
 
     @Override
     public boolean fail(String id, String worker, String reason, Instant now) {
-        return move(id, TaskState.FAILED, """
-                UPDATE tasks
-                   SET state = 'FAILED', reason = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
-                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
-                reason, now.toEpochMilli(), id, worker) == 1;
+        return move(id, TaskState.FAILED, TaskSql.FAIL, reason, now.toEpochMilli(), id, worker) == 1;
     }
 
     @Override
     public boolean retry(String id, String worker, String reason, Instant availableAt, Instant now) {
-        int n = move(id, TaskState.QUEUED, """
-                UPDATE tasks
-                   SET state = CASE WHEN attempts >= max_attempts THEN 'FAILED' ELSE 'QUEUED' END,
-                       reason = CASE WHEN attempts >= max_attempts
-                                     THEN 'gave up after ' || attempts || ' attempts: ' || ? ELSE '' END,
-                       finished_at = CASE WHEN attempts >= max_attempts THEN ? ELSE NULL END,
-                       available_at = ?, progress = 0, lease_owner = NULL, lease_expires_at = NULL, failed_on = engine
-                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
-                reason, now.toEpochMilli(), availableAt.toEpochMilli(), id, worker);
+        int n = move(id, TaskState.QUEUED, TaskSql.RETRY, reason, now.toEpochMilli(), availableAt.toEpochMilli(), id, worker);
         if (n == 1) {
             signal.raise();
         }
@@ -364,12 +285,7 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public boolean release(String id, String worker, Instant now) {
-        int n = move(id, TaskState.QUEUED, """
-                UPDATE tasks
-                   SET state = 'QUEUED', attempts = MAX(attempts - 1, 0), available_at = ?, progress = 0,
-                       lease_owner = NULL, lease_expires_at = NULL
-                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""",
-                now.toEpochMilli(), id, worker);
+        int n = move(id, TaskState.QUEUED, sql.release, now.toEpochMilli(), id, worker);
         if (n == 1) {
             signal.raise();
         }
@@ -379,17 +295,8 @@ public final class SqliteTaskStore implements TaskStore {
     @Override
     public Rescue rescueExpired(Instant cutoff, String why, Instant now) {
         Rescue rescue = writer.execute(session -> {
-            int failed = update(session, """
-                    UPDATE tasks
-                       SET state = 'FAILED', reason = 'gave up after ' || attempts || ' attempts: ' || ?,
-                           finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
-                     WHERE state = 'PROCESSING' AND lease_expires_at < ? AND attempts >= max_attempts""",
-                    why, now.toEpochMilli(), cutoff.toEpochMilli());
-            int requeued = update(session, """
-                    UPDATE tasks
-                       SET state = 'QUEUED', available_at = ?, progress = 0, lease_owner = NULL, lease_expires_at = NULL
-                     WHERE state = 'PROCESSING' AND lease_expires_at < ?""",
-                    now.toEpochMilli(), cutoff.toEpochMilli());
+            int failed = update(session, TaskSql.RESCUE_FAIL, why, now.toEpochMilli(), cutoff.toEpochMilli());
+            int requeued = update(session, TaskSql.RESCUE_REQUEUE, now.toEpochMilli(), cutoff.toEpochMilli());
             return new Rescue(requeued, failed);
         });
         if (rescue.total() > 0) {
@@ -408,12 +315,7 @@ public final class SqliteTaskStore implements TaskStore {
             ids.clear();
             List<String> keys = new ArrayList<>();
             int tasks = 0;
-            PreparedStatement ps = session.prepare("""
-                    DELETE FROM tasks
-                     WHERE seq IN (SELECT seq FROM tasks
-                                    WHERE state IN ('SUCCEED', 'FAILED') AND finished_at < ?
-                                    ORDER BY finished_at LIMIT ?)
-                    RETURNING image_key, id""");
+            PreparedStatement ps = session.prepare(sql.deleteFinished);
             {
                 ps.setLong(1, cutoff.toEpochMilli());
                 ps.setInt(2, limit);
@@ -436,56 +338,17 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public QueueStats stats() {
-        return read(c -> {
-            long processing;
-            double progress;
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT count(*), COALESCE(avg(progress), 0) FROM tasks WHERE state = 'PROCESSING'");
-                 ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                processing = rs.getLong(1);
-                progress = rs.getDouble(2);
-            }
-            List<QueueStats.OwnerQueue> owners = new ArrayList<>();
-            long queued = 0;
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT owner, count(*), min(turn) FROM tasks WHERE state = 'QUEUED' GROUP BY owner");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    owners.add(new QueueStats.OwnerQueue(rs.getString(1), rs.getLong(2), rs.getLong(3)));
-                    queued += rs.getLong(2);
-                }
-            }
-            return new QueueStats(queued, processing, progress, owners);
-        });
+        return read(TaskSql::stats);
     }
 
     @Override
     public long queuedCount(String owner, long limit) {
-        return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT count(*) FROM (SELECT 1 FROM tasks WHERE owner = ? AND state = 'QUEUED' LIMIT ?)")) {
-                ps.setString(1, owner);
-                ps.setLong(2, limit);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getLong(1);
-                }
-            }
-        });
+        return read(c -> TaskSql.queuedCount(c, owner, limit));
     }
 
     @Override
     public Optional<Instant> nextAvailableAt() {
-        return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT min(available_at) FROM tasks WHERE state = 'QUEUED'");
-                 ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                long v = rs.getLong(1);
-                return rs.wasNull() ? Optional.<Instant>empty() : Optional.of(Instant.ofEpochMilli(v));
-            }
-        });
+        return read(TaskSql::nextAvailableAt);
     }
 
     @Override

@@ -1,0 +1,213 @@
+package dev.qwenimage.task;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The SQL both task stores run, in one place. The two databases differ in two words only, and
+ * those are the {@link Dialect}: how the larger of two values is written, and how a claim skips
+ * rows other transactions hold (SQLite has one writer, so it needs no such clause). Each store
+ * keeps its own way of executing (SQLite through its single writer, PostgreSQL through a pool);
+ * the reads that need nothing but a connection are here as well.
+ */
+public final class TaskSql {
+
+    /** What differs between the databases. */
+    public record Dialect(String greatest, String skipLocked) {
+        public static final Dialect SQLITE = new Dialect("MAX", "");
+        public static final Dialect POSTGRES = new Dialect("GREATEST", " FOR UPDATE SKIP LOCKED");
+    }
+
+    public final String insert;
+    public final String claim;
+    public final String release;
+    public final String deleteFinished;
+    public final String claimDelivery;
+
+    public TaskSql(Dialect d) {
+        insert = """
+                INSERT INTO tasks (id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps,
+                                   max_attempts, available_at, created_at, image_type, webhook_url, turn)
+                VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                        %1$s(COALESCE((SELECT max(turn) FROM tasks WHERE owner = ? AND state = 'QUEUED'), 0) + 1,
+                             COALESCE((SELECT max(turn) FROM tasks WHERE started_at IS NOT NULL), 0)))""".formatted(d.greatest());
+        claim = """
+                UPDATE tasks
+                   SET state = 'PROCESSING', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1,
+                       progress = 0, engine = ?, started_at = COALESCE(started_at, ?)
+                 WHERE seq = (SELECT seq FROM tasks
+                               WHERE state = 'QUEUED' AND available_at <= ?
+                                 AND (failed_on IS NULL OR failed_on <> ? OR available_at <= ?)
+                               ORDER BY turn, seq LIMIT 1%2$s)
+                RETURNING %3$s""".formatted(d.greatest(), d.skipLocked(), TaskRows.COLUMNS);
+        release = """
+                UPDATE tasks
+                   SET state = 'QUEUED', attempts = %s(attempts - 1, 0), available_at = ?, progress = 0,
+                       lease_owner = NULL, lease_expires_at = NULL
+                 WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""".formatted(d.greatest());
+        deleteFinished = """
+                DELETE FROM tasks
+                 WHERE seq IN (SELECT seq FROM tasks
+                                WHERE state IN ('SUCCEED', 'FAILED') AND finished_at < ?
+                                ORDER BY finished_at LIMIT ?%s)
+                RETURNING image_key, id""".formatted(d.skipLocked());
+        claimDelivery = """
+                UPDATE webhook_outbox SET next_at = ?, attempts = attempts + 1
+                 WHERE id = (SELECT id FROM webhook_outbox
+                              WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_at <= ?
+                              ORDER BY next_at LIMIT 1%s)
+                RETURNING id, task_id, url, attempts""".formatted(d.skipLocked());
+    }
+
+    public static final String FIND = "SELECT " + TaskRows.COLUMNS + " FROM tasks WHERE id = ?";
+    public static final String PROGRESS =
+            "UPDATE tasks SET progress = ? WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?";
+    public static final String SUCCEED = """
+            UPDATE tasks
+               SET state = 'SUCCEED', progress = 100, image_key = ?, engine_millis = ?, finished_at = ?,
+                   lease_owner = NULL, lease_expires_at = NULL, reason = '', nsfw_flagged = ?, nsfw_confidence = ?
+             WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""";
+    public static final String FAIL = """
+            UPDATE tasks
+               SET state = 'FAILED', reason = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+             WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""";
+    public static final String RETRY = """
+            UPDATE tasks
+               SET state = CASE WHEN attempts >= max_attempts THEN 'FAILED' ELSE 'QUEUED' END,
+                   reason = CASE WHEN attempts >= max_attempts
+                                 THEN 'gave up after ' || attempts || ' attempts: ' || ? ELSE '' END,
+                   finished_at = CASE WHEN attempts >= max_attempts THEN ? ELSE NULL END,
+                   available_at = ?, progress = 0, lease_owner = NULL, lease_expires_at = NULL, failed_on = engine
+             WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""";
+    public static final String RESCUE_FAIL = """
+            UPDATE tasks
+               SET state = 'FAILED', reason = 'gave up after ' || attempts || ' attempts: ' || ?,
+                   finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+             WHERE state = 'PROCESSING' AND lease_expires_at < ? AND attempts >= max_attempts""";
+    public static final String RESCUE_REQUEUE = """
+            UPDATE tasks
+               SET state = 'QUEUED', available_at = ?, progress = 0, lease_owner = NULL, lease_expires_at = NULL
+             WHERE state = 'PROCESSING' AND lease_expires_at < ?""";
+    public static final String CANCEL_QUEUED =
+            "UPDATE tasks SET state = 'FAILED', reason = 'cancelled', finished_at = ? WHERE id = ? AND state = 'QUEUED'";
+    public static final String CANCEL_RUNNING = "UPDATE tasks SET cancel_requested = 1 WHERE id = ? AND state = 'PROCESSING'";
+    public static final String EXISTS = "SELECT 1 FROM tasks WHERE id = ?";
+    public static final String FIND_IDEMPOTENCY_KEY = "SELECT body_hash, task_id, created_at FROM idempotency_keys WHERE owner = ? AND key = ?";
+    public static final String FORGET_IDEMPOTENCY_KEYS = "DELETE FROM idempotency_keys WHERE created_at < ?";
+    public static final String DELIVERED = "UPDATE webhook_outbox SET delivered_at = ?, last_error = '' WHERE id = ?";
+    public static final String DELIVERY_RETRY = "UPDATE webhook_outbox SET next_at = ?, last_error = ? WHERE id = ?";
+    public static final String DELIVERY_GIVE_UP = "UPDATE webhook_outbox SET given_up_at = ?, last_error = ? WHERE id = ?";
+    public static final String FORGET_DELIVERIES = "DELETE FROM webhook_outbox WHERE delivered_at < ? OR given_up_at < ?";
+
+    /** The queue per key and the running tasks (see {@link TaskStore#stats()}). */
+    public static QueueStats stats(Connection c) throws SQLException {
+        long processing;
+        double progress;
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT count(*), COALESCE(avg(progress), 0) FROM tasks WHERE state = 'PROCESSING'");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            processing = rs.getLong(1);
+            progress = rs.getDouble(2);
+        }
+        List<QueueStats.OwnerQueue> owners = new ArrayList<>();
+        long queued = 0;
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT owner, count(*), min(turn) FROM tasks WHERE state = 'QUEUED' GROUP BY owner");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                owners.add(new QueueStats.OwnerQueue(rs.getString(1), rs.getLong(2), rs.getLong(3)));
+                queued += rs.getLong(2);
+            }
+        }
+        return new QueueStats(queued, processing, progress, owners);
+    }
+
+    /** {@code owner}'s QUEUED tasks, counted up to {@code limit}. */
+    public static long queuedCount(Connection c, String owner, long limit) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT count(*) FROM (SELECT 1 FROM tasks WHERE owner = ? AND state = 'QUEUED' LIMIT ?) q")) {
+            ps.setString(1, owner);
+            ps.setLong(2, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /** When the earliest QUEUED task becomes claimable. */
+    public static Optional<Instant> nextAvailableAt(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT min(available_at) FROM tasks WHERE state = 'QUEUED'");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            long v = rs.getLong(1);
+            return rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(v));
+        }
+    }
+
+    /** The task {@code id}, or null. */
+    public static Task find(Connection c, String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(FIND)) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? TaskRows.toTask(rs) : null;
+            }
+        }
+    }
+
+    /** Binds a new task's values to {@link #insert}'s parameters. */
+    public static void bindInsert(PreparedStatement ps, NewTask t) throws SQLException {
+        TaskSpec s = t.spec();
+        ps.setString(1, t.id());
+        ps.setString(2, t.owner());
+        ps.setString(3, s.prompt());
+        ps.setString(4, s.negativePrompt());
+        ps.setInt(5, s.width());
+        ps.setInt(6, s.height());
+        ps.setInt(7, s.watermark() ? 1 : 0);
+        ps.setLong(8, s.seed());
+        if (s.steps().isPresent()) {
+            ps.setInt(9, s.steps().getAsInt());
+        } else {
+            ps.setNull(9, java.sql.Types.INTEGER);
+        }
+        ps.setInt(10, t.maxAttempts());
+        ps.setLong(11, t.createdAt().toEpochMilli());
+        ps.setLong(12, t.createdAt().toEpochMilli());
+        ps.setString(13, s.imageType().wireName());
+        ps.setString(14, s.webhookUrl().orElse(null));
+        ps.setString(15, t.owner());
+    }
+
+    /** Binds {@link #claim}'s parameters. */
+    public static void bindClaim(PreparedStatement ps, String worker, String engine, Instant now, java.time.Duration lease,
+                                 java.time.Duration othersFirst) throws SQLException {
+        ps.setString(1, worker);
+        ps.setLong(2, now.plus(lease).toEpochMilli());
+        ps.setString(3, engine);
+        ps.setLong(4, now.toEpochMilli());
+        ps.setLong(5, now.toEpochMilli());
+        ps.setString(6, engine);
+        ps.setLong(7, now.minus(othersFirst).toEpochMilli());
+    }
+
+    /** The values of {@link #SUCCEED}'s parameters. */
+    public static Object[] succeedArgs(String id, String worker, String imageKey, Optional<dev.qwenimage.safety.NsfwVerdict> nsfw,
+                                       long engineMillis, Instant now) {
+        return new Object[] {imageKey, engineMillis, now.toEpochMilli(), nsfw.map(v -> v.flagged() ? 1 : 0).orElse(null),
+                nsfw.map(dev.qwenimage.safety.NsfwVerdict::confidence).orElse(null), id, worker};
+    }
+
+    /** Reads the delivery a {@code claimDelivery} statement returned, if any. */
+    public static Optional<WebhookOutbox.Delivery> delivery(ResultSet rs) throws SQLException {
+        return rs.next() ? Optional.of(new WebhookOutbox.Delivery(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4)))
+                : Optional.empty();
+    }
+}

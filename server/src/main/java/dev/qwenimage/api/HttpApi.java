@@ -87,7 +87,9 @@ public final class HttpApi {
                 // the browser playground, beside the API it calls (same origin, no CORS)
                 Playground playground = Playground.load();
                 cfg.routes.get("/", playground::page);
+                cfg.routes.head("/", playground::page);
                 cfg.routes.get("/playground/{version}/{file}", playground::asset);
+                cfg.routes.head("/playground/{version}/{file}", playground::asset);
             }
             cfg.routes.get("/healthz", ctx -> writeJson(ctx, 200, deps.health().get()));
 

@@ -84,6 +84,17 @@ class PlaygroundRoutesTest {
     }
 
     @Test
+    void headAnswersWithTheHeadersOfGet() {
+        Api.Response head = api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+        assertThat(header(head, "Content-Type")).isEqualTo("text/html;charset=utf-8");
+        assertThat(header(head, "ETag")).isEqualTo(header(get("/", Map.of()), "ETag"));
+    }
+
+    @Test
     void aFreshPageCopyIsNotSentTwice() {
         String etag = header(get("/", Map.of()), "ETag");
 

@@ -7,6 +7,7 @@ import dev.qwenimage.storage.LocalBlobStore;
 import dev.qwenimage.storage.UrlSigner;
 import dev.qwenimage.support.Api;
 import dev.qwenimage.support.TestServer;
+import dev.qwenimage.webhook.WebhookSigner;
 import io.javalin.Javalin;
 import java.io.IOException;
 import java.net.URI;
@@ -187,7 +188,8 @@ class PlaygroundRoutesTest {
     void aNodeThatServesNoApiServesNoPlayground(@TempDir Path images) {
         UrlSigner signer = new UrlSigner("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8), Clock.systemUTC());
         HttpApi workerHttp = new HttpApi(new HttpApi.Deps(Optional.empty(), Optional.empty(), new LocalBlobStore(images, signer),
-                signer, Duration.ofHours(1), Optional.empty(), "127.0.0.1", () -> Map.of("status", "ok")));
+                signer, Duration.ofHours(1), Optional.empty(), "127.0.0.1", () -> Map.of("status", "ok"), taskId -> {
+                }, new WebhookSigner("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8))));
         Javalin worker = workerHttp.create("127.0.0.1", 0).start();
         try {
             Api workerApi = new Api("http://127.0.0.1:" + worker.port(), TestServer.KEY);

@@ -24,10 +24,22 @@ export class Api {
     this.key = key;
   }
 
-  /** Submits a text-to-image task; resolves to its task id. */
-  async submit({ prompt, size, watermark }) {
-    const body = await this.#call("POST", "/v3/async/qwen-image-txt2img", { prompt, size, watermark });
+  /**
+   * Submits a text-to-image task; resolves to its task id. The optional fields are this server's
+   * extensions and are sent only when set: seed, negative_prompt, extra.response_image_type.
+   */
+  async submit({ prompt, size, watermark, seed = null, negativePrompt = "", imageType = "jpeg" }) {
+    const request = { prompt, size, watermark };
+    if (seed !== null) request.seed = seed;
+    if (negativePrompt) request.negative_prompt = negativePrompt;
+    if (imageType !== "jpeg") request.extra = { response_image_type: imageType };
+    const body = await this.#call("POST", "/v3/async/qwen-image-txt2img", request);
     return body.task_id;
+  }
+
+  /** Asks the server to stop a task: {task_id, status}; 409 TASK_ALREADY_FINISHED when it ended. */
+  cancel(taskId) {
+    return this.#call("POST", "/v3/async/task-cancel", { task_id: taskId });
   }
 
   /** The task-result body: {task: {status, progress_percent, eta, reason}, images: [...]} */
@@ -93,6 +105,9 @@ export const STATUS = Object.freeze({
   SUCCEED: "TASK_STATUS_SUCCEED",
   FAILED: "TASK_STATUS_FAILED",
 });
+
+/** The reason of a task that ended FAILED because it was cancelled. */
+export const CANCELLED = "cancelled";
 
 export function isFinished(status) {
   return status === STATUS.SUCCEED || status === STATUS.FAILED;

@@ -1,6 +1,6 @@
 // The playground page: form, live progress of the current task, result and gallery.
 
-import { Api, ApiError, STATUS, isFinished } from "./api.js";
+import { Api, ApiError, CANCELLED, STATUS, isFinished } from "./api.js";
 import { GalleryStore, GalleryView, keyId } from "./gallery.js";
 import { codePoints, etaText, sizeText } from "./format.js";
 import { checkCustom, parseSize, presets, sizeParam } from "./sizes.js";
@@ -22,7 +22,12 @@ const el = {
   customHeight: $("custom-height"),
   sizeNote: $("size-note"),
   watermark: $("watermark"),
+  negativePrompt: $("negative-prompt"),
+  seed: $("seed"),
+  imageType: $("image-type"),
   submit: $("submit"),
+  cancel: $("cancel"),
+  notice: $("notice"),
   serverStatus: $("server-status"),
   error: $("error"),
   errorMessage: $("error-message"),
@@ -36,6 +41,8 @@ const el = {
   resultPrompt: $("result-prompt"),
   resultMeta: $("result-meta"),
   resultOpen: $("result-open"),
+  reuseSeed: $("reuse-seed"),
+  more: $("more-options"),
   resultEmpty: $("result-empty"),
   gallery: $("gallery"),
   galleryEmpty: $("gallery-empty"),
@@ -62,7 +69,8 @@ const storage = {
 
 const api = new Api(() => el.key.value);
 const PRESETS = presets();
-let tracked = null; // {taskId, controller} of the task the result panel follows
+const MAX_SEED = 2 ** 53 - 1;
+let tracked = null; // {taskId, controller, cancelling} of the task the result panel follows
 
 // ---- form -------------------------------------------------------------------------------------
 
@@ -150,6 +158,7 @@ function saveSettings() {
     customWidth: el.customWidth.value,
     customHeight: el.customHeight.value,
     watermark: el.watermark.checked,
+    imageType: el.imageType.value,
   }));
 }
 
@@ -166,7 +175,21 @@ function loadSettings() {
   if (s.customWidth) el.customWidth.value = s.customWidth;
   if (s.customHeight) el.customHeight.value = s.customHeight;
   el.watermark.checked = s.watermark === true;
+  if (["jpeg", "png", "webp"].includes(s.imageType)) el.imageType.value = s.imageType;
   showSizeNote();
+}
+
+/** The seed to send: null for a random one, or {error}. */
+function chosenSeed() {
+  const text = el.seed.value.trim();
+  if (text === "" || text === "-1") {
+    return { seed: null };
+  }
+  const seed = Number(text);
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed > MAX_SEED) {
+    return { error: `The seed must be a whole number from 0 to ${MAX_SEED}, or empty for a random one.` };
+  }
+  return { seed };
 }
 
 function updatePromptCount() {
@@ -184,6 +207,12 @@ function showError(message, detail = "") {
 
 function clearError() {
   el.error.hidden = true;
+  el.notice.hidden = true;
+}
+
+function showNotice(text) {
+  el.notice.textContent = text;
+  el.notice.hidden = false;
 }
 
 function showApiError(e, doing) {
@@ -203,7 +232,7 @@ function showProgress(status, percent, eta) {
   el.progressBlock.hidden = false;
   el.progress.value = value;
   el.progressPercent.textContent = `${value}%`;
-  const what = status === STATUS.QUEUED ? "Waiting in the queue" : "Generating";
+  const what = tracked?.cancelling ? "Cancelling" : status === STATUS.QUEUED ? "Waiting in the queue" : "Generating";
   const text = [`${what}: ${value}%`, etaText(eta)].filter(Boolean).join(" · ");
   if (el.progressLabel.textContent !== text) {
     el.progressLabel.textContent = text;
@@ -225,8 +254,11 @@ function showResult(item, body) {
   el.image.src = image.image_url;
   el.resultPrompt.textContent = item.prompt;
   const meta = [size ? sizeText(size.width, size.height) : item.size, (image.image_type ?? "jpeg").toUpperCase()];
-  if (body.extra?.seed !== undefined) meta.push(`seed ${body.extra.seed}`);
+  const seed = body.extra?.seed;
+  if (Number.isSafeInteger(seed)) meta.push(`seed ${seed}`);
   el.resultMeta.textContent = meta.join(" · ");
+  el.reuseSeed.hidden = !Number.isSafeInteger(seed);
+  el.reuseSeed.dataset.seed = String(seed);
   el.resultOpen.href = image.image_url;
 }
 
@@ -234,6 +266,7 @@ function setBusy(busy) {
   el.submit.disabled = busy;
   el.submit.textContent = busy ? "Generating…" : "Generate";
   el.form.setAttribute("aria-busy", String(busy));
+  el.cancel.disabled = false;
 }
 
 const sleep = (ms, signal) => new Promise((resolve) => {
@@ -246,6 +279,7 @@ const sleep = (ms, signal) => new Promise((resolve) => {
 
 /** Poll about once a second; faster near the end, so the result shows without delay. */
 function pollDelay(task) {
+  if (tracked?.cancelling) return 250;
   const eta = Number(task?.eta ?? 0);
   if (task?.status === STATUS.QUEUED && eta > 10) return 2000;
   if (eta > 5) return 1000;
@@ -257,7 +291,7 @@ function pollDelay(task) {
 async function track(item) {
   tracked?.controller.abort();
   const controller = new AbortController();
-  tracked = { taskId: item.taskId, controller };
+  tracked = { taskId: item.taskId, controller, cancelling: false };
   const signal = controller.signal;
   setBusy(true);
   el.figure.hidden = true;
@@ -295,7 +329,11 @@ async function track(item) {
       if (task.status === STATUS.FAILED) {
         el.progressBlock.hidden = true;
         el.resultEmpty.hidden = false;
-        showError(`The task failed: ${task.reason || "no reason given"}.`, `task ${item.taskId}`);
+        if (task.reason === CANCELLED) {
+          showNotice("Cancelled: the task was stopped and no picture was made.");
+        } else {
+          showError(`The task failed: ${task.reason || "no reason given"}.`, `task ${item.taskId}`);
+        }
         return;
       }
       if (!isFinished(task.status)) {
@@ -307,6 +345,24 @@ async function track(item) {
     if (tracked?.controller === controller) {
       tracked = null;
       setBusy(false);
+    }
+  }
+}
+
+async function cancel() {
+  const current = tracked;
+  if (!current || current.cancelling) return;
+  current.cancelling = true;
+  el.cancel.disabled = true;
+  el.progressLabel.textContent = "Cancelling…";
+  try {
+    await api.cancel(current.taskId);
+  } catch (e) {
+    // 409: it finished meanwhile, and the next poll shows how
+    if (!(e instanceof ApiError && e.status === 409)) {
+      current.cancelling = false;
+      el.cancel.disabled = false;
+      showApiError(e, "cancelling the task");
     }
   }
 }
@@ -332,18 +388,33 @@ async function generate(event) {
     el.customWidth.focus();
     return;
   }
+  const seed = chosenSeed();
+  if (seed.error) {
+    showError(seed.error);
+    el.seed.focus();
+    return;
+  }
   setBusy(true);
   const sizeValue = sizeParam(size.width, size.height);
+  const negativePrompt = el.negativePrompt.value.trim();
   let taskId;
   try {
-    taskId = await api.submit({ prompt, size: sizeValue, watermark: el.watermark.checked });
+    taskId = await api.submit({
+      prompt,
+      size: sizeValue,
+      watermark: el.watermark.checked,
+      seed: seed.seed,
+      negativePrompt,
+      imageType: el.imageType.value,
+    });
   } catch (e) {
     setBusy(false);
     showApiError(e, "submitting the task");
     return;
   }
   const item = { taskId, prompt, size: sizeValue, createdAt: Date.now(), keyId: keyId(key) };
-  tracked = { taskId, controller: new AbortController() };
+  if (negativePrompt) item.negativePrompt = negativePrompt;
+  tracked = { taskId, controller: new AbortController(), cancelling: false };
   gallery.add(item);
   track(item);
 }
@@ -383,6 +454,8 @@ const gallery = new GalleryView({
   },
   onReuse: (item) => {
     el.prompt.value = item.prompt;
+    el.negativePrompt.value = item.negativePrompt ?? "";
+    if (item.negativePrompt) el.more.open = true;
     updatePromptCount();
     const size = parseSize(item.size);
     if (size) selectSize(size.width, size.height);
@@ -416,6 +489,13 @@ el.presets.addEventListener("change", showSizeNote);
 el.customWidth.addEventListener("input", showSizeNote);
 el.customHeight.addEventListener("input", showSizeNote);
 el.watermark.addEventListener("change", saveSettings);
+el.imageType.addEventListener("change", saveSettings);
+el.cancel.addEventListener("click", cancel);
+el.reuseSeed.addEventListener("click", () => {
+  el.seed.value = el.reuseSeed.dataset.seed;
+  el.more.open = true;
+  el.seed.focus();
+});
 el.form.addEventListener("submit", generate);
 el.clearGallery.addEventListener("click", () => {
   const id = gallery.currentKeyId();

@@ -1,7 +1,7 @@
 // This browser's pictures: a list in localStorage (task id, prompt, size, time), shown as cards
 // whose images come from fresh task-result links, because image links expire.
 
-import { ApiError, STATUS, isFinished } from "./api.js";
+import { ApiError, CANCELLED, STATUS, isFinished } from "./api.js";
 import { agoText, sizeText } from "./format.js";
 import { parseSize } from "./sizes.js";
 
@@ -168,7 +168,7 @@ export class GalleryView {
       card.img.src = body.images[0].image_url;
       this.#state(card, "done", "");
     } else if (task.status === STATUS.FAILED) {
-      this.#state(card, "failed", `Failed: ${task.reason || "no reason given"}`);
+      this.#state(card, "failed", task.reason === CANCELLED ? "Cancelled" : `Failed: ${task.reason || "no reason given"}`);
     } else if (!isFinished(task.status)) {
       const percent = Math.max(0, Math.min(100, Math.round(task.progress_percent ?? 0)));
       this.#state(card, "pending", task.status === STATUS.QUEUED ? "Queued" : `Generating… ${percent}%`);
@@ -226,7 +226,8 @@ export class GalleryView {
     const reuse = document.createElement("button");
     reuse.type = "button";
     reuse.className = "quiet";
-    reuse.textContent = "Reuse prompt";
+    reuse.textContent = "Reuse";
+    reuse.setAttribute("aria-label", `Reuse the prompt and size: ${item.prompt}`);
     const remove = document.createElement("button");
     remove.type = "button";
     remove.className = "quiet";

@@ -27,6 +27,7 @@ import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -52,7 +53,7 @@ class PlaygroundBrowserTest {
     @BeforeAll
     static void start() throws Exception {
         Files.createDirectories(Path.of("target"));
-        chromium = HeadlessChromium.startOrSkip(profileDir, Path.of("target", "chromedriver.log"), 1280, 1400);
+        chromium = HeadlessChromium.startOrSkip(profileDir, Path.of("target", "chromedriver.log"), 1280, 1500);
         driver = chromium.driver();
         // 20 steps of 150 ms: about 3 s per picture, several progress polls along the way
         server = TestServer.start(dataDir, Map.of("QWEN_IMAGE_PREVIEW_STEP_DELAY", "150ms"));
@@ -95,6 +96,7 @@ class PlaygroundBrowserTest {
         presetLabel("16x9").click();
         assertThat(text("size-note")).contains("Sends 1536 × 856").contains("1664 × 928");
         recordProgress();
+        recordSubmissions();
 
         // when it is submitted
         driver.findElement(By.id("submit")).click();
@@ -102,6 +104,7 @@ class PlaygroundBrowserTest {
         // then the progress bar moves, and the picture arrives at exactly the size that was sent
         waitFor(Duration.ofSeconds(60), d -> imageLoaded("#result-image"));
         assertThat(naturalSize("#result-image")).containsExactly(1536L, 856L);
+        assertThat(submissions()).containsExactly(Map.of("prompt", prompt, "size", "1536*856", "watermark", false));
         List<String> seen = seenProgress();
         assertThat(seen).as("progress shown while the task ran").anySatisfy(t -> {
             Matcher m = PERCENT.matcher(t);
@@ -136,6 +139,59 @@ class PlaygroundBrowserTest {
         waitFor(Duration.ofSeconds(10), d -> imageLoaded("#result-image"));
         assertThat(text("result-prompt")).isEqualTo(prompt);
         assertThat(severeConsoleEntries()).isEmpty();
+    }
+
+    @Test
+    void moreOptionsSendTheSeedNegativePromptAndFormat() {
+        driver.findElement(By.id("api-key")).sendKeys(TestServer.KEY);
+        driver.findElement(By.id("prompt")).sendKeys("a paper boat on a puddle");
+        presetLabel("custom").click();
+        replaceText("custom-width", "512");
+        replaceText("custom-height", "384");
+        driver.findElement(By.cssSelector("#more-options summary")).click();
+        driver.findElement(By.id("negative-prompt")).sendKeys("blurry");
+        driver.findElement(By.id("seed")).sendKeys("1234");
+        new Select(driver.findElement(By.id("image-type"))).selectByValue("png");
+        recordSubmissions();
+
+        driver.findElement(By.id("submit")).click();
+
+        waitFor(Duration.ofSeconds(60), d -> imageLoaded("#result-image"));
+        assertThat(submissions()).containsExactly(Map.of("prompt", "a paper boat on a puddle", "size", "512*384", "watermark", false,
+                "seed", 1234L, "negative_prompt", "blurry", "extra", Map.of("response_image_type", "png")));
+        assertThat(naturalSize("#result-image")).containsExactly(512L, 384L);
+        assertThat(text("result-meta")).isEqualTo("512 × 384 · PNG · seed 1234");
+        String taskId = driver.findElement(By.id("result-figure")).getDomAttribute("data-task-id");
+        var result = api.result(taskId).json();
+        assertThat(result.at("/extra/seed").asLong()).isEqualTo(1234L);
+        assertThat(result.at("/images/0/image_type").asText()).isEqualTo("png");
+
+        // "Use this seed again" puts a random run's seed back in the form
+        replaceText("seed", "");
+        driver.findElement(By.id("reuse-seed")).click();
+        assertThat(driver.findElement(By.id("seed")).getDomProperty("value")).isEqualTo("1234");
+    }
+
+    @Test
+    void cancelStopsTheRunningTask() {
+        driver.findElement(By.id("api-key")).sendKeys(TestServer.KEY);
+        driver.findElement(By.id("prompt")).sendKeys("a very long exposure of the night sky");
+        driver.findElement(By.id("submit")).click();
+        waitFor(Duration.ofSeconds(30), d -> PERCENT.matcher(text("progress-percent")).results()
+                .anyMatch(m -> Integer.parseInt(m.group(1)) >= 1));
+
+        driver.findElement(By.id("cancel")).click();
+
+        waitFor(Duration.ofSeconds(30), d -> d.findElement(By.id("notice")).isDisplayed());
+        assertThat(text("notice")).startsWith("Cancelled");
+        assertThat(driver.findElement(By.id("error")).isDisplayed()).isFalse();
+        assertThat(driver.findElement(By.id("progress-block")).isDisplayed()).isFalse();
+        assertThat(driver.findElement(By.id("submit")).isEnabled()).isTrue();
+        String taskId = driver.findElement(By.cssSelector("#gallery .card")).getDomAttribute("data-task-id");
+        var task = api.result(taskId).json().get("task");
+        assertThat(task.get("status").asText()).isEqualTo("TASK_STATUS_FAILED");
+        assertThat(task.get("reason").asText()).isEqualTo("cancelled");
+        waitFor(Duration.ofSeconds(10), d -> text("gallery").contains("Cancelled"));
     }
 
     @Test
@@ -237,6 +293,29 @@ class PlaygroundBrowserTest {
                 new MutationObserver(note).observe(document.getElementById('progress-block'),
                     {subtree: true, childList: true, characterData: true, attributes: true});
                 """);
+    }
+
+    /** Notes the JSON body of every submission the page sends, from the moment it is called. */
+    private static void recordSubmissions() {
+        js("""
+                window.submissions = [];
+                const send = window.fetch;
+                window.fetch = (url, init) => {
+                    if (String(url).endsWith('/v3/async/qwen-image-txt2img')) window.submissions.push(JSON.parse(init.body));
+                    return send(url, init);
+                };
+                """);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> submissions() {
+        return (List<Map<String, Object>>) js("return window.submissions;");
+    }
+
+    private static void replaceText(String id, String value) {
+        WebElement input = driver.findElement(By.id(id));
+        input.clear();
+        input.sendKeys(value);
     }
 
     @SuppressWarnings("unchecked")

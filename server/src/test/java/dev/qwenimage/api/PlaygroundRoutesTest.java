@@ -3,25 +3,21 @@ package dev.qwenimage.api;
 import static dev.qwenimage.api.ErrorResponsesTest.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.qwenimage.storage.LocalBlobStore;
-import dev.qwenimage.storage.UrlSigner;
 import dev.qwenimage.support.Api;
+import dev.qwenimage.support.LocalPostgres;
+import dev.qwenimage.support.LocalS3;
 import dev.qwenimage.support.TestServer;
-import dev.qwenimage.webhook.WebhookSigner;
-import io.javalin.Javalin;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -185,19 +181,29 @@ class PlaygroundRoutesTest {
     }
 
     @Test
-    void aNodeThatServesNoApiServesNoPlayground(@TempDir Path images) {
-        UrlSigner signer = new UrlSigner("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8), Clock.systemUTC());
-        HttpApi workerHttp = new HttpApi(new HttpApi.Deps(Optional.empty(), Optional.empty(), new LocalBlobStore(images, signer),
-                signer, Duration.ofHours(1), Optional.empty(), "127.0.0.1", () -> Map.of("status", "ok"), taskId -> {
-                }, new WebhookSigner("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8))));
-        Javalin worker = workerHttp.create("127.0.0.1", 0).start();
-        try {
-            Api workerApi = new Api("http://127.0.0.1:" + worker.port(), TestServer.KEY);
-            assertError(workerApi.send(HttpRequest.newBuilder(URI.create(workerApi.baseUrl() + "/")).GET()), 404, "NOT_FOUND");
-            assertThat(workerApi.send(HttpRequest.newBuilder(URI.create(workerApi.baseUrl() + "/healthz")).GET()).status())
-                    .isEqualTo(200);
-        } finally {
-            worker.stop();
+    void anApiNodeServesThePlaygroundAndAWorkerNodeDoesNot(@TempDir Path apiData, @TempDir Path workerData) {
+        try (LocalPostgres pg = LocalPostgres.freshSchema(); LocalS3 s3 = LocalS3.start()) {
+            Map<String, String> shared = new HashMap<>(s3.env());
+            shared.put("QWEN_IMAGE_DB_URL", pg.url());
+            shared.put("QWEN_IMAGE_URL_SECRET", "playground-shared-secret-0123456789");
+            Map<String, String> apiRole = new HashMap<>(shared);
+            apiRole.put("QWEN_IMAGE_ROLE", "api");
+            Map<String, String> workerRole = new HashMap<>(shared);
+            workerRole.put("QWEN_IMAGE_ROLE", "worker");
+            try (TestServer apiNode = TestServer.start(apiData, apiRole); TestServer workerNode = TestServer.start(workerData, workerRole)) {
+                Api onApi = apiNode.api();
+                Api onWorker = workerNode.api();
+
+                Api.Response page = onApi.send(HttpRequest.newBuilder(URI.create(onApi.baseUrl() + "/")).GET());
+                assertThat(page.status()).isEqualTo(200);
+                assertThat(header(page, "Content-Type")).isEqualTo("text/html;charset=utf-8");
+
+                assertError(onWorker.send(HttpRequest.newBuilder(URI.create(onWorker.baseUrl() + "/")).GET()), 404, "NOT_FOUND");
+                assertError(onWorker.send(HttpRequest.newBuilder(URI.create(onWorker.baseUrl() + "/playground/"
+                        + Playground.load().version() + "/app.js")).GET()), 404, "NOT_FOUND");
+                assertThat(onWorker.send(HttpRequest.newBuilder(URI.create(onWorker.baseUrl() + "/healthz")).GET()).status())
+                        .isEqualTo(200);
+            }
         }
     }
 

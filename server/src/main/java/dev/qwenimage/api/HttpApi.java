@@ -34,9 +34,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP layer: routes of the PPIO-compatible API, signed image links and health. Handlers only
- * map HTTP to domain calls; every error, wherever it is raised, leaves through {@link #error} as
- * the contract's error body.
+ * The HTTP layer: routes of the PPIO-compatible API, signed image links, the browser playground
+ * ({@link Playground}) and health. Handlers only map HTTP to domain calls; every error, wherever it
+ * is raised, leaves through {@link #error} as the contract's error body.
  */
 public final class HttpApi {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
@@ -104,6 +104,12 @@ public final class HttpApi {
                     // images on local disk are served here; an S3 bucket serves its own (presigned links)
                     cfg.routes.get("/files/{key}", this::file);
                 }
+                // the browser playground, beside the API it calls (same origin, no CORS)
+                Playground playground = Playground.load();
+                cfg.routes.get("/", playground::page);
+                cfg.routes.head("/", playground::page);
+                cfg.routes.get("/playground/{version}/{file}", playground::asset);
+                cfg.routes.head("/playground/{version}/{file}", playground::asset);
             }
             cfg.routes.get("/healthz", ctx -> writeJson(ctx, 200, deps.health().get()));
             cfg.routes.get("/readyz", ctx -> {

@@ -57,6 +57,8 @@ final class Banner {
         b.append('\n');
         if (c.role().servesApi()) {
             b.append("  Try it:\n");
+            b.append("    in a browser: ").append(url).append("/   (the playground; it asks for the API key above)\n");
+            b.append("    with curl:\n");
             b.append("    curl -s ").append(url).append("/v3/async/qwen-image-txt2img \\\n");
             b.append("      -H 'Authorization: Bearer ").append(key != null ? key : "<your key>").append("' \\\n");
             b.append("      -H 'Content-Type: application/json' \\\n");

@@ -1,0 +1,227 @@
+package dev.qwenimage.api;
+
+import static dev.qwenimage.api.ErrorResponsesTest.assertError;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.qwenimage.support.Api;
+import dev.qwenimage.support.LocalPostgres;
+import dev.qwenimage.support.LocalS3;
+import dev.qwenimage.support.TestServer;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The playground over plain HTTP: the page at {@code /}, its assets with their content types and
+ * cache headers, and the API's JSON errors untouched beside it.
+ */
+class PlaygroundRoutesTest {
+    private static final Pattern ASSET_REF = Pattern.compile("(?:href|src)=\"(/playground/[^\"]+)\"");
+    private static final Pattern MODULE_IMPORT = Pattern.compile("from \"\\./([^\"]+)\"");
+    private static final Path RESOURCES = Path.of("src/main/resources/playground");
+
+    @TempDir
+    static Path dataDir;
+    static TestServer server;
+    static Api api;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(dataDir, Map.of());
+        api = server.api();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void rootServesThePageAsHtmlThatIsAlwaysRevalidated() {
+        Api.Response r = get("/", Map.of("Accept", "text/html"));
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(header(r, "Content-Type")).isEqualTo("text/html;charset=utf-8");
+        assertThat(header(r, "Cache-Control")).isEqualTo("no-cache");
+        assertThat(header(r, "ETag")).matches("\"[0-9a-f]{16}\"");
+        assertThat(header(r, "X-Content-Type-Options")).isEqualTo("nosniff");
+        assertThat(r.body()).startsWith("<!doctype html>").contains("<title>Qwen-Image playground</title>")
+                .contains("<script type=\"module\" src=\"/playground/").doesNotContain("{{assets}}");
+    }
+
+    @Test
+    void thePageForbidsInlineScriptsAndForeignConnections() {
+        String csp = header(get("/", Map.of()), "Content-Security-Policy");
+
+        assertThat(csp).contains("script-src 'self'").contains("connect-src 'self'").contains("frame-ancestors 'none'")
+                .doesNotContain("unsafe-inline").doesNotContain("unsafe-eval");
+        for (String name : Playground.ASSETS.stream().filter(n -> !n.endsWith(".svg")).toList()) {
+            // nothing is fetched from elsewhere: no absolute URL in any script or style sheet
+            assertThat(read(name)).as(name).doesNotContainPattern("\\son[a-z]+\\s*=").doesNotContain("http://")
+                    .doesNotContain("https://");
+        }
+        assertThat(read(Playground.PAGE)).doesNotContainPattern("\\son[a-z]+\\s*=").doesNotContain("<script>")
+                .doesNotContain("style=\"");
+    }
+
+    @Test
+    void headAnswersWithTheHeadersOfGet() {
+        Api.Response head = api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(head.body()).isEmpty();
+        assertThat(header(head, "Content-Type")).isEqualTo("text/html;charset=utf-8");
+        assertThat(header(head, "ETag")).isEqualTo(header(get("/", Map.of()), "ETag"));
+    }
+
+    @Test
+    void aFreshPageCopyIsNotSentTwice() {
+        String etag = header(get("/", Map.of()), "ETag");
+
+        Api.Response again = get("/", Map.of("If-None-Match", etag));
+
+        assertThat(again.status()).isEqualTo(304);
+        assertThat(again.body()).isEmpty();
+        assertThat(get("/", Map.of("If-None-Match", "\"something-else\"")).status()).isEqualTo(200);
+    }
+
+    @Test
+    void everyAssetThePageAndItsModulesNameIsServedWithItsTypeAndCachedForGood() {
+        Set<String> paths = new LinkedHashSet<>();
+        Matcher refs = ASSET_REF.matcher(get("/", Map.of()).body());
+        while (refs.find()) {
+            paths.add(refs.group(1));
+        }
+        assertThat(paths).isNotEmpty();
+        String base = paths.iterator().next().replaceAll("/[^/]+$", "");
+        assertThat(base).matches("/playground/[0-9a-f]{12}");
+
+        List<String> modules = new ArrayList<>(paths.stream().filter(p -> p.endsWith(".js")).toList());
+        for (int i = 0; i < modules.size(); i++) {
+            Matcher imports = MODULE_IMPORT.matcher(get(modules.get(i), Map.of()).body());
+            while (imports.find()) {
+                String path = base + "/" + imports.group(1);
+                if (paths.add(path)) {
+                    modules.add(path);
+                }
+            }
+        }
+
+        assertThat(paths).extracting(p -> p.substring(base.length() + 1))
+                .contains("app.js", "api.js", "sizes.js", "gallery.js", "format.js", "playground.css", "favicon.svg");
+        for (String path : paths) {
+            Api.Response r = get(path, Map.of());
+            assertThat(r.status()).as(path).isEqualTo(200);
+            assertThat(header(r, "Content-Type")).as(path).isEqualTo(Playground.contentType(path));
+            assertThat(header(r, "Cache-Control")).as(path).isEqualTo("public, max-age=31536000, immutable");
+            assertThat(header(r, "X-Content-Type-Options")).as(path).isEqualTo("nosniff");
+            assertThat(r.body()).as(path).isEqualTo(read(path.substring(base.length() + 1)));
+        }
+    }
+
+    @Test
+    void everyFileOfThePlaygroundIsServed() throws IOException {
+        List<String> onDisk;
+        try (Stream<Path> files = Files.list(RESOURCES)) {
+            onDisk = files.map(p -> p.getFileName().toString()).toList();
+        }
+        List<String> served = new ArrayList<>(Playground.ASSETS);
+        served.add(Playground.PAGE);
+        assertThat(served).containsExactlyInAnyOrderElementsOf(onDisk);
+    }
+
+    @Test
+    void assetUrlsChangeWithTheirContent() {
+        String base = Playground.assetBase(Playground.load().version());
+        assertThat(get("/", Map.of()).body()).contains(base + "/app.js");
+
+        assertError(get("/playground/000000000000/app.js", Map.of()), 404, "NOT_FOUND");
+        assertError(get(base + "/nope.js", Map.of()), 404, "NOT_FOUND");
+        assertError(get(base + "/index.html", Map.of()), 404, "NOT_FOUND");
+        assertError(get(base + "/%2e%2e%2fapp.js", Map.of()), 404, "NOT_FOUND");
+        assertError(get("/playground/app.js", Map.of()), 404, "NOT_FOUND");
+    }
+
+    @Test
+    void unknownApiPathsStillAnswerTheJsonErrorEvenToABrowser() {
+        Map<String, String> browser = Map.of("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+
+        Api.Response unknown = get("/v3/async/nope", browser);
+        assertError(unknown, 404, "NOT_FOUND");
+        assertThat(header(unknown, "Content-Type")).startsWith("application/json");
+        assertError(get("/v3/nope/deeper", browser), 404, "NOT_FOUND");
+        assertError(get("/index.html", browser), 404, "NOT_FOUND");
+        assertError(get("/favicon.ico", browser), 404, "NOT_FOUND");
+        assertError(api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/"))
+                .POST(HttpRequest.BodyPublishers.ofString("{}"))), 405, "METHOD_NOT_ALLOWED");
+    }
+
+    @Test
+    void theApiAndHealthWorkBesideThePlayground() {
+        assertThat(get("/healthz", Map.of()).json().get("status").asText()).isEqualTo("ok");
+        String taskId = api.submitOk("{\"prompt\": \"beside the playground\", \"size\": \"256*256\"}");
+        assertThat(api.awaitFinished(taskId, Duration.ofSeconds(30)).at("/task/status").asText()).isEqualTo("TASK_STATUS_SUCCEED");
+    }
+
+    @Test
+    void anApiNodeServesThePlaygroundAndAWorkerNodeDoesNot(@TempDir Path apiData, @TempDir Path workerData) {
+        try (LocalPostgres pg = LocalPostgres.freshSchema(); LocalS3 s3 = LocalS3.start()) {
+            Map<String, String> shared = new HashMap<>(s3.env());
+            shared.put("QWEN_IMAGE_DB_URL", pg.url());
+            shared.put("QWEN_IMAGE_URL_SECRET", "playground-shared-secret-0123456789");
+            Map<String, String> apiRole = new HashMap<>(shared);
+            apiRole.put("QWEN_IMAGE_ROLE", "api");
+            Map<String, String> workerRole = new HashMap<>(shared);
+            workerRole.put("QWEN_IMAGE_ROLE", "worker");
+            try (TestServer apiNode = TestServer.start(apiData, apiRole); TestServer workerNode = TestServer.start(workerData, workerRole)) {
+                Api onApi = apiNode.api();
+                Api onWorker = workerNode.api();
+
+                Api.Response page = onApi.send(HttpRequest.newBuilder(URI.create(onApi.baseUrl() + "/")).GET());
+                assertThat(page.status()).isEqualTo(200);
+                assertThat(header(page, "Content-Type")).isEqualTo("text/html;charset=utf-8");
+
+                assertError(onWorker.send(HttpRequest.newBuilder(URI.create(onWorker.baseUrl() + "/")).GET()), 404, "NOT_FOUND");
+                assertError(onWorker.send(HttpRequest.newBuilder(URI.create(onWorker.baseUrl() + "/playground/"
+                        + Playground.load().version() + "/app.js")).GET()), 404, "NOT_FOUND");
+                assertThat(onWorker.send(HttpRequest.newBuilder(URI.create(onWorker.baseUrl() + "/healthz")).GET()).status())
+                        .isEqualTo(200);
+            }
+        }
+    }
+
+    private static Api.Response get(String path, Map<String, String> headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(api.baseUrl() + path)).GET();
+        headers.forEach(request::header);
+        return api.send(request);
+    }
+
+    private static String header(Api.Response r, String name) {
+        return r.raw().headers().firstValue(name).orElse(null);
+    }
+
+    private static String read(String name) {
+        try {
+            return Files.readString(RESOURCES.resolve(name));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
  * the task failed, {@value #USAGE} a usage or configuration error (bad option, no or wrong key,
  * a request the server refuses), {@value #UNAVAILABLE} a network or server error or a timeout.
  */
-@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "generate", sortOptions = false,
         description = {"Generates one image and saves it, showing the task's progress.",
                 "Works against this server or any server of the same API (e.g. https://api.ppio.com)."},
         exitCodeListHeading = "%nExit codes:%n",
@@ -86,6 +86,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m",
             description = "How long to wait for the image, e.g. 90s, 10m, 1h (default: ${DEFAULT-VALUE}); the task is cancelled then.")
     String timeout;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
 
     private final Map<String, String> env;
     private final Path workDir;

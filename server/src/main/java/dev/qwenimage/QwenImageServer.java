@@ -11,6 +11,10 @@ import dev.qwenimage.task.LaneReport;
 import dev.qwenimage.task.postgres.PostgresTaskStore;
 import dev.qwenimage.worker.EngineGuard;
 import dev.qwenimage.worker.Fleet;
+import dev.qwenimage.webhook.WebhookSender;
+import dev.qwenimage.webhook.WebhookSigner;
+import dev.qwenimage.webhook.WebhookTargets;
+import dev.qwenimage.api.TaskResultBody;
 import java.util.ArrayList;
 import java.util.List;
 import dev.qwenimage.image.AigcLabel;
@@ -103,7 +107,9 @@ public final class QwenImageServer implements AutoCloseable {
                     clock.instant())
                     : Rescue.NONE;
 
-            UrlSigner signer = new UrlSigner(urlSecret(config, dataDir), clock);
+            byte[] secret = urlSecret(config, dataDir);
+            UrlSigner signer = new UrlSigner(secret, clock);
+            WebhookSigner webhookSigner = new WebhookSigner(secret);
             blobs = blobStore(config, dataDir, signer, clock);
             Duration linkTtl = blobs.linkTtl(config.urlTtl());
             if (!linkTtl.equals(config.urlTtl())) {
@@ -135,11 +141,13 @@ public final class QwenImageServer implements AutoCloseable {
             Optional<TaskService> tasks = role.servesApi()
                     ? Optional.of(new TaskService(store, eta, clock, fleet::capacity, config.maxAttempts(),
                     config.maxPromptLength(), config.maxQueuedPerKey(), config.maxQueued(),
-                    (key, base) -> blobs.link(key, base, linkTtl)))
+                    (key, base) -> blobs.link(key, base, linkTtl), new WebhookTargets(config.webhookAllow())))
                     : Optional.empty();
 
+            Optional<WorkerPool> localWorkers = pool;
             http = new HttpApi(new HttpApi.Deps(tasks, keys, blobs, signer, linkTtl, config.publicUrl(),
-                    config.host(), this::health)).create(config.host(), config.port());
+                    config.host(), this::health, id -> localWorkers.ifPresent(w -> w.cancel(id)), webhookSigner))
+                    .create(config.host(), config.port());
             http.start();
             resources.push(http::stop);
 
@@ -157,6 +165,7 @@ public final class QwenImageServer implements AutoCloseable {
                 long leaseMs = config.lease().toMillis();
                 scheduler.scheduleWithFixedDelay(safe("lease renewal", w::renewLeases), leaseMs / 3, leaseMs / 3, TimeUnit.MILLISECONDS);
                 scheduler.scheduleWithFixedDelay(safe("engine checks", w::checkEngines), 0, 250, TimeUnit.MILLISECONDS);
+                scheduler.scheduleWithFixedDelay(safe("cancel checks", w::checkCancellations), 1, 1, TimeUnit.SECONDS);
                 if (store.registry().isPresent()) {
                     scheduler.scheduleWithFixedDelay(safe("fleet heartbeat", fleet::publish), 0,
                             Fleet.HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
@@ -167,6 +176,14 @@ public final class QwenImageServer implements AutoCloseable {
             scheduler.scheduleWithFixedDelay(new Rescuer(store, clock), leaseMs / 2, Math.max(500, leaseMs / 4), TimeUnit.MILLISECONDS);
             long janitorMs = Math.clamp(config.retention().toMillis() / 10, 1_000, 600_000);
             scheduler.scheduleWithFixedDelay(new Janitor(store, blobs, clock, config.retention()), 0, janitorMs, TimeUnit.MILLISECONDS);
+            if (tasks.isPresent()) {
+                TaskService service = tasks.get();
+                String base = config.publicUrl().orElseGet(this::localUrl);
+                WebhookSender sender = new WebhookSender(store, id -> service.viewForWebhook(id, base)
+                        .map(v -> new WebhookSender.TaskPayload(v.task().owner(), TaskResultBody.of(v, linkTtl))),
+                        webhookSigner, new WebhookTargets(config.webhookAllow()), clock, config.webhookAttempts());
+                scheduler.scheduleWithFixedDelay(sender, 1, 1, TimeUnit.SECONDS);
+            }
         } catch (IOException e) {
             closeQuietly();
             throw new UncheckedIOException("cannot prepare data directory " + config.dataDir() + ": " + e.getMessage(), e);

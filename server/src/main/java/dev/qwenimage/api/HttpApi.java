@@ -9,7 +9,13 @@ import dev.qwenimage.storage.BlobStore;
 import dev.qwenimage.storage.LocalBlobStore;
 import dev.qwenimage.storage.UrlSigner;
 import dev.qwenimage.task.InvalidTaskRequest;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.qwenimage.task.CancelOutcome;
+import dev.qwenimage.task.IdempotencyKey;
+import dev.qwenimage.task.IdempotencyKeyReused;
 import dev.qwenimage.task.QueueLimitReached;
+import dev.qwenimage.webhook.WebhookSigner;
+import java.util.function.Consumer;
 import dev.qwenimage.task.TaskNotFound;
 import dev.qwenimage.task.TaskService;
 import io.javalin.Javalin;
@@ -41,7 +47,8 @@ public final class HttpApi {
      * /healthz: its {@code tasks} and {@code keys} are empty.
      */
     public record Deps(Optional<TaskService> tasks, Optional<ApiKeys> keys, BlobStore blobs, UrlSigner signer, Duration urlTtl,
-                       Optional<String> publicUrl, String listenHost, Supplier<Map<String, Object>> health) {
+                       Optional<String> publicUrl, String listenHost, Supplier<Map<String, Object>> health,
+                       Consumer<String> stopHere, WebhookSigner webhooks) {
     }
 
     private final Deps deps;
@@ -80,6 +87,8 @@ public final class HttpApi {
             if (deps.tasks().isPresent()) {
                 cfg.routes.post("/v3/async/qwen-image-txt2img", this::submit);
                 cfg.routes.get("/v3/async/task-result", this::taskResult);
+                cfg.routes.post("/v3/async/task-cancel", this::cancel);
+                cfg.routes.get("/v3/webhook-secret", this::webhookSecret);
                 if (deps.blobs() instanceof LocalBlobStore) {
                     // images on local disk are served here; an S3 bucket serves its own (presigned links)
                     cfg.routes.get("/files/{key}", this::file);
@@ -93,6 +102,8 @@ public final class HttpApi {
             cfg.routes.exception(QueueLimitReached.class, (e, ctx) -> error(ctx, e.perKey() ? 429 : 503,
                     e.perKey() ? "RATE_LIMITED" : "QUEUE_FULL", e.getMessage(), Map.of("retry_after", e.retryAfterSeconds()),
                     Map.of("Retry-After", Long.toString(e.retryAfterSeconds()))));
+            cfg.routes.exception(IdempotencyKeyReused.class, (e, ctx) -> error(ctx, 422, "IDEMPOTENCY_KEY_REUSED", e.getMessage(),
+                    Map.of("task_id", e.taskId()), Map.of()));
             cfg.routes.exception(TaskNotFound.class, (e, ctx) -> error(ctx, 404, "TASK_NOT_FOUND", e.getMessage(), Map.of(), Map.of()));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
                 String errorId = UUID.randomUUID().toString().substring(0, 8);
@@ -110,8 +121,29 @@ public final class HttpApi {
 
     private void submit(Context ctx) {
         String owner = authenticate(ctx);
-        String id = deps.tasks().orElseThrow().submit(owner, bodies.submission(bodies.jsonObject(ctx)));
+        JsonNode body = bodies.jsonObject(ctx);
+        Optional<IdempotencyKey> key = bodies.idempotencyKey(ctx, body);
+        String id = deps.tasks().orElseThrow().submit(owner, bodies.submission(body), key);
         writeJson(ctx, 200, Map.of("task_id", id));
+    }
+
+    private void cancel(Context ctx) {
+        String owner = authenticate(ctx);
+        String id = bodies.taskId(bodies.jsonObject(ctx));
+        CancelOutcome outcome = deps.tasks().orElseThrow().cancel(owner, id, deps.stopHere());
+        switch (outcome) {
+            case CANCELLED -> writeJson(ctx, 200, Map.of("task_id", id, "status", "TASK_STATUS_FAILED"));
+            case REQUESTED -> writeJson(ctx, 200, Map.of("task_id", id, "status", "TASK_STATUS_PROCESSING"));
+            case ALREADY_FINISHED -> throw new ApiError(409, "TASK_ALREADY_FINISHED",
+                    "task " + id + " has already finished; there is nothing to cancel");
+            case NOT_FOUND -> throw new TaskNotFound(id);
+        }
+    }
+
+    private void webhookSecret(Context ctx) {
+        String owner = authenticate(ctx);
+        writeJson(ctx, 200, Map.of("secret", deps.webhooks().secretFor(owner),
+                "scheme", "Standard Webhooks: webhook-signature = v1,base64(HMAC-SHA256(secret, webhook-id.webhook-timestamp.body))"));
     }
 
     private void taskResult(Context ctx) {

@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
+import dev.qwenimage.task.IdempotencyKey;
 import dev.qwenimage.task.Submission;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -22,8 +24,12 @@ final class RequestBodies {
 
     private final ObjectMapper mapper;
 
+    /** Writes maps with their keys sorted: the same JSON content always gives the same bytes. */
+    private final ObjectMapper canonical;
+
     RequestBodies(ObjectMapper mapper) {
         this.mapper = mapper.copy().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        this.canonical = mapper.copy().enable(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
     }
 
     /** The body as a JSON object, after the size and media-type checks. */
@@ -51,6 +57,38 @@ final class RequestBodies {
         return node;
     }
 
+    /** {@code task_id} of a cancel body. */
+    String taskId(JsonNode body) {
+        String id = optionalString(body, "task_id", "MISSING_TASK_ID");
+        if (id == null || id.isBlank()) {
+            throw new ApiError(400, "MISSING_TASK_ID", "the body must name the task: {\"task_id\": \"<id>\"}");
+        }
+        return id.strip();
+    }
+
+    /**
+     * The {@code Idempotency-Key} header, if sent, with a digest of the body's content (key order
+     * and white space do not count, so a client re-sending the same request matches).
+     */
+    Optional<IdempotencyKey> idempotencyKey(Context ctx, JsonNode body) {
+        String key = ctx.header("Idempotency-Key");
+        if (key == null) {
+            return Optional.empty();
+        }
+        key = key.strip();
+        if (key.isEmpty() || key.length() > 255) {
+            throw new ApiError(400, "INVALID_IDEMPOTENCY_KEY", "the Idempotency-Key header must be 1 to 255 characters");
+        }
+        try {
+            Object content = canonical.treeToValue(body, Object.class);
+            byte[] bytes = canonical.writeValueAsBytes(content);
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
+            return Optional.of(new IdempotencyKey(key, java.util.HexFormat.of().formatHex(digest)));
+        } catch (JsonProcessingException | java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("cannot digest the request body", e);
+        }
+    }
+
     /** The submit fields with their JSON types checked; content rules are the task domain's. */
     Submission submission(JsonNode body) {
         String prompt = optionalString(body, "prompt", "INVALID_PROMPT");
@@ -63,16 +101,46 @@ final class RequestBodies {
             }
             watermark = wm.booleanValue();
         }
-        return new Submission(prompt, size, watermark, OptionalLong.empty(), "");
+        OptionalLong seed = OptionalLong.empty();
+        JsonNode sn = body.get("seed");
+        if (sn != null && !sn.isNull()) {
+            if (!sn.isIntegralNumber() || !sn.canConvertToLong()) {
+                throw typeError("seed", "INVALID_SEED", "a whole number (-1 for a random seed)", sn);
+            }
+            seed = OptionalLong.of(sn.longValue());
+        }
+        String negative = optionalString(body, "negative_prompt", "INVALID_NEGATIVE_PROMPT");
+        Optional<String> imageType = Optional.empty();
+        Optional<String> webhook = Optional.empty();
+        JsonNode extra = body.get("extra");
+        if (extra != null && !extra.isNull()) {
+            if (!extra.isObject()) {
+                throw typeError("extra", "INVALID_EXTRA", "an object", extra);
+            }
+            imageType = Optional.ofNullable(optionalString(extra, "response_image_type", "INVALID_IMAGE_TYPE", "extra."));
+            JsonNode hook = extra.get("webhook");
+            if (hook != null && !hook.isNull()) {
+                if (!hook.isObject()) {
+                    throw typeError("extra.webhook", "INVALID_WEBHOOK_URL", "an object such as {\"url\": \"https://...\"}", hook);
+                }
+                webhook = Optional.ofNullable(optionalString(hook, "url", "INVALID_WEBHOOK_URL", "extra.webhook."));
+            }
+        }
+        return new Submission(prompt, size, watermark, seed, negative == null ? "" : negative, imageType, webhook);
     }
 
     private static String optionalString(JsonNode body, String field, String reason) {
+        return optionalString(body, field, reason, "");
+    }
+
+    /** {@code field} of {@code body} as a string, or null; {@code path} prefixes the name in messages (e.g. "extra."). */
+    private static String optionalString(JsonNode body, String field, String reason, String path) {
         JsonNode n = body.get(field);
         if (n == null || n.isNull()) {
             return null;
         }
         if (!n.isTextual()) {
-            throw typeError(field, reason, "a string", n);
+            throw typeError(path + field, reason, "a string", n);
         }
         return n.textValue();
     }

@@ -14,7 +14,8 @@ public record TaskResultBody(Extra extra, TaskBody task, List<ImageBody> images,
 
     public static final String TASK_TYPE = "QWEN_IMAGE_TEXT_TO_IMAGE";
 
-    public record Extra(@JsonProperty("has_nsfw_contents") List<Boolean> hasNsfwContents) {
+    /** {@code seed} is our extension: the seed the image was (or will be) generated with. */
+    public record Extra(@JsonProperty("has_nsfw_contents") List<Boolean> hasNsfwContents, long seed) {
     }
 
     public record TaskBody(@JsonProperty("task_id") String taskId,
@@ -41,9 +42,10 @@ public record TaskResultBody(Extra extra, TaskBody task, List<ImageBody> images,
         Optional<NsfwVerdict> nsfw = view.task().state() instanceof TaskState.Succeeded s ? s.nsfw() : Optional.empty();
         NsfwResult result = nsfw.map(v -> new NsfwResult(v.flagged(), v.confidence())).orElse(null);
         List<ImageBody> images = view.imageUrl()
-                .map(url -> List.of(new ImageBody(url, Long.toString(urlTtl.toSeconds()), "jpeg", result)))
+                .map(url -> List.of(new ImageBody(url, Long.toString(urlTtl.toSeconds()),
+                        view.task().spec().imageType().wireName(), result)))
                 .orElse(List.of());
         List<Boolean> hasNsfw = images.isEmpty() || result == null ? List.of() : List.of(result.valid());
-        return new TaskResultBody(new Extra(hasNsfw), task, images, List.of(), List.of());
+        return new TaskResultBody(new Extra(hasNsfw, view.task().spec().seed()), task, images, List.of(), List.of());
     }
 }

@@ -49,6 +49,8 @@ public record ServerConfig(
         int maxPromptLength,
         int maxQueuedPerKey,
         int maxQueued,
+        List<String> webhookAllow,
+        int webhookAttempts,
         Optional<S3Settings> s3,
         String logLevel) {
 
@@ -190,6 +192,8 @@ public record ServerConfig(
                 r.intIn(Setting.MAX_PROMPT_LENGTH, 1, 100_000),
                 r.intIn(Setting.MAX_QUEUED_PER_KEY, 0, Integer.MAX_VALUE),
                 r.intIn(Setting.MAX_QUEUED, 0, Integer.MAX_VALUE),
+                webhookAllow(r),
+                r.intIn(Setting.WEBHOOK_ATTEMPTS, 5, 50),
                 s3,
                 level);
     }
@@ -249,6 +253,17 @@ public record ServerConfig(
         } catch (URISyntaxException e) {
             throw new ConfigException(s.env() + " is not a valid URL: " + e.getMessage());
         }
+    }
+
+    private static List<String> webhookAllow(Values r) {
+        List<String> entries = Arrays.stream(r.string(Setting.WEBHOOK_ALLOW).split(",")).map(String::strip)
+                .filter(e -> !e.isEmpty()).toList();
+        try {
+            new dev.qwenimage.webhook.WebhookTargets(entries);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(Setting.WEBHOOK_ALLOW.env() + ": " + e.getMessage());
+        }
+        return entries;
     }
 
     private static Map<String, String> readFile(Path file) {

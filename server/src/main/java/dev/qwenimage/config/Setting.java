@@ -94,6 +94,11 @@ public record Setting(String env, String defaultValue, String description) {
                     + "than this service does (e.g. service: http://minio:9000, clients: https://s3.example.com). Empty: QWEN_IMAGE_S3_ENDPOINT.");
     public static final Setting S3_CREATE_BUCKET = new Setting("QWEN_IMAGE_S3_CREATE_BUCKET", "off",
             "on: create the bucket at start-up when it does not exist. off: a missing bucket stops the start with an error.");
+    public static final Setting WEBHOOK_ALLOW = new Setting("QWEN_IMAGE_WEBHOOK_ALLOW", "",
+            "Comma-separated hosts and CIDR ranges webhooks may reach even though they are internal (loopback, private, "
+                    + "link-local addresses are refused otherwise), e.g. hooks.internal,10.20.0.0/16.");
+    public static final Setting WEBHOOK_ATTEMPTS = new Setting("QWEN_IMAGE_WEBHOOK_ATTEMPTS", "8",
+            "Tries per webhook delivery before it is given up; retries wait 30 s, 1.5 min, 4.5 min, 13.5 min, 40.5 min, then 1 h each (5 tries span 20 minutes).");
     public static final Setting LOG_LEVEL = new Setting("QWEN_IMAGE_LOG_LEVEL", "info",
             "Log level: error, warn, info, debug or trace.");
     public static final Setting CONFIG = new Setting("QWEN_IMAGE_CONFIG", "",
@@ -101,7 +106,7 @@ public record Setting(String env, String defaultValue, String description) {
 
     public static final List<Setting> ALL = List.of(PORT, HOST, DATA_DIR, API_KEYS, PUBLIC_URL, ROLE, DB_URL, DB_USER, DB_PASSWORD, DB_POOL, ENGINES, WORKERS, ENGINE_FAILURES, ENGINE_CHECK,
             PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, WATERMARK_TEXT, WATERMARK_CORNER, AIGC_LABEL, AIGC_PRODUCER, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
-            MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, MAX_QUEUED, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
+            MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, MAX_QUEUED, WEBHOOK_ALLOW, WEBHOOK_ATTEMPTS, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
             S3_SECRET_KEY, S3_PATH_STYLE, S3_PREFIX, S3_PUBLIC_ENDPOINT, S3_CREATE_BUCKET, LOG_LEVEL, CONFIG);
 
     public static Setting byEnv(String env) {

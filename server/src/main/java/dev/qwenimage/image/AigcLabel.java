@@ -54,6 +54,16 @@ public final class AigcLabel {
                 + "<?xpacket end=\"w\"?>";
     }
 
+    /** {@code file} (of the given type) with the label's XMP packet where that format keeps XMP. */
+    public byte[] embed(byte[] file, ImageType type, String produceId) {
+        byte[] packet = xmp(produceId).getBytes(StandardCharsets.UTF_8);
+        return switch (type) {
+            case JPEG -> embed(file, produceId);
+            case PNG -> embedPng(file, packet);
+            case WEBP -> embedWebp(file, packet);
+        };
+    }
+
     /**
      * {@code jpeg} with the label's XMP in an APP1 segment placed after the JFIF header (or right
      * after SOI when there is none), as readers expect it.
@@ -81,6 +91,122 @@ public final class AigcLabel {
         out.writeBytes(packet);
         out.write(jpeg, insertAt, jpeg.length - insertAt);
         return out.toByteArray();
+    }
+
+    /** A PNG with an {@code iTXt} chunk keyed {@code XML:com.adobe.xmp} (the XMP specification's place) before its first IDAT. */
+    static byte[] embedPng(byte[] png, byte[] packet) {
+        int at = 8; // after the signature
+        while (at + 8 <= png.length) {
+            int length = ((png[at] & 0xff) << 24) | ((png[at + 1] & 0xff) << 16) | ((png[at + 2] & 0xff) << 8) | (png[at + 3] & 0xff);
+            String type = new String(png, at + 4, 4, StandardCharsets.US_ASCII);
+            if (type.equals("IDAT")) {
+                break;
+            }
+            at += 12 + length;
+        }
+        ByteArrayOutputStream data = new ByteArrayOutputStream(packet.length + 32);
+        data.writeBytes("XML:com.adobe.xmp".getBytes(StandardCharsets.US_ASCII));
+        data.write(0); // keyword terminator
+        data.write(0); // not compressed
+        data.write(0); // compression method
+        data.write(0); // no language tag
+        data.write(0); // no translated keyword
+        data.writeBytes(packet);
+        byte[] body = data.toByteArray();
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update("iTXt".getBytes(StandardCharsets.US_ASCII));
+        crc.update(body);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(png.length + body.length + 12);
+        out.write(png, 0, at);
+        writeInt(out, body.length, false);
+        out.writeBytes("iTXt".getBytes(StandardCharsets.US_ASCII));
+        out.writeBytes(body);
+        writeInt(out, (int) crc.getValue(), false);
+        out.write(png, at, png.length - at);
+        return out.toByteArray();
+    }
+
+    /**
+     * A WebP in the extended format (a {@code VP8X} header with the XMP flag) with the packet in an
+     * {@code XMP } chunk after the image data, as the WebP container specification places it.
+     */
+    static byte[] embedWebp(byte[] webp, byte[] packet) {
+        if (webp.length < 20 || !new String(webp, 0, 4, StandardCharsets.US_ASCII).equals("RIFF")
+                || !new String(webp, 8, 4, StandardCharsets.US_ASCII).equals("WEBP")) {
+            throw new IllegalArgumentException("not a WebP file");
+        }
+        ByteArrayOutputStream chunks = new ByteArrayOutputStream(webp.length + packet.length + 32);
+        String first = new String(webp, 12, 4, StandardCharsets.US_ASCII);
+        if (first.equals("VP8X")) {
+            byte[] copy = webp.clone();
+            copy[20] |= 0x04; // XMP present
+            chunks.write(copy, 12, copy.length - 12);
+        } else {
+            int[] size = canvasSize(webp, first);
+            chunks.writeBytes("VP8X".getBytes(StandardCharsets.US_ASCII));
+            writeInt(chunks, 10, true);
+            chunks.write(0x04 | (first.equals("VP8L") && hasAlpha(webp) ? 0x10 : 0));
+            chunks.write(0);
+            chunks.write(0);
+            chunks.write(0);
+            write24(chunks, size[0] - 1);
+            write24(chunks, size[1] - 1);
+            chunks.write(webp, 12, webp.length - 12);
+        }
+        chunks.writeBytes("XMP ".getBytes(StandardCharsets.US_ASCII));
+        writeInt(chunks, packet.length, true);
+        chunks.writeBytes(packet);
+        if (packet.length % 2 == 1) {
+            chunks.write(0); // chunks are padded to an even size
+        }
+        byte[] body = chunks.toByteArray();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(body.length + 12);
+        out.writeBytes("RIFF".getBytes(StandardCharsets.US_ASCII));
+        writeInt(out, body.length + 4, true);
+        out.writeBytes("WEBP".getBytes(StandardCharsets.US_ASCII));
+        out.writeBytes(body);
+        return out.toByteArray();
+    }
+
+    /** Width and height from a simple WebP's first chunk (VP8 key frame header or VP8L header). */
+    private static int[] canvasSize(byte[] w, String chunk) {
+        int d = 20; // chunk payload
+        if (chunk.equals("VP8 ")) {
+            // 3-byte frame tag, 3-byte start code, then 14-bit width and height (little-endian)
+            int width = ((w[d + 6] & 0xff) | ((w[d + 7] & 0xff) << 8)) & 0x3fff;
+            int height = ((w[d + 8] & 0xff) | ((w[d + 9] & 0xff) << 8)) & 0x3fff;
+            return new int[] {width, height};
+        }
+        if (chunk.equals("VP8L")) {
+            int bits = (w[d + 1] & 0xff) | ((w[d + 2] & 0xff) << 8) | ((w[d + 3] & 0xff) << 16) | ((w[d + 4] & 0xff) << 24);
+            return new int[] {(bits & 0x3fff) + 1, ((bits >>> 14) & 0x3fff) + 1};
+        }
+        throw new IllegalArgumentException("unexpected WebP chunk " + chunk);
+    }
+
+    private static boolean hasAlpha(byte[] w) {
+        int bits = (w[21] & 0xff) | ((w[22] & 0xff) << 8) | ((w[23] & 0xff) << 16) | ((w[24] & 0xff) << 24);
+        return ((bits >>> 28) & 1) == 1;
+    }
+
+    private static void writeInt(ByteArrayOutputStream out, int v, boolean littleEndian) {
+        if (littleEndian) {
+            out.write(v);
+            out.write(v >>> 8);
+            out.write(v >>> 16);
+            out.write(v >>> 24);
+        } else {
+            out.write(v >>> 24);
+            out.write(v >>> 16);
+            out.write(v >>> 8);
+            out.write(v);
+        }
+    }
+
+    private static void write24(ByteArrayOutputStream out, int v) {
+        out.write(v);
+        out.write(v >>> 8);
+        out.write(v >>> 16);
     }
 
     private static String escapeXml(String s) {

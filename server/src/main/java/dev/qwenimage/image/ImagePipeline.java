@@ -31,8 +31,8 @@ public final class ImagePipeline {
 
     /** What became of an image. */
     public sealed interface Outcome {
-        /** The file to store, and the NSFW verdict when detection ran. */
-        record Finished(byte[] jpeg, Optional<NsfwVerdict> nsfw) implements Outcome {
+        /** The file to store (of the type asked for), and the NSFW verdict when detection ran. */
+        record Finished(byte[] file, ImageType type, Optional<NsfwVerdict> nsfw) implements Outcome {
         }
 
         /** The NSFW policy refused the image; nothing is stored. */
@@ -69,7 +69,7 @@ public final class ImagePipeline {
      * Every step for one task's image: exact size, NSFW verdict and action, watermark if
      * {@code withWatermark}, JPEG, AIGC label carrying {@code taskId}.
      */
-    public Outcome finish(BufferedImage image, int width, int height, boolean withWatermark, String taskId) {
+    public Outcome finish(BufferedImage image, int width, int height, boolean withWatermark, ImageType type, String taskId) {
         BufferedImage rgb = resize(image, width, height);
         Optional<NsfwVerdict> verdict = nsfw.judge(rgb);
         if (verdict.isPresent() && verdict.get().flagged()) {
@@ -88,11 +88,11 @@ public final class ImagePipeline {
             }
             watermark.apply(rgb);
         }
-        byte[] jpeg = encodeJpeg(rgb);
+        byte[] file = encode(rgb, type);
         if (label.isPresent()) {
-            jpeg = label.get().embed(jpeg, taskId);
+            file = label.get().embed(file, type, taskId);
         }
-        return new Outcome.Finished(jpeg, verdict);
+        return new Outcome.Finished(file, type, verdict);
     }
 
     /**
@@ -139,6 +139,41 @@ public final class ImagePipeline {
             g.dispose();
         }
         return out;
+    }
+
+    /** {@code rgb} as a file of {@code type}: JPEG and lossy WebP at the configured quality, PNG lossless. */
+    public byte[] encode(BufferedImage rgb, ImageType type) {
+        return switch (type) {
+            case JPEG -> encodeJpeg(rgb);
+            case PNG -> write(rgb, "png", null);
+            case WEBP -> write(rgb, "webp", param -> {
+                param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+                param.setCompressionType(param.getCompressionTypes()[0]); // "Lossy"
+                param.setCompressionQuality(jpegQuality);
+            });
+        };
+    }
+
+    private static byte[] write(BufferedImage rgb, String format, java.util.function.Consumer<ImageWriteParam> settings) {
+        Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName(format);
+        if (!writers.hasNext()) {
+            throw new IllegalStateException("no " + format + " encoder available");
+        }
+        ImageWriter writer = writers.next();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(rgb.getWidth() * rgb.getHeight() / 2);
+        try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
+            writer.setOutput(out);
+            ImageWriteParam param = writer.getDefaultWriteParam();
+            if (settings != null) {
+                settings.accept(param);
+            }
+            writer.write(null, new IIOImage(rgb, null, null), param);
+        } catch (IOException e) {
+            throw new UncheckedIOException(format + " encoding failed", e);
+        } finally {
+            writer.dispose();
+        }
+        return bytes.toByteArray();
     }
 
     public byte[] encodeJpeg(BufferedImage rgb) {

@@ -43,6 +43,8 @@ public final class Janitor implements Runnable {
             if (removed > 0) {
                 log.info("retention: removed {} tasks (and their images) finished more than {} ago", removed, retention);
             }
+            store.forgetIdempotencyKeysBefore(clock.instant().minus(IdempotencyKey.TTL));
+            store.forgetDeliveriesBefore(clock.instant().minus(retention));
         } catch (RuntimeException e) {
             log.error("retention clean-up failed; will retry", e);
         }

@@ -1,5 +1,6 @@
 package dev.qwenimage.task;
 
+import dev.qwenimage.image.ImageType;
 import dev.qwenimage.safety.NsfwVerdict;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -20,7 +21,7 @@ public final class TaskRows {
     public static final String COLUMNS = """
             seq, turn, id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps, attempts,
             max_attempts, available_at, lease_owner, lease_expires_at, progress, engine, reason, image_key,
-            created_at, started_at, finished_at, engine_millis, nsfw_flagged, nsfw_confidence""";
+            created_at, started_at, finished_at, engine_millis, nsfw_flagged, nsfw_confidence, image_type, webhook_url""";
 
 
     /** Maps a row selected as {@link #COLUMNS}, by position (lookups by name cost more than the read itself). */
@@ -35,7 +36,8 @@ public final class TaskRows {
             default -> throw new SQLException("unknown task state in database: " + code);
         };
         TaskSpec spec = new TaskSpec(rs.getString(6), rs.getString(7), rs.getInt(8), rs.getInt(9), rs.getInt(10) != 0,
-                rs.getLong(11), optionalInt(rs, 12));
+                rs.getLong(11), optionalInt(rs, 12), ImageType.parse(rs.getString(28)).orElse(ImageType.JPEG),
+                Optional.ofNullable(rs.getString(29)));
         return new Task(
                 rs.getString(3),
                 rs.getLong(1),

@@ -9,6 +9,8 @@ import java.util.function.Supplier;
 import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import dev.qwenimage.image.ImageType;
+import dev.qwenimage.webhook.WebhookTargets;
 
 /**
  * The task domain as the API sees it: the contract's rules for a submit, enqueueing, and what a
@@ -18,6 +20,8 @@ public final class TaskService {
     public static final int MIN_SIDE = 256;
     public static final int MAX_SIDE = 1536;
     public static final String DEFAULT_SIZE = "1024*1024";
+    /** The largest seed accepted: 2^53 - 1, the largest whole number every JSON client represents exactly. */
+    public static final long MAX_SEED = (1L << 53) - 1;
     private static final Pattern SIZE = Pattern.compile("(\\d{1,5})\\*(\\d{1,5})");
 
     /** Answers the link for a stored image, given the key and the caller's base URL. */
@@ -36,6 +40,7 @@ public final class TaskService {
     private final long maxQueuedPerKey;
     private final long maxQueued;
     private final ImageLinks links;
+    private final WebhookTargets webhookTargets;
     private final SecureRandom random = new SecureRandom();
     /** The queue snapshot that ETAs and the global cap read; see {@link #queueStats()}. */
     private volatile Snapshot snapshot;
@@ -59,7 +64,9 @@ public final class TaskService {
      *                 asked on each poll of a queued or running task
      */
     public TaskService(TaskStore store, EtaEstimator eta, Clock clock, Supplier<List<EngineCapacity>> capacity,
-                       int maxAttempts, int maxPromptLength, long maxQueuedPerKey, long maxQueued, ImageLinks links) {
+                       int maxAttempts, int maxPromptLength, long maxQueuedPerKey, long maxQueued, ImageLinks links,
+                       WebhookTargets webhookTargets) {
+        this.webhookTargets = webhookTargets;
         this.maxQueuedPerKey = maxQueuedPerKey;
         this.maxQueued = maxQueued;
         this.store = store;
@@ -78,6 +85,15 @@ public final class TaskService {
      * submits can overshoot a cap by a few tasks.
      */
     public String submit(String owner, Submission s) {
+        return submit(owner, s, Optional.empty());
+    }
+
+    /**
+     * As {@link #submit(String, Submission)}, with an {@code Idempotency-Key}: the same key and body
+     * within 24 hours return the task created the first time; the same key with another body is
+     * refused ({@link IdempotencyKeyReused}).
+     */
+    public String submit(String owner, Submission s, Optional<IdempotencyKey> key) {
         TaskSpec spec = validate(s);
         if (maxQueued > 0 && queueStats().queued() >= maxQueued) {
             throw new QueueLimitReached(false, retryAfterSeconds(spec),
@@ -88,8 +104,25 @@ public final class TaskService {
                     + " tasks waiting, the most allowed; submit again when some of them have started");
         }
         String id = TaskIds.next(clock);
-        store.insert(new NewTask(id, owner, spec, maxAttempts, clock.instant()));
-        return id;
+        return switch (store.admit(new NewTask(id, owner, spec, maxAttempts, clock.instant()), key)) {
+            case Admission.Created c -> c.taskId();
+            case Admission.Replayed r -> r.taskId();
+            case Admission.KeyReused r -> throw new IdempotencyKeyReused(key.orElseThrow().key(), r.taskId());
+        };
+    }
+
+    /**
+     * Cancels the caller's task: a waiting one never runs, a running one stops at its next step
+     * boundary; both end FAILED with reason "cancelled". {@code stopHere} stops it at once when
+     * this process runs it (other nodes learn of it from the store within a second).
+     */
+    public CancelOutcome cancel(String owner, String id, java.util.function.Consumer<String> stopHere) {
+        find(owner, id);
+        CancelOutcome outcome = store.cancel(id, clock.instant());
+        if (outcome == CancelOutcome.REQUESTED) {
+            stopHere.accept(id);
+        }
+        return outcome;
     }
 
     /** About one task's run on a typical slot: when a queued task of the caller is likely to have started. */
@@ -120,14 +153,39 @@ public final class TaskService {
             throw new InvalidTaskRequest("INVALID_SIZE", "size",
                     "size must be <width>*<height> with each side in " + MIN_SIDE + ".." + MAX_SIDE + "; got " + w + "*" + h);
         }
+        if (s.seed().isPresent() && (s.seed().getAsLong() < -1 || s.seed().getAsLong() > MAX_SEED)) {
+            throw new InvalidTaskRequest("INVALID_SEED", "seed",
+                    "seed must be -1 (random) or a whole number from 0 to " + MAX_SEED + "; got " + s.seed().getAsLong());
+        }
         long seed = s.seed().isPresent() && s.seed().getAsLong() >= 0 ? s.seed().getAsLong() : random.nextLong(0, 1L << 32);
-        return new TaskSpec(prompt, s.negativePrompt() == null ? "" : s.negativePrompt(), w, h, s.watermark(), seed,
-                OptionalInt.empty());
+        String negative = s.negativePrompt() == null ? "" : s.negativePrompt().strip();
+        if (negative.codePointCount(0, negative.length()) > maxPromptLength) {
+            throw new InvalidTaskRequest("INVALID_NEGATIVE_PROMPT", "negative_prompt",
+                    "negative_prompt is longer than " + maxPromptLength + " characters");
+        }
+        ImageType type = s.imageType().map(t -> ImageType.parse(t).orElseThrow(() -> new InvalidTaskRequest(
+                "INVALID_IMAGE_TYPE", "extra.response_image_type",
+                "extra.response_image_type must be jpeg, png or webp; got \"" + abbreviate(t) + "\""))).orElse(ImageType.JPEG);
+        Optional<String> webhook = s.webhookUrl().map(String::strip);
+        if (webhook.isPresent()) {
+            webhookTargets.problemWithoutLookup(webhook.get()).ifPresent(problem -> {
+                throw new InvalidTaskRequest("INVALID_WEBHOOK_URL", "extra.webhook.url", problem);
+            });
+        }
+        return new TaskSpec(prompt, negative, w, h, s.watermark(), seed, OptionalInt.empty(), type, webhook);
     }
 
     /** The caller's view of task {@code id}; {@link TaskNotFound} if it is not theirs. */
     public TaskView view(String owner, String id, String baseUrl) {
-        Task task = find(owner, id);
+        return view(find(owner, id), baseUrl);
+    }
+
+    /** The view of a finished task for its webhook (whoever owns it), or empty when it is gone. */
+    public Optional<TaskView> viewForWebhook(String id, String baseUrl) {
+        return store.find(id).map(t -> view(t, baseUrl));
+    }
+
+    private TaskView view(Task task, String baseUrl) {
         int w = task.spec().width();
         int h = task.spec().height();
         return switch (task.state()) {

@@ -13,14 +13,36 @@ import dev.qwenimage.safety.NsfwVerdict;
  * task are guarded by {@link TaskState#MOVES} and, for a running task, by the lease owner, so a
  * worker that lost its lease can never finish the task a second time.
  */
-public interface TaskStore extends AutoCloseable {
+public interface TaskStore extends WebhookOutbox, AutoCloseable {
 
     /**
      * Stores a new QUEUED task; on disk before this returns. Its turn is the one after its
      * owner's last queued task, but not before the turn being served now (the highest turn of any
      * task ever claimed): keys are served round-robin.
      */
-    void insert(NewTask task);
+    default void insert(NewTask task) {
+        admit(task, Optional.empty());
+    }
+
+    /**
+     * Stores a new task as {@link #insert} does, unless {@code key} was used by the same owner
+     * within {@link IdempotencyKey#TTL}: then nothing is stored and the earlier task is named
+     * (replayed when the body digest matches, refused when it does not). The check and the insert
+     * are one atomic step.
+     */
+    Admission admit(NewTask task, Optional<IdempotencyKey> key);
+
+    /**
+     * Cancels the task: a QUEUED one ends FAILED ("cancelled") at once; a PROCESSING one is marked,
+     * and its worker stops it (see {@link #cancelRequested}).
+     */
+    CancelOutcome cancel(String id, Instant now);
+
+    /** Which of {@code ids} (tasks this worker runs) have been asked to stop. */
+    Set<String> cancelRequested(Collection<String> ids);
+
+    /** Forgets idempotency keys created before {@code cutoff}; returns how many. */
+    int forgetIdempotencyKeysBefore(Instant cutoff);
 
     Optional<Task> find(String id);
 

@@ -6,6 +6,7 @@ import dev.qwenimage.engine.GenerationRequest;
 import dev.qwenimage.engine.GenerationResult;
 import dev.qwenimage.engine.ProgressSink;
 import dev.qwenimage.image.ImagePipeline;
+import dev.qwenimage.image.ImageType;
 import dev.qwenimage.storage.BlobStore;
 import dev.qwenimage.task.EtaEstimator;
 import dev.qwenimage.task.Task;
@@ -34,6 +35,7 @@ public final class TaskRunner {
     static final String SHUTDOWN = "the service is shutting down";
     static final String LEASE_LOST = "this worker lost its lease on the task";
     static final String TIMED_OUT = "timed out";
+    static final String CANCELLED = "cancelled";
     /** Fires the per-task time limits; the tasks themselves run on the slots' threads. */
     private static final ScheduledThreadPoolExecutor TIMERS = timers();
     /** Progress is written at most this often per task. */
@@ -54,8 +56,8 @@ public final class TaskRunner {
     }
 
     /** The blob key of a task's image: one per task, so a re-run overwrites instead of adding. */
-    public static String imageKey(String taskId) {
-        return taskId + ".jpeg";
+    public static String imageKey(String taskId, ImageType type) {
+        return taskId + "." + type.wireName();
     }
 
     /**
@@ -143,10 +145,10 @@ public final class TaskRunner {
         TaskSpec spec = task.spec();
         try {
             long p0 = System.nanoTime();
-            switch (pipeline.finish(image, spec.width(), spec.height(), spec.watermark(), task.id())) {
+            switch (pipeline.finish(image, spec.width(), spec.height(), spec.watermark(), spec.imageType(), task.id())) {
                 case ImagePipeline.Outcome.Finished done -> {
-                    String key = imageKey(task.id());
-                    blobs.put(key, done.jpeg(), "image/jpeg");
+                    String key = imageKey(task.id(), done.type());
+                    blobs.put(key, done.file(), done.type().contentType());
                     Duration post = Duration.ofNanos(System.nanoTime() - p0);
                     if (store.succeed(task.id(), workerId, key, done.nsfw(), engineNanos / 1_000_000, clock.instant())) {
                         eta.record(engine.name(), request.width(), request.height(), request.steps(),

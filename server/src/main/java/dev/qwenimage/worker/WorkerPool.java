@@ -195,6 +195,24 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
+    /** Stops a task this process runs, at its next step boundary (a client cancelled it). */
+    public void cancel(String taskId) {
+        Cancellation c = running.get(taskId);
+        if (c != null) {
+            c.cancel(TaskRunner.CANCELLED);
+        }
+    }
+
+    /** Stops the running tasks whose cancel was asked for on any node (called every second). */
+    public void checkCancellations() {
+        if (running.isEmpty()) {
+            return;
+        }
+        for (String id : store.cancelRequested(new HashSet<>(running.keySet()))) {
+            cancel(id);
+        }
+    }
+
     /**
      * Extends the leases of every running task (called every third of the lease). A task whose
      * lease was lost, because this process stalled longer than the lease and another worker

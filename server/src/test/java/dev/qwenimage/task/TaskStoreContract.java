@@ -108,6 +108,71 @@ public abstract class TaskStoreContract {
     }
 
     @Test
+    void anIdempotencyKeyReplaysItsTaskForTheSameBodyAndRefusesAnother() {
+        NewTask first = new NewTask(UUID.randomUUID().toString(), "a", new TaskSpec("k", "", 512, 512, false, 1, OptionalInt.empty()),
+                3, clock.instant());
+        IdempotencyKey key = new IdempotencyKey("order-1", "digest-1");
+        assertThat(store.admit(first, Optional.of(key))).isEqualTo(new Admission.Created(first.id()));
+        NewTask retry = new NewTask(UUID.randomUUID().toString(), "a", first.spec(), 3, clock.instant());
+        assertThat(store.admit(retry, Optional.of(key))).isEqualTo(new Admission.Replayed(first.id()));
+        assertThat(store.find(retry.id())).isEmpty();
+        assertThat(store.admit(retry, Optional.of(new IdempotencyKey("order-1", "other")))).isEqualTo(new Admission.KeyReused(first.id()));
+        // another owner's key of the same name is another key
+        NewTask theirs = new NewTask(UUID.randomUUID().toString(), "b", first.spec(), 3, clock.instant());
+        assertThat(store.admit(theirs, Optional.of(key))).isEqualTo(new Admission.Created(theirs.id()));
+        // after a day the key is free again
+        clock.advance(IdempotencyKey.TTL.plusSeconds(1));
+        NewTask later = new NewTask(UUID.randomUUID().toString(), "a", first.spec(), 3, clock.instant());
+        assertThat(store.admit(later, Optional.of(key))).isEqualTo(new Admission.Created(later.id()));
+        assertThat(store.forgetIdempotencyKeysBefore(clock.instant())).isEqualTo(1);
+    }
+
+    @Test
+    void cancelFailsAQueuedTaskAndMarksARunningOne() {
+        String claimed = enqueue("a");
+        String waiting = enqueue("a");
+        assertThat(store.claim("w1", "preview", clock.instant(), LEASE).map(Task::id)).hasValue(claimed);
+
+        assertThat(store.cancel(waiting, clock.instant())).isEqualTo(CancelOutcome.CANCELLED);
+        assertThat(store.find(waiting).orElseThrow().state()).isEqualTo(new TaskState.Failed("cancelled"));
+        assertThat(store.cancelRequested(List.of(claimed))).isEmpty();
+        assertThat(store.cancel(claimed, clock.instant())).isEqualTo(CancelOutcome.REQUESTED);
+        assertThat(store.cancelRequested(List.of(claimed, waiting))).containsExactly(claimed);
+        assertThat(store.cancel(waiting, clock.instant())).isEqualTo(CancelOutcome.ALREADY_FINISHED);
+        assertThat(store.cancel("nope", clock.instant())).isEqualTo(CancelOutcome.NOT_FOUND);
+    }
+
+    @Test
+    void aTaskWithAWebhookEndingPutsOneDeliveryInTheOutbox() {
+        NewTask t = new NewTask(UUID.randomUUID().toString(), "a", new TaskSpec("hook", "", 512, 512, false, 1, OptionalInt.empty(),
+                dev.qwenimage.image.ImageType.PNG, Optional.of("https://hooks.example.com/x")), 3, clock.instant());
+        store.insert(t);
+        String plain = enqueue("a");
+        assertThat(store.claimDelivery(clock.instant(), LEASE)).isEmpty();
+        store.claim("w1", "preview", clock.instant(), LEASE);
+        store.claim("w1", "preview", clock.instant(), LEASE);
+        store.succeed(t.id(), "w1", "k.png", 1, clock.instant());
+        store.succeed(plain, "w1", "p.jpeg", 1, clock.instant());
+
+        WebhookOutbox.Delivery d = store.claimDelivery(clock.instant(), Duration.ofMinutes(1)).orElseThrow();
+        assertThat(d.taskId()).isEqualTo(t.id());
+        assertThat(d.url()).isEqualTo("https://hooks.example.com/x");
+        assertThat(d.attempt()).isEqualTo(1);
+        assertThat(store.claimDelivery(clock.instant(), Duration.ofMinutes(1))).as("claimed, so not due again").isEmpty();
+        store.deliveryFailed(d.id(), "HTTP 500", Optional.of(clock.instant().plusSeconds(30)), clock.instant());
+        assertThat(store.claimDelivery(clock.instant(), Duration.ofMinutes(1))).isEmpty();
+        clock.advance(Duration.ofSeconds(30));
+        WebhookOutbox.Delivery again = store.claimDelivery(clock.instant(), Duration.ofMinutes(1)).orElseThrow();
+        assertThat(again.attempt()).isEqualTo(2);
+        store.delivered(again.id(), clock.instant());
+        clock.advance(Duration.ofMinutes(5));
+        assertThat(store.claimDelivery(clock.instant(), Duration.ofMinutes(1))).isEmpty();
+        assertThat(store.forgetDeliveriesBefore(clock.instant())).isEqualTo(1);
+        // the task kept its format
+        assertThat(store.find(t.id()).orElseThrow().spec().imageType()).isEqualTo(dev.qwenimage.image.ImageType.PNG);
+    }
+
+    @Test
     void failRecordsTheReason() {
         String id = enqueue("a");
         store.claim("w1", "preview", clock.instant(), LEASE);

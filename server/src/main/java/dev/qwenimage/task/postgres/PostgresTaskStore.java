@@ -7,6 +7,9 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.qwenimage.safety.NsfwVerdict;
 import dev.qwenimage.task.LaneRegistry;
 import dev.qwenimage.task.LaneReport;
+import dev.qwenimage.task.Admission;
+import dev.qwenimage.task.CancelOutcome;
+import dev.qwenimage.task.IdempotencyKey;
 import dev.qwenimage.task.NewTask;
 import dev.qwenimage.task.QueueSignal;
 import dev.qwenimage.task.QueueStats;
@@ -108,13 +111,43 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     }
 
     @Override
-    public void insert(NewTask t) {
+    public Admission admit(NewTask t, Optional<IdempotencyKey> key) {
         TaskSpec s = t.spec();
-        write(c -> {
+        Admission admission = transaction(c -> {
+            if (key.isPresent()) {
+                // the key row first: a concurrent submit with the same key waits on it, then sees it
+                try (PreparedStatement k = c.prepareStatement("""
+                        INSERT INTO idempotency_keys (owner, key, body_hash, task_id, created_at) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (owner, key) DO UPDATE
+                            SET body_hash = EXCLUDED.body_hash, task_id = EXCLUDED.task_id, created_at = EXCLUDED.created_at
+                            WHERE idempotency_keys.created_at < ?
+                        RETURNING task_id""")) {
+                    k.setString(1, t.owner());
+                    k.setString(2, key.get().key());
+                    k.setString(3, key.get().bodyDigest());
+                    k.setString(4, t.id());
+                    k.setLong(5, t.createdAt().toEpochMilli());
+                    k.setLong(6, t.createdAt().minus(IdempotencyKey.TTL).toEpochMilli());
+                    try (ResultSet rs = k.executeQuery()) {
+                        if (!rs.next()) {
+                            try (PreparedStatement q = c.prepareStatement(
+                                    "SELECT body_hash, task_id FROM idempotency_keys WHERE owner = ? AND key = ?")) {
+                                q.setString(1, t.owner());
+                                q.setString(2, key.get().key());
+                                try (ResultSet e = q.executeQuery()) {
+                                    e.next();
+                                    return e.getString(1).equals(key.get().bodyDigest())
+                                            ? new Admission.Replayed(e.getString(2)) : new Admission.KeyReused(e.getString(2));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             try (PreparedStatement ps = c.prepareStatement("""
                     INSERT INTO tasks (id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps,
-                                       max_attempts, available_at, created_at, turn)
-                    VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                                       max_attempts, available_at, created_at, image_type, webhook_url, turn)
+                    VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                             GREATEST(COALESCE((SELECT max(turn) FROM tasks WHERE owner = ? AND state = 'QUEUED'), 0) + 1,
                                      COALESCE((SELECT max(turn) FROM tasks WHERE started_at IS NOT NULL), 0)))""")) {
                 ps.setString(1, t.id());
@@ -133,11 +166,103 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
                 ps.setInt(10, t.maxAttempts());
                 ps.setLong(11, t.createdAt().toEpochMilli());
                 ps.setLong(12, t.createdAt().toEpochMilli());
-                ps.setString(13, t.owner());
-                return ps.executeUpdate();
+                ps.setString(13, s.imageType().wireName());
+                ps.setString(14, s.webhookUrl().orElse(null));
+                ps.setString(15, t.owner());
+                ps.executeUpdate();
+            }
+            return new Admission.Created(t.id());
+        });
+        if (admission instanceof Admission.Created) {
+            workAvailable();
+        }
+        return admission;
+    }
+
+    @Override
+    public CancelOutcome cancel(String id, Instant now) {
+        return transaction(c -> {
+            if (update(c, "UPDATE tasks SET state = 'FAILED', reason = 'cancelled', finished_at = ? WHERE id = ? AND state = 'QUEUED'",
+                    now.toEpochMilli(), id) == 1) {
+                return CancelOutcome.CANCELLED;
+            }
+            if (update(c, "UPDATE tasks SET cancel_requested = 1 WHERE id = ? AND state = 'PROCESSING'", id) == 1) {
+                return CancelOutcome.REQUESTED;
+            }
+            try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM tasks WHERE id = ?")) {
+                q.setString(1, id);
+                try (ResultSet rs = q.executeQuery()) {
+                    return rs.next() ? CancelOutcome.ALREADY_FINISHED : CancelOutcome.NOT_FOUND;
+                }
             }
         });
-        workAvailable();
+    }
+
+    @Override
+    public Set<String> cancelRequested(Collection<String> ids) {
+        if (ids.isEmpty()) {
+            return Set.of();
+        }
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT id FROM tasks WHERE cancel_requested = 1 AND state = 'PROCESSING' AND id = ANY (?)")) {
+                ps.setArray(1, c.createArrayOf("text", ids.toArray()));
+                Set<String> out = new HashSet<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
+    public int forgetIdempotencyKeysBefore(Instant cutoff) {
+        return update("DELETE FROM idempotency_keys WHERE created_at < ?", cutoff.toEpochMilli());
+    }
+
+    // ---- webhook outbox -----------------------------------------------------------------------
+
+    @Override
+    public Optional<Delivery> claimDelivery(Instant now, Duration lease) {
+        return write(c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    UPDATE webhook_outbox SET next_at = ?, attempts = attempts + 1
+                     WHERE id = (SELECT id FROM webhook_outbox
+                                  WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_at <= ?
+                                  ORDER BY next_at LIMIT 1
+                                  FOR UPDATE SKIP LOCKED)
+                    RETURNING id, task_id, url, attempts""")) {
+                ps.setLong(1, now.plus(lease).toEpochMilli());
+                ps.setLong(2, now.toEpochMilli());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(new Delivery(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4)))
+                            : Optional.<Delivery>empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public void delivered(long id, Instant now) {
+        update("UPDATE webhook_outbox SET delivered_at = ?, last_error = '' WHERE id = ?", now.toEpochMilli(), id);
+    }
+
+    @Override
+    public void deliveryFailed(long id, String error, Optional<Instant> retryAt, Instant now) {
+        if (retryAt.isPresent()) {
+            update("UPDATE webhook_outbox SET next_at = ?, last_error = ? WHERE id = ?", retryAt.get().toEpochMilli(), error, id);
+        } else {
+            update("UPDATE webhook_outbox SET given_up_at = ?, last_error = ? WHERE id = ?", now.toEpochMilli(), error, id);
+        }
+    }
+
+    @Override
+    public int forgetDeliveriesBefore(Instant cutoff) {
+        return update("DELETE FROM webhook_outbox WHERE delivered_at < ? OR given_up_at < ?", cutoff.toEpochMilli(),
+                cutoff.toEpochMilli());
     }
 
     @Override

@@ -5,6 +5,9 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.qwenimage.safety.NsfwVerdict;
+import dev.qwenimage.task.Admission;
+import dev.qwenimage.task.CancelOutcome;
+import dev.qwenimage.task.IdempotencyKey;
 import dev.qwenimage.task.NewTask;
 import dev.qwenimage.task.QueueSignal;
 import dev.qwenimage.task.QueueStats;
@@ -91,12 +94,24 @@ public final class SqliteTaskStore implements TaskStore {
     }
 
     @Override
-    public void insert(NewTask t) {
-        writer.execute(session -> {
+    public Admission admit(NewTask t, Optional<IdempotencyKey> key) {
+        Admission admission = writer.execute(session -> {
+            if (key.isPresent()) {
+                PreparedStatement q = session.prepare(
+                        "SELECT body_hash, task_id, created_at FROM idempotency_keys WHERE owner = ? AND key = ?");
+                q.setString(1, t.owner());
+                q.setString(2, key.get().key());
+                try (ResultSet rs = q.executeQuery()) {
+                    if (rs.next() && rs.getLong(3) >= t.createdAt().minus(IdempotencyKey.TTL).toEpochMilli()) {
+                        return rs.getString(1).equals(key.get().bodyDigest())
+                                ? new Admission.Replayed(rs.getString(2)) : new Admission.KeyReused(rs.getString(2));
+                    }
+                }
+            }
             PreparedStatement ps = session.prepare("""
                     INSERT INTO tasks (id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps,
-                                       max_attempts, available_at, created_at, turn)
-                    VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                                       max_attempts, available_at, created_at, image_type, webhook_url, turn)
+                    VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                             MAX(COALESCE((SELECT MAX(turn) FROM tasks WHERE owner = ?2 AND state = 'QUEUED'), 0) + 1,
                                 COALESCE((SELECT MAX(turn) FROM tasks WHERE started_at IS NOT NULL), 0)))""");
             {
@@ -117,11 +132,117 @@ public final class SqliteTaskStore implements TaskStore {
                 ps.setInt(10, t.maxAttempts());
                 ps.setLong(11, t.createdAt().toEpochMilli());
                 ps.setLong(12, t.createdAt().toEpochMilli());
+                ps.setString(13, s.imageType().wireName());
+                ps.setString(14, s.webhookUrl().orElse(null));
                 ps.executeUpdate();
             }
-            return null;
+            if (key.isPresent()) {
+                PreparedStatement k = session.prepare("""
+                        INSERT OR REPLACE INTO idempotency_keys (owner, key, body_hash, task_id, created_at)
+                        VALUES (?, ?, ?, ?, ?)""");
+                k.setString(1, t.owner());
+                k.setString(2, key.get().key());
+                k.setString(3, key.get().bodyDigest());
+                k.setString(4, t.id());
+                k.setLong(5, t.createdAt().toEpochMilli());
+                k.executeUpdate();
+            }
+            return new Admission.Created(t.id());
         });
-        signal.raise();
+        if (admission instanceof Admission.Created) {
+            signal.raise();
+        }
+        return admission;
+    }
+
+    @Override
+    public CancelOutcome cancel(String id, Instant now) {
+        CancelOutcome outcome = writer.execute(session -> {
+            if (update(session, "UPDATE tasks SET state = 'FAILED', reason = 'cancelled', finished_at = ? WHERE id = ? AND state = 'QUEUED'",
+                    now.toEpochMilli(), id) == 1) {
+                return CancelOutcome.CANCELLED;
+            }
+            if (update(session, "UPDATE tasks SET cancel_requested = 1 WHERE id = ? AND state = 'PROCESSING'", id) == 1) {
+                return CancelOutcome.REQUESTED;
+            }
+            PreparedStatement q = session.prepare("SELECT 1 FROM tasks WHERE id = ?");
+            q.setString(1, id);
+            try (ResultSet rs = q.executeQuery()) {
+                return rs.next() ? CancelOutcome.ALREADY_FINISHED : CancelOutcome.NOT_FOUND;
+            }
+        });
+        cache.invalidate(id);
+        return outcome;
+    }
+
+    @Override
+    public Set<String> cancelRequested(Collection<String> ids) {
+        if (ids.isEmpty()) {
+            return Set.of();
+        }
+        return read(c -> {
+            String marks = String.join(",", java.util.Collections.nCopies(ids.size(), "?"));
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM tasks WHERE cancel_requested = 1 AND state = 'PROCESSING' AND id IN ("
+                    + marks + ")")) {
+                int i = 1;
+                for (String id : ids) {
+                    ps.setString(i++, id);
+                }
+                Set<String> out = new HashSet<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
+    public int forgetIdempotencyKeysBefore(Instant cutoff) {
+        return writer.execute(session -> update(session, "DELETE FROM idempotency_keys WHERE created_at < ?", cutoff.toEpochMilli()));
+    }
+
+    // ---- webhook outbox -----------------------------------------------------------------------
+
+    @Override
+    public Optional<Delivery> claimDelivery(Instant now, Duration lease) {
+        return writer.execute(session -> {
+            PreparedStatement ps = session.prepare("""
+                    UPDATE webhook_outbox SET next_at = ?, attempts = attempts + 1
+                     WHERE id = (SELECT id FROM webhook_outbox
+                                  WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_at <= ?
+                                  ORDER BY next_at LIMIT 1)
+                    RETURNING id, task_id, url, attempts""");
+            ps.setLong(1, now.plus(lease).toEpochMilli());
+            ps.setLong(2, now.toEpochMilli());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new Delivery(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4)))
+                        : Optional.<Delivery>empty();
+            }
+        });
+    }
+
+    @Override
+    public void delivered(long id, Instant now) {
+        writer.execute(session -> update(session, "UPDATE webhook_outbox SET delivered_at = ?, last_error = '' WHERE id = ?",
+                now.toEpochMilli(), id));
+    }
+
+    @Override
+    public void deliveryFailed(long id, String error, Optional<Instant> retryAt, Instant now) {
+        writer.execute(session -> retryAt.isPresent()
+                ? update(session, "UPDATE webhook_outbox SET next_at = ?, last_error = ? WHERE id = ?",
+                        retryAt.get().toEpochMilli(), error, id)
+                : update(session, "UPDATE webhook_outbox SET given_up_at = ?, last_error = ? WHERE id = ?",
+                        now.toEpochMilli(), error, id));
+    }
+
+    @Override
+    public int forgetDeliveriesBefore(Instant cutoff) {
+        return writer.execute(session -> update(session,
+                "DELETE FROM webhook_outbox WHERE delivered_at < ? OR given_up_at < ?", cutoff.toEpochMilli(), cutoff.toEpochMilli()));
     }
 
     @Override

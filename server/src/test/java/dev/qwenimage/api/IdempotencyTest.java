@@ -1,0 +1,72 @@
+package dev.qwenimage.api;
+
+import static dev.qwenimage.api.ErrorResponsesTest.assertError;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.qwenimage.support.Api;
+import dev.qwenimage.support.TestServer;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** An Idempotency-Key makes a retried submit safe: same key and body, same task; same key, other body, 422. */
+class IdempotencyTest {
+    @TempDir
+    static Path dataDir;
+    static TestServer server;
+    static Api api;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(dataDir, Map.of());
+        api = server.api();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static Api.Response submit(String key, String idempotencyKey, String body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api.baseUrl() + "/v3/async/qwen-image-txt2img"))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (idempotencyKey != null) {
+            b.header("Idempotency-Key", idempotencyKey);
+        }
+        return api.send(b);
+    }
+
+    @Test
+    void theSameKeyAndBodyReturnTheOriginalTask() {
+        String first = submit(TestServer.KEY, "order-1", "{\"prompt\": \"a cat\", \"size\": \"256*256\"}").json().get("task_id").asText();
+        // the same content, keys reordered and spaced differently, is the same request
+        Api.Response again = submit(TestServer.KEY, "order-1", "{ \"size\":\"256*256\",  \"prompt\":\"a cat\" }");
+        assertThat(again.status()).isEqualTo(200);
+        assertThat(again.json().get("task_id").asText()).isEqualTo(first);
+    }
+
+    @Test
+    void theSameKeyWithAnotherBodyIsRefused() {
+        String first = submit(TestServer.KEY, "order-2", "{\"prompt\": \"a dog\"}").json().get("task_id").asText();
+        Api.Response other = submit(TestServer.KEY, "order-2", "{\"prompt\": \"a different dog\"}");
+        assertError(other, 422, "IDEMPOTENCY_KEY_REUSED");
+        assertThat(other.json().at("/metadata/task_id").asText()).isEqualTo(first);
+    }
+
+    @Test
+    void keysAreScopedToTheApiKeyAndAbsentKeysDoNothing() {
+        String mine = submit(TestServer.KEY, "shared-name", "{\"prompt\": \"x\"}").json().get("task_id").asText();
+        String theirs = submit(TestServer.OTHER_KEY, "shared-name", "{\"prompt\": \"x\"}").json().get("task_id").asText();
+        assertThat(theirs).isNotEqualTo(mine);
+        String a = submit(TestServer.KEY, null, "{\"prompt\": \"no key\"}").json().get("task_id").asText();
+        String b = submit(TestServer.KEY, null, "{\"prompt\": \"no key\"}").json().get("task_id").asText();
+        assertThat(a).isNotEqualTo(b);
+        assertError(submit(TestServer.KEY, "x".repeat(256), "{\"prompt\": \"x\"}"), 400, "INVALID_IDEMPOTENCY_KEY");
+    }
+}

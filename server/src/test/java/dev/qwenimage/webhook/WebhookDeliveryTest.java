@@ -1,0 +1,165 @@
+package dev.qwenimage.webhook;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.qwenimage.support.Api;
+import dev.qwenimage.support.MutableClock;
+import dev.qwenimage.support.TestServer;
+import io.javalin.Javalin;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Webhooks from the durable outbox: Novita's body, Standard Webhooks signatures, retries with a stable id, never blocking. */
+class WebhookDeliveryTest {
+    @TempDir
+    Path dataDir;
+    private final ObjectMapper json = new ObjectMapper();
+    private final List<Received> received = new CopyOnWriteArrayList<>();
+    private final Queue<Integer> answers = new ConcurrentLinkedQueue<>();
+    private Javalin receiver;
+    private final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+
+    record Received(String path, Map<String, String> headers, byte[] body) {
+    }
+
+    @BeforeEach
+    void startReceiver() {
+        receiver = Javalin.create(cfg -> {
+            cfg.startup.showJavalinBanner = false;
+            cfg.jetty.host = "127.0.0.1";
+            cfg.jetty.port = 0;
+            cfg.routes.post("/hooks/{name}", ctx -> {
+                if (ctx.pathParam("name").equals("dead")) {
+                    release.await(); // never answers while the test runs (the sender gives up after 10 s)
+                }
+                received.add(new Received(ctx.path(), Map.of(
+                        "webhook-id", String.valueOf(ctx.header("webhook-id")),
+                        "webhook-timestamp", String.valueOf(ctx.header("webhook-timestamp")),
+                        "webhook-signature", String.valueOf(ctx.header("webhook-signature"))), ctx.bodyAsBytes()));
+                Integer status = answers.poll();
+                ctx.status(status == null ? 204 : status);
+            });
+        }).start();
+    }
+
+    @AfterEach
+    void stopReceiver() {
+        release.countDown();
+        receiver.stop();
+    }
+
+    private String hook(String name) {
+        return "http://127.0.0.1:" + receiver.port() + "/hooks/" + name;
+    }
+
+    private TestServer server(MutableClock clock) {
+        return TestServer.start(dataDir, Map.of("QWEN_IMAGE_WEBHOOK_ALLOW", "127.0.0.1/32"), clock);
+    }
+
+    private static String secret(Api api) {
+        return api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/v3/webhook-secret"))
+                .header("Authorization", "Bearer " + TestServer.KEY).GET()).json().get("secret").asText();
+    }
+
+    private List<Received> awaitReceived(String path, int count) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline) {
+            List<Received> got = received.stream().filter(r -> r.path().endsWith(path)).toList();
+            if (got.size() >= count) {
+                return got;
+            }
+            Api.sleep(50);
+        }
+        throw new AssertionError("expected " + count + " webhook(s) at " + path + ", got " + received);
+    }
+
+    @Test
+    void aFinishedTaskIsPostedWithTheTaskResultBodyAndAVerifiableSignature() throws Exception {
+        try (TestServer server = server(MutableClock.startingNow())) {
+            Api api = server.api();
+            String id = api.submitOk("{\"prompt\": \"hooked\", \"size\": \"256*256\", \"extra\": {\"webhook\": {\"url\": \"" + hook("ok") + "\"}}}");
+            Received r = awaitReceived("/ok", 1).getFirst();
+
+            JsonNode event = json.readTree(r.body());
+            assertThat(event.get("event_type").asText()).isEqualTo("ASYNC_TASK_RESULT");
+            assertThat(event.at("/payload/task/task_id").asText()).isEqualTo(id);
+            assertThat(event.at("/payload/task/status").asText()).isEqualTo("TASK_STATUS_SUCCEED");
+            assertThat(Api.fetch(event.at("/payload/images/0/image_url").asText()).statusCode()).isEqualTo(200);
+
+            // Standard Webhooks: v1,base64(HMAC-SHA256(key, id.timestamp.body)) with the key from whsec_<base64>
+            assertThat(r.headers().get("webhook-id")).isEqualTo("msg_" + id);
+            String key = secret(api);
+            assertThat(key).startsWith("whsec_");
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(Base64.getDecoder().decode(key.substring(6)), "HmacSHA256"));
+            byte[] expected = mac.doFinal((r.headers().get("webhook-id") + "." + r.headers().get("webhook-timestamp") + "."
+                    + new String(r.body(), StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8));
+            assertThat(r.headers().get("webhook-signature")).isEqualTo("v1," + Base64.getEncoder().encodeToString(expected));
+            // another key's receiver cannot verify it
+            assertThat(api.withKey(TestServer.OTHER_KEY).send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/v3/webhook-secret"))
+                    .header("Authorization", "Bearer " + TestServer.OTHER_KEY).GET()).json().get("secret").asText()).isNotEqualTo(key);
+        }
+    }
+
+    @Test
+    void aFailedDeliveryIsRetriedWithBackoffAndTheSameId() {
+        MutableClock clock = MutableClock.startingNow();
+        answers.add(500);
+        answers.add(503);
+        try (TestServer server = server(clock)) {
+            Api api = server.api();
+            String id = api.submitOk("{\"prompt\": \"retry\", \"size\": \"256*256\", \"extra\": {\"webhook\": {\"url\": \"" + hook("flaky") + "\"}}}");
+            awaitReceived("/flaky", 1);
+            Api.sleep(1500);
+            assertThat(awaitReceived("/flaky", 1)).as("no retry before the back-off").hasSize(1);
+            clock.advance(WebhookSender.retryDelay(1).plusSeconds(1));
+            awaitReceived("/flaky", 2);
+            clock.advance(WebhookSender.retryDelay(2).plusSeconds(1));
+            List<Received> all = awaitReceived("/flaky", 3);
+            assertThat(all).extracting(r -> r.headers().get("webhook-id")).containsOnly("msg_" + id);
+            Api.sleep(1500);
+            assertThat(received.stream().filter(r -> r.path().endsWith("/flaky"))).as("delivered after the third try").hasSize(3);
+        }
+    }
+
+    @Test
+    void aDeadReceiverNeitherFailsTheTaskNorHoldsUpOtherWebhooks() {
+        try (TestServer server = server(MutableClock.startingNow())) {
+            Api api = server.api();
+            String slow = api.submitOk("{\"prompt\": \"dead\", \"size\": \"256*256\", \"extra\": {\"webhook\": {\"url\": \"" + hook("dead") + "\"}}}");
+            assertThat(api.awaitFinished(slow, Duration.ofSeconds(30)).at("/task/status").asText()).isEqualTo("TASK_STATUS_SUCCEED");
+            String fast = api.submitOk("{\"prompt\": \"alive\", \"size\": \"256*256\", \"extra\": {\"webhook\": {\"url\": \"" + hook("alive") + "\"}}}");
+            long t0 = System.nanoTime();
+            awaitReceived("/alive", 1);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(8));
+            assertThat(fast).isNotEqualTo(slow);
+        }
+    }
+
+    @Test
+    void retriesSpanAtLeastTenMinutesOverAtLeastFiveTries() {
+        Duration total = Duration.ZERO;
+        for (int attempt = 1; attempt < 5; attempt++) {
+            total = total.plus(WebhookSender.retryDelay(attempt));
+        }
+        assertThat(total).isGreaterThanOrEqualTo(Duration.ofMinutes(10));
+        assertThat(WebhookSender.retryDelay(20)).isEqualTo(Duration.ofHours(1));
+    }
+}

@@ -180,4 +180,112 @@ class QwenImageClientTest {
             assertThat(waited).isGreaterThanOrEqualTo(Duration.ofSeconds(asked)).isLessThan(Duration.ofSeconds(2 * asked + 5));
         }
     }
+
+    @Test
+    void anOverloadedSubmitSucceedsOnceTheServerHasRoomAgain() throws Exception {
+        try (QwenImageServer server = stalledServer(Map.of("QWEN_IMAGE_MAX_QUEUED_PER_KEY", "1"));
+             QwenImageClient client = QwenImageClient.builder().baseUrl(server.localUrl()).apiKey(TestServer.KEY)
+                     .maxSubmitRetries(2).build()) {
+            String first = client.submit(GenerateRequest.builder("the one queued task").size(256, 256).build());
+            Thread canceller = Thread.ofVirtual().start(() -> {
+                Api.sleep(300);
+                client.cancel(first);
+            });
+            long start = System.nanoTime();
+
+            String second = client.submit(GenerateRequest.builder("waits its turn").size(256, 256).build());
+
+            canceller.join();
+            assertThat(second).isNotEqualTo(first);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+            assertThat(client.get(second).status()).isEqualTo(TaskStatus.QUEUED);
+        }
+    }
+
+    @Test
+    void cancelStopsARunningTaskAndAQueuedOneBothEndFailedCancelled() {
+        try (TestServer server = TestServer.start(dataDir, Map.of("QWEN_IMAGE_WORKERS", "1", "QWEN_IMAGE_PREVIEW_STEP_DELAY", "150ms"));
+             QwenImageClient client = clientOf(server).build()) {
+            String running = client.submit(GenerateRequest.builder("long job").size(256, 256).build());
+            String queued = client.submit(GenerateRequest.builder("waiting job").size(256, 256).build());
+            server.api().awaitStatus(running, s -> s.equals("TASK_STATUS_PROCESSING"), Duration.ofSeconds(10));
+
+            assertThat(client.cancel(queued)).isEqualTo(TaskStatus.FAILED);
+            assertThat(client.cancel(running)).isEqualTo(TaskStatus.PROCESSING);
+
+            TaskResult stopped = client.await(running, Duration.ofSeconds(10), null);
+            assertThat(stopped.status()).isEqualTo(TaskStatus.FAILED);
+            assertThat(stopped.reason()).isEqualTo("cancelled");
+            assertThat(stopped.images()).isEmpty();
+            assertThat(client.get(queued).reason()).isEqualTo("cancelled");
+            QwenImageException noImage = catchThrowableOfType(QwenImageException.class, () -> client.download(stopped));
+            assertThat(noImage.reason()).isEqualTo(QwenImageException.TASK_FAILED);
+            assertThat(noImage.getMessage()).isEqualTo("cancelled");
+        }
+    }
+
+    @Test
+    void cancellingAFinishedTaskIsATypedConflict() {
+        try (TestServer server = TestServer.start(dataDir, Map.of());
+             QwenImageClient client = clientOf(server).build()) {
+            GeneratedImage done = client.generate(GenerateRequest.builder("quick").size(256, 256).build(), Duration.ofSeconds(30), null);
+
+            QwenImageException e = catchThrowableOfType(QwenImageException.class, () -> client.cancel(done.taskId()));
+
+            assertThat(e.status()).isEqualTo(409);
+            assertThat(e.reason()).isEqualTo("TASK_ALREADY_FINISHED");
+        }
+    }
+
+    @Test
+    void anIdempotencyKeyReachesTheServer() {
+        try (TestServer server = TestServer.start(dataDir, Map.of());
+             QwenImageClient client = clientOf(server).build()) {
+            GenerateRequest order = GenerateRequest.builder("order 17").size(256, 256).idempotencyKey("order-17").build();
+
+            String first = client.submit(order);
+            String again = client.submit(order);
+            QwenImageException reused = catchThrowableOfType(QwenImageException.class,
+                    () -> client.submit(order.toBuilder().prompt("another picture").build()));
+
+            assertThat(again).isEqualTo(first);
+            assertThat(client.submit(order.toBuilder().idempotencyKey(null).build())).isNotEqualTo(first);
+            assertThat(reused.status()).isEqualTo(422);
+            assertThat(reused.reason()).isEqualTo("IDEMPOTENCY_KEY_REUSED");
+        }
+    }
+
+    @Test
+    void seedNegativePromptAndImageTypeAreHonoured() throws Exception {
+        try (TestServer server = TestServer.start(dataDir, Map.of());
+             QwenImageClient client = clientOf(server).build()) {
+            GenerateRequest request = GenerateRequest.builder("a seeded fox").size(320, 256).seed(424242)
+                    .negativePrompt("blurry").responseImageType(ImageType.PNG).build();
+
+            GeneratedImage first = client.generate(request, Duration.ofSeconds(30), null);
+            GeneratedImage again = client.generate(request, Duration.ofSeconds(30), null);
+
+            assertThat(first.result().seed()).hasValue(424242);
+            assertThat(first.image().imageType()).contains(ImageType.PNG);
+            assertThat(java.util.Arrays.copyOf(first.bytes(), 4)).containsExactly(0x89, 'P', 'N', 'G');
+            BufferedImage image = ImageIO.read(new ByteArrayInputStream(first.bytes()));
+            assertThat(image.getWidth()).isEqualTo(320);
+            assertThat(pixels(ImageIO.read(new ByteArrayInputStream(again.bytes())))).isEqualTo(pixels(image));
+        }
+    }
+
+    @Test
+    void aSeedIsReportedEvenWhenTheServerDrewIt() {
+        try (TestServer server = TestServer.start(dataDir, Map.of());
+             QwenImageClient client = clientOf(server).build()) {
+            GeneratedImage image = client.generate(GenerateRequest.builder("random").size(256, 256).build(), Duration.ofSeconds(30), null);
+
+            assertThat(image.result().seed()).isPresent();
+            assertThat(image.result().seed().getAsLong()).isNotNegative();
+        }
+    }
+
+    private static int[] pixels(BufferedImage img) {
+        return img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
+    }
 }

@@ -77,7 +77,7 @@ class GenerateCommandTest {
             assertThat(running).hasSizeGreaterThanOrEqualTo(2).allMatch(l -> l.matches("PROCESSING \\[[#-]{30}\\] +\\d{1,2}%  ETA .+"));
             assertThat(running).doesNotHaveDuplicates();
             assertThat(lines).contains("SUCCEED    [##############################] 100%");
-            assertThat(lines.get(lines.size() - 1)).matches("saved out\\.jpg \\(320\\*256 jpeg, \\d+ (KiB|bytes)\\)");
+            assertThat(lines.get(lines.size() - 1)).matches("saved out\\.jpg \\(320\\*256 jpeg, \\d+ (KiB|bytes), seed \\d+\\)");
             assertThat(r.out()).doesNotContain("\r");
             assertThat(r.err()).isEmpty();
         }
@@ -185,6 +185,36 @@ class GenerateCommandTest {
 
             assertThat(r.code()).as(r.err()).isZero();
             assertThat(ImageIO.read(target.toFile()).getWidth()).isEqualTo(256);
+        }
+    }
+
+    @Test
+    void theTimeoutExitsWith3AndCancelsTheTask() {
+        try (TestServer server = TestServer.start(dataDir, Map.of("QWEN_IMAGE_PREVIEW_STEP_DELAY", "500ms"))) {
+            Run r = run(Map.of(), false, args(server, "a very slow cat", "--size", "256*256", "--timeout", "1s", "-o", "slow.jpg"));
+
+            assertThat(r.code()).isEqualTo(GenerateCommand.UNAVAILABLE);
+            String id = r.taskId();
+            assertThat(r.err()).contains("gave up after 1s: task " + id + " is still").contains("cancelled task " + id);
+            var result = server.api().awaitFinished(id, java.time.Duration.ofSeconds(20));
+            assertThat(result.at("/task/status").asText()).isEqualTo("TASK_STATUS_FAILED");
+            assertThat(result.at("/task/reason").asText()).isEqualTo("cancelled");
+            assertThat(workDir.resolve("slow.jpg")).doesNotExist();
+        }
+    }
+
+    @Test
+    void seedTypeAndNegativePromptReachTheServer() throws Exception {
+        try (TestServer server = TestServer.start(dataDir, Map.of())) {
+            Files.createDirectories(workDir.resolve("out"));
+
+            Run r = run(Map.of(), false, args(server, "a seeded fox", "--size", "256*256", "--seed", "7", "--type", "png",
+                    "--negative", "blurry", "--watermark", "-o", "out"));
+
+            assertThat(r.code()).as(r.err()).isZero();
+            Path file = workDir.resolve("out").resolve(r.taskId() + ".png");
+            assertThat(Files.readAllBytes(file)).startsWith(0x89, 'P', 'N', 'G');
+            assertThat(r.out()).contains("saved " + Path.of("out", r.taskId() + ".png") + " (256*256 png, ").contains(", seed 7)");
         }
     }
 }

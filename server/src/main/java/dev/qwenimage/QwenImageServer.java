@@ -146,7 +146,8 @@ public final class QwenImageServer implements AutoCloseable {
 
             Optional<WorkerPool> localWorkers = pool;
             http = new HttpApi(new HttpApi.Deps(tasks, keys, blobs, signer, linkTtl, config.publicUrl(),
-                    config.host(), this::health, id -> localWorkers.ifPresent(w -> w.cancel(id)), webhookSigner))
+                    config.host(), this::health, id -> localWorkers.ifPresent(w -> w.cancel(id)), webhookSigner,
+                    config.syncTimeout()))
                     .create(config.host(), config.port());
             http.start();
             resources.push(http::stop);

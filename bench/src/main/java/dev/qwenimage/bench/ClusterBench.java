@@ -200,6 +200,7 @@ final class ClusterBench {
         env.put("QWEN_IMAGE_S3_ACCESS_KEY", "bench-access");
         env.put("QWEN_IMAGE_S3_SECRET_KEY", "bench-secret-0123456789");
         env.put("QWEN_IMAGE_S3_CREATE_BUCKET", "on");
+        env.put("QWEN_IMAGE_URL_SECRET", "bench-shared-secret-0123456789");
         Map<String, String> env1 = new HashMap<>(env);
         env1.put("QWEN_IMAGE_DATA_DIR", d1.toString());
         Map<String, String> env2 = new HashMap<>(env);

@@ -48,7 +48,7 @@ public final class HttpApi {
      */
     public record Deps(Optional<TaskService> tasks, Optional<ApiKeys> keys, BlobStore blobs, UrlSigner signer, Duration urlTtl,
                        Optional<String> publicUrl, String listenHost, Supplier<Map<String, Object>> health,
-                       Consumer<String> stopHere, WebhookSigner webhooks) {
+                       Consumer<String> stopHere, WebhookSigner webhooks, Duration syncTimeout) {
     }
 
     private final Deps deps;
@@ -59,9 +59,11 @@ public final class HttpApi {
     private final ObjectMapper json = new ObjectMapper(JsonFactory.builder()
             .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build());
     private final RequestBodies bodies = new RequestBodies(json);
+    private final OpenAiImages openAi;
 
     public HttpApi(Deps deps) {
         this.deps = deps;
+        this.openAi = deps.tasks().map(t -> new OpenAiImages(t, deps.blobs(), deps.signer().clock(), deps.syncTimeout())).orElse(null);
     }
 
     /**
@@ -89,6 +91,11 @@ public final class HttpApi {
                 cfg.routes.get("/v3/async/task-result", this::taskResult);
                 cfg.routes.post("/v3/async/task-cancel", this::cancel);
                 cfg.routes.get("/v3/webhook-secret", this::webhookSecret);
+                cfg.routes.post("/v1/images/generations", this::openAiGenerate);
+                cfg.routes.get("/v1/models", ctx -> {
+                    authenticate(ctx);
+                    writeJson(ctx, 200, openAi.models());
+                });
                 if (deps.blobs() instanceof LocalBlobStore) {
                     // images on local disk are served here; an S3 bucket serves its own (presigned links)
                     cfg.routes.get("/files/{key}", this::file);
@@ -138,6 +145,11 @@ public final class HttpApi {
                     "task " + id + " has already finished; there is nothing to cancel");
             case NOT_FOUND -> throw new TaskNotFound(id);
         }
+    }
+
+    private void openAiGenerate(Context ctx) throws InterruptedException {
+        String owner = authenticate(ctx);
+        writeJson(ctx, 200, openAi.generate(owner, bodies.jsonObject(ctx), baseUrl(ctx)));
     }
 
     private void webhookSecret(Context ctx) {
@@ -222,6 +234,18 @@ public final class HttpApi {
                        Map<String, String> headers) {
         ctx.attribute(ERROR_WRITTEN, Boolean.TRUE);
         headers.forEach(ctx::header);
+        if (ctx.path().startsWith("/v1/")) {
+            // OpenAI clients read {"error": {...}}; the contract's fields stay beside it
+            Map<String, Object> body = new java.util.LinkedHashMap<>();
+            body.put("error", Map.of("message", message, "type", status >= 500 ? "server_error" : "invalid_request_error",
+                    "param", metadata.getOrDefault("field", ""), "code", reason.toLowerCase(Locale.ROOT)));
+            body.put("code", status);
+            body.put("reason", reason);
+            body.put("message", message);
+            body.put("metadata", metadata);
+            writeJson(ctx, status, body);
+            return;
+        }
         writeJson(ctx, status, new ErrorBody(status, reason, message, metadata));
     }
 

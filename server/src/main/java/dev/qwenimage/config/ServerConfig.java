@@ -49,6 +49,7 @@ public record ServerConfig(
         int maxPromptLength,
         int maxQueuedPerKey,
         int maxQueued,
+        Duration syncTimeout,
         List<String> webhookAllow,
         int webhookAttempts,
         Optional<S3Settings> s3,
@@ -152,6 +153,10 @@ public record ServerConfig(
                     + "same images: set " + Setting.S3_ENDPOINT.env() + " and " + Setting.S3_BUCKET.env()
                     + " to an S3-compatible bucket");
         }
+        if (role == Role.API && r.string(Setting.URL_SECRET).isBlank()) {
+            throw new ConfigException(Setting.ROLE.env() + "=api runs beside other api nodes, which must sign webhooks and links "
+                    + "alike: set " + Setting.URL_SECRET.env() + " to the same secret (at least 16 characters) on every node");
+        }
         Database database = new Database(dbUrl, r.string(Setting.DB_USER).strip(), r.string(Setting.DB_PASSWORD),
                 r.intIn(Setting.DB_POOL, 1, 1000));
         OptionalInt workers = r.string(Setting.WORKERS).isBlank() ? OptionalInt.empty()
@@ -192,6 +197,7 @@ public record ServerConfig(
                 r.intIn(Setting.MAX_PROMPT_LENGTH, 1, 100_000),
                 r.intIn(Setting.MAX_QUEUED_PER_KEY, 0, Integer.MAX_VALUE),
                 r.intIn(Setting.MAX_QUEUED, 0, Integer.MAX_VALUE),
+                r.duration(Setting.SYNC_TIMEOUT, Duration.ofSeconds(1)),
                 webhookAllow(r),
                 r.intIn(Setting.WEBHOOK_ATTEMPTS, 5, 50),
                 s3,

@@ -59,7 +59,7 @@ public record Setting(String env, String defaultValue, String description) {
     public static final Setting URL_TTL = new Setting("QWEN_IMAGE_URL_TTL", "3600",
             "Seconds an image link stays valid (image_url_ttl). 0: links do not expire.");
     public static final Setting URL_SECRET = new Setting("QWEN_IMAGE_URL_SECRET", "",
-            "Secret that signs image links. Empty: generated on first start and kept in the data directory.");
+            "Secret that signs image links and derives each key's webhook signing secret. Empty: generated on first start and kept in the data directory. api nodes need the same value on every node.");
     public static final Setting RETENTION = new Setting("QWEN_IMAGE_RETENTION", "24h",
             "How long finished tasks and their images are kept before they are removed (e.g. 90m, 24h, 7d).");
     public static final Setting LEASE = new Setting("QWEN_IMAGE_LEASE", "30s",
@@ -94,6 +94,9 @@ public record Setting(String env, String defaultValue, String description) {
                     + "than this service does (e.g. service: http://minio:9000, clients: https://s3.example.com). Empty: QWEN_IMAGE_S3_ENDPOINT.");
     public static final Setting S3_CREATE_BUCKET = new Setting("QWEN_IMAGE_S3_CREATE_BUCKET", "off",
             "on: create the bucket at start-up when it does not exist. off: a missing bucket stops the start with an error.");
+    public static final Setting SYNC_TIMEOUT = new Setting("QWEN_IMAGE_SYNC_TIMEOUT", "10m",
+            "How long POST /v1/images/generations (the OpenAI-compatible, synchronous door) waits for its image before it "
+                    + "cancels the task and answers 504.");
     public static final Setting WEBHOOK_ALLOW = new Setting("QWEN_IMAGE_WEBHOOK_ALLOW", "",
             "Comma-separated hosts and CIDR ranges webhooks may reach even though they are internal (loopback, private, "
                     + "link-local addresses are refused otherwise), e.g. hooks.internal,10.20.0.0/16.");
@@ -106,7 +109,7 @@ public record Setting(String env, String defaultValue, String description) {
 
     public static final List<Setting> ALL = List.of(PORT, HOST, DATA_DIR, API_KEYS, PUBLIC_URL, ROLE, DB_URL, DB_USER, DB_PASSWORD, DB_POOL, ENGINES, WORKERS, ENGINE_FAILURES, ENGINE_CHECK,
             PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, WATERMARK_TEXT, WATERMARK_CORNER, AIGC_LABEL, AIGC_PRODUCER, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
-            MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, MAX_QUEUED, WEBHOOK_ALLOW, WEBHOOK_ATTEMPTS, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
+            MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, MAX_QUEUED, SYNC_TIMEOUT, WEBHOOK_ALLOW, WEBHOOK_ATTEMPTS, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
             S3_SECRET_KEY, S3_PATH_STYLE, S3_PREFIX, S3_PUBLIC_ENDPOINT, S3_CREATE_BUCKET, LOG_LEVEL, CONFIG);
 
     public static Setting byEnv(String env) {

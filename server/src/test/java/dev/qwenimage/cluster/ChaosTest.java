@@ -51,6 +51,7 @@ class ChaosTest {
             env.put("QWEN_IMAGE_DB_POOL", "4");
             env.put("QWEN_IMAGE_API_KEYS", String.join(",", KEYS));
             env.put("QWEN_IMAGE_LEASE", "3s");
+            env.put("QWEN_IMAGE_URL_SECRET", "chaos-shared-secret-0123456789");
             env.put("QWEN_IMAGE_MAX_ATTEMPTS", "6");
             env.put("QWEN_IMAGE_ENGINES", "preview?steps=8&step_delay=40ms&slots=2");
 

@@ -92,6 +92,10 @@ class ServerConfigTest {
         assertThat(worker.role().runsWorkers()).isTrue();
         assertThat(worker.role().servesApi()).isFalse();
         assertThat(worker.database().toString()).doesNotContain("hunter2");
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_ROLE", "api",
+                "QWEN_IMAGE_DB_URL", "jdbc:postgresql://db:5432/qwen",
+                "QWEN_IMAGE_S3_ENDPOINT", "http://minio:9000", "QWEN_IMAGE_S3_BUCKET", "images")))
+                .hasMessageContaining("QWEN_IMAGE_URL_SECRET");
     }
 
     @Test

@@ -1,0 +1,136 @@
+package dev.qwenimage.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.qwenimage.storage.BlobStore;
+import dev.qwenimage.task.Submission;
+import dev.qwenimage.task.TaskService;
+import dev.qwenimage.task.TaskState;
+import dev.qwenimage.task.TaskView;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The OpenAI-compatible door: {@code POST /v1/images/generations} (model {@code qwen-image},
+ * prompt, size {@code WxH}, n = 1, response_format url or b64_json), answered synchronously on top
+ * of the same queue as the async API: the request becomes a task like any other (fair queueing,
+ * caps, engines, post-processing) and the answer waits for it. If the wait runs out the task is
+ * cancelled and the client gets 504. Also {@code GET /v1/models}.
+ */
+final class OpenAiImages {
+    static final String MODEL = "qwen-image";
+    private static final List<String> MODEL_NAMES = List.of("qwen-image", "qwen/qwen-image", "qwen-image-txt2img");
+    private static final Pattern SIZE = Pattern.compile("(\\d{1,5})[xX*](\\d{1,5})");
+
+    private final TaskService tasks;
+    private final BlobStore blobs;
+    private final Clock clock;
+    private final Duration timeout;
+
+    OpenAiImages(TaskService tasks, BlobStore blobs, Clock clock, Duration timeout) {
+        this.tasks = tasks;
+        this.blobs = blobs;
+        this.clock = clock;
+        this.timeout = timeout;
+    }
+
+    /** The response body of a generation: {@code {"created", "data": [{"url"} or {"b64_json"}]}}. */
+    Map<String, Object> generate(String owner, JsonNode body, String baseUrl) throws InterruptedException {
+        JsonNode model = body.get("model");
+        if (model != null && !model.isNull() && !(model.isTextual() && MODEL_NAMES.contains(model.textValue().toLowerCase(Locale.ROOT)))) {
+            throw new ApiError(400, "MODEL_NOT_FOUND", "this server serves the model 'qwen-image'; got " + model,
+                    Map.of("field", "model"), Map.of());
+        }
+        JsonNode n = body.get("n");
+        if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.intValue() == 1)) {
+            throw new ApiError(400, "INVALID_N", "n must be 1: each request makes one image", Map.of("field", "n"), Map.of());
+        }
+        String format = text(body, "response_format").orElse("url");
+        if (!format.equals("url") && !format.equals("b64_json")) {
+            throw new ApiError(400, "INVALID_RESPONSE_FORMAT", "response_format must be url or b64_json",
+                    Map.of("field", "response_format"), Map.of());
+        }
+        String size = text(body, "size").filter(s -> !s.equals("auto")).map(OpenAiImages::toContractSize).orElse(null);
+        OptionalLong seed = body.hasNonNull("seed") && body.get("seed").canConvertToLong()
+                ? OptionalLong.of(body.get("seed").longValue()) : OptionalLong.empty();
+        String prompt = body.hasNonNull("prompt") && body.get("prompt").isTextual() ? body.get("prompt").textValue() : null;
+        Submission submission = new Submission(prompt, size, false, seed, text(body, "negative_prompt").orElse(""),
+                Optional.empty(), Optional.empty());
+
+        String id = tasks.submit(owner, submission);
+        TaskView done = awaitFinished(owner, id, baseUrl);
+        return switch (done.task().state()) {
+            case TaskState.Succeeded s -> Map.of("created", clock.instant().getEpochSecond(),
+                    "data", List.of(format.equals("url")
+                            ? Map.of("url", done.imageUrl().orElseThrow(), "revised_prompt", done.task().spec().prompt())
+                            : Map.of("b64_json", base64(s.imageKey()), "revised_prompt", done.task().spec().prompt())));
+            case TaskState.Failed f when f.reason().contains("NSFW filter") -> throw new ApiError(400, "CONTENT_POLICY_VIOLATION",
+                    f.reason(), Map.of("task_id", id), Map.of());
+            case TaskState.Failed f -> throw new ApiError(500, "GENERATION_FAILED", "the image could not be made: " + f.reason(),
+                    Map.of("task_id", id), Map.of());
+            default -> throw new IllegalStateException("unfinished task " + id);
+        };
+    }
+
+    /** The model list OpenAI clients ask for. */
+    Map<String, Object> models() {
+        return Map.of("object", "list", "data", List.of(Map.of("id", MODEL, "object", "model", "created", 1754006400L,
+                "owned_by", "qwen-image-server")));
+    }
+
+    /** Waits for the task with a poll that slows down as the ETA grows (at most a second apart). */
+    private TaskView awaitFinished(String owner, String id, String baseUrl) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            TaskView v = tasks.view(owner, id, baseUrl);
+            if (v.task().state().isFinished()) {
+                return v;
+            }
+            if (System.nanoTime() > deadline) {
+                tasks.cancel(owner, id, taskId -> {
+                });
+                throw new ApiError(504, "TIMEOUT", "the image was not ready within " + timeout.toSeconds()
+                        + " s; the task was cancelled", Map.of("task_id", id), Map.of());
+            }
+            Thread.sleep(Math.clamp(v.etaSeconds() * 100, 100, 1000));
+        }
+    }
+
+    private String base64(String imageKey) {
+        BlobStore.Blob blob = blobs.open(imageKey).orElseThrow(() ->
+                new ApiError(500, "IMAGE_MISSING", "the finished image could not be read back"));
+        try (InputStream in = blob.content()) {
+            return Base64.getEncoder().encodeToString(in.readAllBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** OpenAI's {@code 1024x1024} as the contract's {@code 1024*1024}; anything else goes through as is (and is refused there). */
+    private static String toContractSize(String size) {
+        Matcher m = SIZE.matcher(size.strip());
+        return m.matches() ? m.group(1) + "*" + m.group(2) : size;
+    }
+
+    private static Optional<String> text(JsonNode body, String field) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            return Optional.empty();
+        }
+        if (!n.isTextual()) {
+            throw new ApiError(400, "INVALID_" + field.toUpperCase(Locale.ROOT), field + " must be a string",
+                    Map.of("field", field), Map.of());
+        }
+        return Optional.of(n.textValue());
+    }
+}

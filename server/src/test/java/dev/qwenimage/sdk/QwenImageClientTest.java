@@ -62,7 +62,7 @@ class QwenImageClientTest {
             assertThat(percents).filteredOn(p -> p > 0 && p < 100).hasSizeGreaterThanOrEqualTo(3);
             assertThat(updates.get(updates.size() - 1)).isEqualTo(generated.result());
             assertThat(updates).filteredOn(r -> r.status() == TaskStatus.PROCESSING)
-                    .allSatisfy(r -> assertThat(r.eta()).isPositive());
+                    .anySatisfy(r -> assertThat(r.eta()).isPositive());
             assertThat(updates).doesNotHaveDuplicates();
         }
     }

@@ -11,6 +11,7 @@ import dev.qwenimage.task.LaneReport;
 import dev.qwenimage.task.postgres.PostgresTaskStore;
 import dev.qwenimage.worker.EngineGuard;
 import dev.qwenimage.worker.Fleet;
+import dev.qwenimage.ops.Metrics;
 import dev.qwenimage.webhook.WebhookSender;
 import dev.qwenimage.webhook.WebhookSigner;
 import dev.qwenimage.webhook.WebhookTargets;
@@ -119,6 +120,8 @@ public final class QwenImageServer implements AutoCloseable {
 
             EtaEstimator eta = new EtaEstimator();
             Optional<WorkerPool> pool = Optional.empty();
+            // read at scrape time, when the fleet (built below) exists
+            Metrics metrics = new Metrics(this::cachedQueue, this::fleetLanes);
             if (role.runsWorkers()) {
                 List<EngineSetup> setups = injected != null ? injected : configuredEngines(config);
                 List<WorkerPool.Lane> lanes = new ArrayList<>();
@@ -132,7 +135,7 @@ public final class QwenImageServer implements AutoCloseable {
                 TaskRunner runner = new TaskRunner(store, new ImagePipeline(config.jpegQuality(),
                         new Watermark(config.watermarkText(), config.watermarkCorner()),
                         config.aigcLabel() ? Optional.of(new AigcLabel(config.aigcProducer())) : Optional.empty(),
-                        NsfwPolicy.off()), blobs, eta, clock);
+                        NsfwPolicy.off()), blobs, eta, clock, metrics);
                 pool = Optional.of(new WorkerPool(store, runner, clock, lanes, config.lease(), workerId(), OTHERS_FIRST));
             }
             workers = pool;
@@ -147,7 +150,7 @@ public final class QwenImageServer implements AutoCloseable {
             Optional<WorkerPool> localWorkers = pool;
             http = new HttpApi(new HttpApi.Deps(tasks, keys, blobs, signer, linkTtl, config.publicUrl(),
                     config.host(), this::health, id -> localWorkers.ifPresent(w -> w.cancel(id)), webhookSigner,
-                    config.syncTimeout()))
+                    config.syncTimeout(), config.metrics() ? Optional.of(metrics) : Optional.empty(), this::readiness))
                     .create(config.host(), config.port());
             http.start();
             resources.push(http::stop);
@@ -182,7 +185,7 @@ public final class QwenImageServer implements AutoCloseable {
                 String base = config.publicUrl().orElseGet(this::localUrl);
                 WebhookSender sender = new WebhookSender(store, id -> service.viewForWebhook(id, base)
                         .map(v -> new WebhookSender.TaskPayload(v.task().owner(), TaskResultBody.of(v, linkTtl))),
-                        webhookSigner, new WebhookTargets(config.webhookAllow()), clock, config.webhookAttempts());
+                        webhookSigner, new WebhookTargets(config.webhookAllow()), clock, config.webhookAttempts(), metrics);
                 scheduler.scheduleWithFixedDelay(sender, 1, 1, TimeUnit.SECONDS);
             }
         } catch (IOException e) {
@@ -288,8 +291,53 @@ public final class QwenImageServer implements AutoCloseable {
         return recovered;
     }
 
+    private List<LaneReport> fleetLanes() {
+        return fleet.lanes();
+    }
+
+    /** The queue counts, taken at most once a second for /healthz, /readyz and /metrics. */
+    private volatile QueueStats queueSnapshot;
+    private volatile long queueSnapshotAt;
+
+    private QueueStats cachedQueue() {
+        long now = System.nanoTime();
+        QueueStats s = queueSnapshot;
+        if (s == null || now - queueSnapshotAt > 1_000_000_000L) {
+            s = store.stats();
+            queueSnapshot = s;
+            queueSnapshotAt = now;
+        }
+        return s;
+    }
+
+    /**
+     * Whether this node can do its job now: its store answers and, on a node that runs engines,
+     * at least one engine is up. /readyz answers 503 otherwise, with the failing check named.
+     */
+    private Map<String, Object> readiness() {
+        Map<String, Object> checks = new LinkedHashMap<>();
+        boolean ready = true;
+        try {
+            store.nextAvailableAt();
+            checks.put("store", "ok");
+        } catch (RuntimeException e) {
+            checks.put("store", "unreachable: " + e.getMessage());
+            ready = false;
+        }
+        if (workers.isPresent()) {
+            int up = workers.get().usableSlots();
+            checks.put("engines", up > 0 ? "ok: " + up + " slot(s) up" : "no engine is up");
+            ready &= up > 0;
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("ready", ready);
+        body.put("role", config.role().toString());
+        body.put("checks", checks);
+        return body;
+    }
+
     private Map<String, Object> health() {
-        QueueStats s = store.stats();
+        QueueStats s = cachedQueue();
         Map<String, Object> body = new LinkedHashMap<>();
         List<Map<String, Object>> engineStates = new ArrayList<>();
         boolean shared = store.registry().isPresent();

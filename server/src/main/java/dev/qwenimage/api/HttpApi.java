@@ -14,6 +14,7 @@ import dev.qwenimage.task.CancelOutcome;
 import dev.qwenimage.task.IdempotencyKey;
 import dev.qwenimage.task.IdempotencyKeyReused;
 import dev.qwenimage.task.QueueLimitReached;
+import dev.qwenimage.ops.Metrics;
 import dev.qwenimage.webhook.WebhookSigner;
 import java.util.function.Consumer;
 import dev.qwenimage.task.TaskNotFound;
@@ -40,6 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class HttpApi {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
     private static final String ERROR_WRITTEN = "qwen-image.error-written";
+    private static final String TIMED_ROUTE = "qwen-image.route";
+    private static final String TIMED_START = "qwen-image.start";
     private static final Pattern HOST_HEADER = Pattern.compile("[A-Za-z0-9.\\-]+(:\\d{1,5})?|\\[[0-9A-Fa-f:.]+\\](:\\d{1,5})?");
 
     /**
@@ -48,7 +51,8 @@ public final class HttpApi {
      */
     public record Deps(Optional<TaskService> tasks, Optional<ApiKeys> keys, BlobStore blobs, UrlSigner signer, Duration urlTtl,
                        Optional<String> publicUrl, String listenHost, Supplier<Map<String, Object>> health,
-                       Consumer<String> stopHere, WebhookSigner webhooks, Duration syncTimeout) {
+                       Consumer<String> stopHere, WebhookSigner webhooks, Duration syncTimeout, Optional<Metrics> metrics,
+                       Supplier<Map<String, Object>> readiness) {
     }
 
     private final Deps deps;
@@ -87,21 +91,34 @@ public final class HttpApi {
             serverSettings(cfg, host, port);
 
             if (deps.tasks().isPresent()) {
-                cfg.routes.post("/v3/async/qwen-image-txt2img", this::submit);
-                cfg.routes.get("/v3/async/task-result", this::taskResult);
-                cfg.routes.post("/v3/async/task-cancel", this::cancel);
-                cfg.routes.get("/v3/webhook-secret", this::webhookSecret);
-                cfg.routes.post("/v1/images/generations", this::openAiGenerate);
-                cfg.routes.get("/v1/models", ctx -> {
+                cfg.routes.post("/v3/async/qwen-image-txt2img", timed("/v3/async/qwen-image-txt2img", this::submit));
+                cfg.routes.get("/v3/async/task-result", timed("/v3/async/task-result", this::taskResult));
+                cfg.routes.post("/v3/async/task-cancel", timed("/v3/async/task-cancel", this::cancel));
+                cfg.routes.get("/v3/webhook-secret", timed("/v3/webhook-secret", this::webhookSecret));
+                cfg.routes.post("/v1/images/generations", timed("/v1/images/generations", this::openAiGenerate));
+                cfg.routes.get("/v1/models", timed("/v1/models", ctx -> {
                     authenticate(ctx);
                     writeJson(ctx, 200, openAi.models());
-                });
+                }));
                 if (deps.blobs() instanceof LocalBlobStore) {
                     // images on local disk are served here; an S3 bucket serves its own (presigned links)
                     cfg.routes.get("/files/{key}", this::file);
                 }
             }
             cfg.routes.get("/healthz", ctx -> writeJson(ctx, 200, deps.health().get()));
+            cfg.routes.get("/readyz", ctx -> {
+                Map<String, Object> r = deps.readiness().get();
+                writeJson(ctx, Boolean.TRUE.equals(r.get("ready")) ? 200 : 503, r);
+            });
+            deps.metrics().ifPresent(m -> {
+                cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(m.scrape()));
+                cfg.routes.after(ctx -> {
+                    Long start = ctx.attribute(TIMED_START);
+                    if (start != null) {
+                        m.http(ctx.attribute(TIMED_ROUTE), ctx.method().name(), ctx.statusCode(), System.nanoTime() - start);
+                    }
+                });
+            });
 
             cfg.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e.status(), e.reason(), e.getMessage(), e.metadata(), e.headers()));
             cfg.routes.exception(InvalidTaskRequest.class, (e, ctx) ->
@@ -125,6 +142,15 @@ public final class HttpApi {
     }
 
     // ---- routes ------------------------------------------------------------------------------
+
+    /** Marks the request with its route and start time; the after-handler records it once the status is final. */
+    private static io.javalin.http.Handler timed(String route, io.javalin.http.Handler handler) {
+        return ctx -> {
+            ctx.attribute(TIMED_ROUTE, route);
+            ctx.attribute(TIMED_START, System.nanoTime());
+            handler.handle(ctx);
+        };
+    }
 
     private void submit(Context ctx) {
         String owner = authenticate(ctx);

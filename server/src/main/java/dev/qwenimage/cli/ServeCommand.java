@@ -3,6 +3,7 @@ package dev.qwenimage.cli;
 import dev.qwenimage.QwenImageServer;
 import dev.qwenimage.config.ServerConfig;
 import dev.qwenimage.config.Setting;
+import dev.qwenimage.ops.Logging;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -40,7 +41,7 @@ final class ServeCommand implements Runnable {
             overrides.put(Setting.CONFIG.env(), configFile);
         }
         ServerConfig config = ServerConfig.load(System.getenv(), overrides);
-        Logging.configure(config.logLevel());
+        Logging.configure(config.logLevel(), config.logFormat());
 
         QwenImageServer server = QwenImageServer.start(config);
         CountDownLatch stopped = new CountDownLatch(1);

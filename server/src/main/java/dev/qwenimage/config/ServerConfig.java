@@ -53,7 +53,9 @@ public record ServerConfig(
         List<String> webhookAllow,
         int webhookAttempts,
         Optional<S3Settings> s3,
-        String logLevel) {
+        String logLevel,
+        String logFormat,
+        boolean metrics) {
 
     /** The shared PostgreSQL store, when configured; empty means the embedded SQLite store. */
     public record Database(String url, String user, String password, int pool) {
@@ -201,7 +203,15 @@ public record ServerConfig(
                 webhookAllow(r),
                 r.intIn(Setting.WEBHOOK_ATTEMPTS, 5, 50),
                 s3,
-                level);
+                level,
+                r.choice(Setting.LOG_FORMAT, f -> {
+                    String v = f.strip().toLowerCase(java.util.Locale.ROOT);
+                    if (!v.equals("text") && !v.equals("json")) {
+                        throw new IllegalArgumentException(v);
+                    }
+                    return v;
+                }, "text or json"),
+                r.onOff(Setting.METRICS));
     }
 
     private static final String HTTP_URL = "https?://[^\\s/?#]+(/[^\\s?#]*)?";

@@ -104,13 +104,17 @@ public record Setting(String env, String defaultValue, String description) {
             "Tries per webhook delivery before it is given up; retries wait 30 s, 1.5 min, 4.5 min, 13.5 min, 40.5 min, then 1 h each (5 tries span 20 minutes).");
     public static final Setting LOG_LEVEL = new Setting("QWEN_IMAGE_LOG_LEVEL", "info",
             "Log level: error, warn, info, debug or trace.");
+    public static final Setting LOG_FORMAT = new Setting("QWEN_IMAGE_LOG_FORMAT", "text",
+            "Log lines as text, or json: one JSON object per line (timestamp, level, logger, thread, message) for log shippers.");
+    public static final Setting METRICS = new Setting("QWEN_IMAGE_METRICS", "on",
+            "on: serve Prometheus metrics at /metrics (no authentication: keep it off the public internet). off: no /metrics.");
     public static final Setting CONFIG = new Setting("QWEN_IMAGE_CONFIG", "",
             "Path of a properties file with QWEN_IMAGE_* keys. Environment variables override it; command-line --set overrides both.");
 
     public static final List<Setting> ALL = List.of(PORT, HOST, DATA_DIR, API_KEYS, PUBLIC_URL, ROLE, DB_URL, DB_USER, DB_PASSWORD, DB_POOL, ENGINES, WORKERS, ENGINE_FAILURES, ENGINE_CHECK,
             PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, WATERMARK_TEXT, WATERMARK_CORNER, AIGC_LABEL, AIGC_PRODUCER, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
             MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, MAX_QUEUED, SYNC_TIMEOUT, WEBHOOK_ALLOW, WEBHOOK_ATTEMPTS, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
-            S3_SECRET_KEY, S3_PATH_STYLE, S3_PREFIX, S3_PUBLIC_ENDPOINT, S3_CREATE_BUCKET, LOG_LEVEL, CONFIG);
+            S3_SECRET_KEY, S3_PATH_STYLE, S3_PREFIX, S3_PUBLIC_ENDPOINT, S3_CREATE_BUCKET, LOG_LEVEL, LOG_FORMAT, METRICS, CONFIG);
 
     public static Setting byEnv(String env) {
         return ALL.stream().filter(s -> s.env.equals(env)).findFirst().orElse(null);

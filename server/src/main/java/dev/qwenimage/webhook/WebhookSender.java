@@ -1,6 +1,7 @@
 package dev.qwenimage.webhook;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.qwenimage.ops.Metrics;
 import dev.qwenimage.task.WebhookOutbox;
 import java.io.IOException;
 import java.net.URI;
@@ -49,6 +50,7 @@ public final class WebhookSender implements Runnable {
     private final WebhookTargets targets;
     private final Clock clock;
     private final int maxAttempts;
+    private final Metrics metrics;
     private final HttpClient http = HttpClient.newBuilder()
             .connectTimeout(TIMEOUT)
             .followRedirects(HttpClient.Redirect.NEVER)
@@ -56,7 +58,8 @@ public final class WebhookSender implements Runnable {
     private final Semaphore inFlight = new Semaphore(IN_FLIGHT);
 
     public WebhookSender(WebhookOutbox outbox, Function<String, Optional<TaskPayload>> payloads, WebhookSigner signer,
-                         WebhookTargets targets, Clock clock, int maxAttempts) {
+                         WebhookTargets targets, Clock clock, int maxAttempts, Metrics metrics) {
+        this.metrics = metrics;
         this.outbox = outbox;
         this.payloads = payloads;
         this.signer = signer;
@@ -88,6 +91,9 @@ public final class WebhookSender implements Runnable {
                 Thread.ofVirtual().name("webhook-" + d.id()).start(() -> {
                     try {
                         deliver(d);
+                    } catch (RuntimeException e) {
+                        // the store went away (shutdown) or failed: the claim runs out and the delivery is tried again
+                        log.warn("webhook for task {} not recorded: {}", d.taskId(), e.getMessage());
                     } finally {
                         inFlight.release();
                     }
@@ -137,6 +143,7 @@ public final class WebhookSender implements Runnable {
                     .build(), HttpResponse.BodyHandlers.discarding());
             if (r.statusCode() >= 200 && r.statusCode() < 300) {
                 outbox.delivered(d.id(), clock.instant());
+                metrics.webhook("delivered");
                 return;
             }
             error = "the receiver answered HTTP " + r.statusCode();
@@ -151,6 +158,7 @@ public final class WebhookSender implements Runnable {
         Instant now = clock.instant();
         boolean last = d.attempt() >= maxAttempts;
         log.info("webhook for task {} failed (try {}/{}): {}", d.taskId(), d.attempt(), maxAttempts, error);
+        metrics.webhook(last ? "given_up" : "failed");
         outbox.deliveryFailed(d.id(), error, last ? Optional.empty() : Optional.of(now.plus(retryDelay(d.attempt()))), now);
     }
 }

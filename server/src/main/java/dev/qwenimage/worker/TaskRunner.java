@@ -7,6 +7,7 @@ import dev.qwenimage.engine.GenerationResult;
 import dev.qwenimage.engine.ProgressSink;
 import dev.qwenimage.image.ImagePipeline;
 import dev.qwenimage.image.ImageType;
+import dev.qwenimage.ops.Metrics;
 import dev.qwenimage.storage.BlobStore;
 import dev.qwenimage.task.EtaEstimator;
 import dev.qwenimage.task.Task;
@@ -46,8 +47,10 @@ public final class TaskRunner {
     private final BlobStore blobs;
     private final EtaEstimator eta;
     private final Clock clock;
+    private final Metrics metrics;
 
-    public TaskRunner(TaskStore store, ImagePipeline pipeline, BlobStore blobs, EtaEstimator eta, Clock clock) {
+    public TaskRunner(TaskStore store, ImagePipeline pipeline, BlobStore blobs, EtaEstimator eta, Clock clock, Metrics metrics) {
+        this.metrics = metrics;
         this.store = store;
         this.pipeline = pipeline;
         this.blobs = blobs;
@@ -79,9 +82,13 @@ public final class TaskRunner {
             GenerationRequest request = new GenerationRequest(task.id(), spec.prompt(), spec.negativePrompt(),
                     GenerationRequest.nearestMultipleOf16(spec.width()), GenerationRequest.nearestMultipleOf16(spec.height()),
                     spec.seed(), steps);
+            if (task.attempts() == 1) {
+                metrics.stage("queue", engine.name(), Duration.between(task.createdAt(), clock.instant()));
+            }
             long t0 = System.nanoTime();
             GenerationResult result = generate(engine, request, progressWriter(task.id(), workerId), cancellation);
             long engineNanos = System.nanoTime() - t0;
+            metrics.stage("engine", engine.name(), Duration.ofNanos(engineNanos));
             if (timer != null) {
                 timer.cancel(false);
             }
@@ -110,12 +117,12 @@ public final class TaskRunner {
                     lane.guard().failed(f.reason());
                     retry(task, workerId, f.reason());
                 }
-                case GenerationResult.PermanentFailure f -> store.fail(task.id(), workerId, f.reason(), clock.instant());
+                case GenerationResult.PermanentFailure f -> failed(task, workerId, f.reason());
                 case GenerationResult.Cancelled c -> {
                     if (SHUTDOWN.equals(c.reason())) {
                         store.release(task.id(), workerId, clock.instant());
                     } else if (!LEASE_LOST.equals(c.reason())) {
-                        store.fail(task.id(), workerId, "cancelled", clock.instant());
+                        failed(task, workerId, "cancelled");
                     }
                 }
             }
@@ -150,7 +157,10 @@ public final class TaskRunner {
                     String key = imageKey(task.id(), done.type());
                     blobs.put(key, done.file(), done.type().contentType());
                     Duration post = Duration.ofNanos(System.nanoTime() - p0);
+                    metrics.stage("finish", engine.name(), post);
                     if (store.succeed(task.id(), workerId, key, done.nsfw(), engineNanos / 1_000_000, clock.instant())) {
+                        metrics.finished("succeed");
+                        metrics.stage("total", engine.name(), Duration.between(task.createdAt(), clock.instant()));
                         eta.record(engine.name(), request.width(), request.height(), request.steps(),
                                 Duration.ofNanos(engineNanos), post);
                     } else {
@@ -159,13 +169,19 @@ public final class TaskRunner {
                 }
                 case ImagePipeline.Outcome.Blocked blocked -> {
                     log.info("task {}: {}", task.id(), blocked.reason());
-                    store.fail(task.id(), workerId, blocked.reason(), clock.instant());
+                    failed(task, workerId, blocked.reason());
                 }
             }
         } catch (RuntimeException e) {
             String errorId = errorId();
             log.error("task {} failed in post-processing or storage (error id {})", task.id(), errorId, e);
             retry(task, workerId, "internal error while finishing the image (error id " + errorId + ")");
+        }
+    }
+
+    private void failed(Task task, String workerId, String reason) {
+        if (store.fail(task.id(), workerId, reason, clock.instant())) {
+            metrics.finished("failed");
         }
     }
 

@@ -1,0 +1,103 @@
+package dev.qwenimage.ops;
+
+import dev.qwenimage.task.LaneReport;
+import dev.qwenimage.task.QueueStats;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The service's Prometheus metrics, served at {@code /metrics}:
+ * <ul>
+ *   <li>{@code qwen_image_tasks{state}}: tasks QUEUED and PROCESSING (queue depth);</li>
+ *   <li>{@code qwen_image_tasks_finished_total{status}}: tasks that ended, by status;</li>
+ *   <li>{@code qwen_image_stage_seconds{stage, engine}}: latency histograms per stage: {@code queue}
+ *       (submit to claim), {@code engine} (generation), {@code finish} (post-processing and storage),
+ *       {@code total} (submit to done);</li>
+ *   <li>{@code qwen_image_engine_up{engine, worker}}, {@code qwen_image_engine_slots{...}},
+ *       {@code qwen_image_engine_slots_busy{...}}: engine health and slot utilisation;</li>
+ *   <li>{@code qwen_image_http_requests_seconds{route, method, status}}: the API's own latency;</li>
+ *   <li>{@code qwen_image_webhooks_total{outcome}}: webhook deliveries.</li>
+ * </ul>
+ * Queue and engine gauges are read when scraped, from the same cached snapshots /healthz uses.
+ */
+public final class Metrics {
+    private static final Duration[] SLO = {Duration.ofMillis(5), Duration.ofMillis(25), Duration.ofMillis(100),
+            Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(30),
+            Duration.ofSeconds(60), Duration.ofSeconds(120), Duration.ofSeconds(300), Duration.ofSeconds(600)};
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final MultiGauge engineUp = MultiGauge.builder("qwen_image_engine_up")
+            .description("1 when the engine is up, 0 when starting or down").register(registry);
+    private final MultiGauge engineSlots = MultiGauge.builder("qwen_image_engine_slots")
+            .description("slots (tasks at once) of each engine lane").register(registry);
+    private final MultiGauge engineBusy = MultiGauge.builder("qwen_image_engine_slots_busy")
+            .description("slots of each engine lane running a task now").register(registry);
+
+    /** A metrics registry reading the queue and the engines from these (cached) sources at each scrape. */
+    public Metrics(Supplier<QueueStats> queue, Supplier<List<LaneReport>> lanes) {
+        Gauge.builder("qwen_image_tasks", () -> queue.get().queued()).tag("state", "queued")
+                .description("tasks by state").register(registry);
+        Gauge.builder("qwen_image_tasks", () -> queue.get().processing()).tag("state", "processing")
+                .description("tasks by state").register(registry);
+        this.lanes = lanes;
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
+    }
+
+    private final Supplier<List<LaneReport>> lanes;
+
+    /** A metrics registry for a node that reports no queue or engines (tests). */
+    public static Metrics detached() {
+        return new Metrics(() -> QueueStats.EMPTY, List::of);
+    }
+
+    public void stage(String stage, String engine, Duration d) {
+        Timer.builder("qwen_image_stage").description("time spent per stage of a task").tags("stage", stage, "engine", engine)
+                .serviceLevelObjectives(SLO).register(registry).record(d);
+    }
+
+    public void finished(String status) {
+        Counter.builder("qwen_image_tasks_finished").description("tasks that ended, by status").tag("status", status)
+                .register(registry).increment();
+    }
+
+    public void http(String route, String method, int status, long nanos) {
+        Timer.builder("qwen_image_http_requests").description("API requests by route and status")
+                .tags("route", route, "method", method, "status", Integer.toString(status))
+                .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(25), Duration.ofMillis(100),
+                        Duration.ofSeconds(1))
+                .register(registry).record(Duration.ofNanos(nanos));
+    }
+
+    public void webhook(String outcome) {
+        Counter.builder("qwen_image_webhooks").description("webhook delivery tries by outcome").tag("outcome", outcome)
+                .register(registry).increment();
+    }
+
+    /** The Prometheus text exposition of every metric. */
+    public String scrape() {
+        List<MultiGauge.Row<?>> up = new ArrayList<>();
+        List<MultiGauge.Row<?>> slots = new ArrayList<>();
+        List<MultiGauge.Row<?>> busy = new ArrayList<>();
+        for (LaneReport l : lanes.get()) {
+            Tags tags = Tags.of("engine", l.engine(), "worker", l.workerId());
+            up.add(MultiGauge.Row.of(tags, l.up() ? 1 : 0));
+            slots.add(MultiGauge.Row.of(tags, l.slots()));
+            busy.add(MultiGauge.Row.of(tags, l.busy()));
+        }
+        engineUp.register(up, true);
+        engineSlots.register(slots, true);
+        engineBusy.register(busy, true);
+        return registry.scrape();
+    }
+}

@@ -2,14 +2,15 @@ package dev.qwenimage.cli;
 
 import dev.qwenimage.config.ConfigException;
 import dev.qwenimage.config.Setting;
+import dev.qwenimage.sdk.cli.GenerateCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** Entry point of the jar: {@code serve} (the default) and {@code version}. */
+/** Entry point of the jar: {@code serve} (the default), {@code generate} (a client of any server) and {@code version}. */
 @Command(name = "qwen-image", mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Self-hosted server for the PPIO / Novita Qwen-Image async text-to-image API.",
-        subcommands = {ServeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, GenerateCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

@@ -1,0 +1,353 @@
+package dev.qwenimage.sdk.cli;
+
+import dev.qwenimage.sdk.GenerateRequest;
+import dev.qwenimage.sdk.ImageType;
+import dev.qwenimage.sdk.QwenImageClient;
+import dev.qwenimage.sdk.QwenImageException;
+import dev.qwenimage.sdk.TaskResult;
+import dev.qwenimage.sdk.TaskStatus;
+import java.io.Console;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code qwen-image generate "prompt"}: makes one image on a Qwen-Image server (this one or the
+ * cloud API), shows its progress and saves it. Exit codes: {@value #OK} saved, {@value #TASK_FAILED}
+ * the task failed, {@value #USAGE} a usage or configuration error (bad option, no or wrong key,
+ * a request the server refuses), {@value #UNAVAILABLE} a network or server error or a timeout.
+ */
+@Command(name = "generate", sortOptions = false,
+        description = {"Generates one image and saves it, showing the task's progress.",
+                "Works against this server or any server of the same API (e.g. https://api.ppio.com)."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:the image was saved", "1:the task failed (its reason is printed)",
+                "2:usage or configuration error (bad option, missing or refused API key, request refused)",
+                "3:network or server error, or the timeout passed"})
+public final class GenerateCommand implements Callable<Integer> {
+    public static final int OK = 0;
+    public static final int TASK_FAILED = 1;
+    public static final int USAGE = 2;
+    public static final int UNAVAILABLE = 3;
+
+    static final String DEFAULT_URL = "http://localhost:8080";
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "PROMPT", description = "What to draw.")
+    String prompt;
+
+    @Option(names = "--url", paramLabel = "URL",
+            description = "Base URL of the API (default: $QWEN_IMAGE_URL, else " + DEFAULT_URL + ").")
+    String url;
+
+    @Option(names = "--key", paramLabel = "KEY",
+            description = "API key (default: $QWEN_IMAGE_API_KEY, else the key in ./data/api-key, "
+                    + "or $QWEN_IMAGE_DATA_DIR/api-key, that the server writes on its first start).")
+    String key;
+
+    @Option(names = "--size", paramLabel = "W*H", description = "Image size, e.g. 1328*1328 (default: the server's, 1024*1024).")
+    String size;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Random seed, for a repeatable image (-1: random).")
+    Long seed;
+
+    @Option(names = "--negative", paramLabel = "TEXT", description = "Negative prompt: what to keep out of the image.")
+    String negative;
+
+    @Option(names = "--watermark", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+            description = "Add the visible \"AI-generated\" mark.")
+    Boolean watermark;
+
+    @Option(names = "--type", paramLabel = "jpeg|png|webp", description = "Image format (default: the server's, jpeg).")
+    String type;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE",
+            description = "Where to save the image (default: <task id>.<type> here; a folder: that name in it).")
+    Path output;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m",
+            description = "How long to wait for the image, e.g. 90s, 10m, 1h (default: ${DEFAULT-VALUE}); the task is cancelled then.")
+    String timeout;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    private final Map<String, String> env;
+    private final Path workDir;
+    private final Boolean terminal;
+
+    /** The command as the launcher runs it: real environment, current folder, terminal detected. */
+    public GenerateCommand() {
+        this(System.getenv(), Path.of(""), null);
+    }
+
+    /**
+     * The command with its surroundings given, for embedding and tests.
+     *
+     * @param env      the environment variables to read defaults from
+     * @param workDir  the folder relative paths ({@code ./data/api-key}, the default output) start from
+     * @param terminal whether the output is a terminal (a bar redrawn in place), or null to detect it
+     */
+    public GenerateCommand(Map<String, String> env, Path workDir, Boolean terminal) {
+        this.env = Map.copyOf(env);
+        this.workDir = workDir;
+        this.terminal = terminal;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+
+        String baseUrl = firstNonBlank(url, env.get("QWEN_IMAGE_URL"), DEFAULT_URL);
+        String apiKey;
+        GenerateRequest request;
+        Duration limit;
+        QwenImageClient.Builder clientSettings;
+        try {
+            apiKey = apiKey();
+            request = request();
+            limit = parseDuration(timeout);
+            clientSettings = QwenImageClient.builder().baseUrl(baseUrl).apiKey(apiKey)
+                    .pollInterval(Duration.ofMillis(500), Duration.ofSeconds(2));
+            checkOutput();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            err.println("qwen-image: " + e.getMessage());
+            return USAGE;
+        }
+
+        try (QwenImageClient client = clientSettings.build()) {
+            long start = System.nanoTime();
+            String taskId = client.submit(request);
+            out.println("task " + taskId + " submitted to " + baseUrl);
+            out.flush();
+
+            ProgressDisplay progress = new ProgressDisplay(out, terminal != null ? terminal : isTerminal());
+            Thread cancelOnExit = new Thread(() -> cancelQuietly(client, taskId, err, "interrupted"), "qwen-image-cancel");
+            Runtime.getRuntime().addShutdownHook(cancelOnExit);
+            TaskResult result;
+            try {
+                result = client.await(taskId, limit.minusNanos(System.nanoTime() - start), progress::update);
+            } catch (QwenImageException e) {
+                progress.finish();
+                if (e.reason().equals(QwenImageException.TIMEOUT)) {
+                    TaskResult last = e.taskResult().orElseThrow();
+                    err.println("qwen-image: gave up after " + timeout + ": task " + taskId + " is still " + last.status()
+                            + " (" + last.progressPercent() + "%)");
+                    cancelQuietly(client, taskId, err, "timed out");
+                    return UNAVAILABLE;
+                }
+                throw e;
+            } finally {
+                removeHook(cancelOnExit);
+            }
+            progress.finish();
+
+            if (result.status() == TaskStatus.FAILED) {
+                err.println("qwen-image: task " + taskId + " failed: " + (result.reason().isEmpty() ? "no reason given" : result.reason()));
+                return TASK_FAILED;
+            }
+            String imageType = result.firstImage().map(i -> i.type()).orElse(ImageType.JPEG.wireName());
+            Path file = target(taskId, imageType);
+            client.download(result, workDir.resolve(file));
+            out.println("saved " + file + " (" + describe(request, result, imageType, workDir.resolve(file)) + ")");
+            return OK;
+        } catch (QwenImageException e) {
+            return report(e, err);
+        } catch (UncheckedIOException e) {
+            err.println("qwen-image: " + e.getMessage());
+            return USAGE;
+        }
+    }
+
+    private static int report(QwenImageException e, PrintWriter err) {
+        if (e.reason().equals(QwenImageException.TASK_FAILED)) {
+            err.println("qwen-image: task failed: " + e.getMessage());
+            return TASK_FAILED;
+        }
+        String code = e.status() > 0 ? " (" + e.status() + " " + e.reason() + ")" : "";
+        if (e.isClientError()) {
+            err.println("qwen-image: the server refused the request" + code + ": " + e.getMessage());
+            return USAGE;
+        }
+        String retry = e.retryAfter().map(d -> "; the server asks to retry in " + d.toSeconds() + "s").orElse("");
+        err.println("qwen-image: " + e.getMessage() + code + retry);
+        return UNAVAILABLE;
+    }
+
+    private String apiKey() {
+        String k = firstNonBlank(key, env.get("QWEN_IMAGE_API_KEY"), null);
+        if (k != null) {
+            return k;
+        }
+        Path dataDir = workDir.resolve(firstNonBlank(env.get("QWEN_IMAGE_DATA_DIR"), "data", null));
+        Path keyFile = dataDir.resolve("api-key");
+        if (Files.isRegularFile(keyFile)) {
+            try {
+                String fromFile = Files.readString(keyFile, StandardCharsets.UTF_8).strip();
+                if (!fromFile.isEmpty()) {
+                    return fromFile;
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read the API key from " + keyFile + ": " + e.getMessage());
+            }
+        }
+        throw new IllegalStateException("no API key: pass --key, set QWEN_IMAGE_API_KEY, or run where ./data/api-key is "
+                + "(the server writes its key there on its first start)");
+    }
+
+    private GenerateRequest request() {
+        if (prompt == null || prompt.isBlank()) {
+            throw new IllegalArgumentException("the prompt must not be empty");
+        }
+        GenerateRequest.Builder b = GenerateRequest.builder(prompt);
+        if (size != null) {
+            b.size(size);
+        }
+        if (seed != null) {
+            b.seed(seed);
+        }
+        if (negative != null) {
+            b.negativePrompt(negative);
+        }
+        if (watermark != null) {
+            b.watermark(watermark);
+        }
+        if (type != null) {
+            b.responseImageType(ImageType.fromWireName(type).orElseThrow(() ->
+                    new IllegalArgumentException("--type must be jpeg, png or webp; got \"" + type + "\"")));
+        }
+        return b.build();
+    }
+
+    /** Refuses an output that cannot be written before any GPU time is spent on it. */
+    private void checkOutput() {
+        Path dir = output == null ? workDir.toAbsolutePath()
+                : Files.isDirectory(workDir.resolve(output)) ? workDir.resolve(output).toAbsolutePath()
+                : workDir.resolve(output).toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("cannot save to " + output + ": the folder " + dir + " does not exist");
+        }
+        if (!Files.isWritable(dir)) {
+            throw new IllegalArgumentException("cannot save to " + (output == null ? "this folder" : output) + ": " + dir + " is not writable");
+        }
+    }
+
+    private Path target(String taskId, String imageType) {
+        String name = taskId + "." + imageType;
+        if (output == null) {
+            return Path.of(name);
+        }
+        return Files.isDirectory(workDir.resolve(output)) ? output.resolve(name) : output;
+    }
+
+    private static String describe(GenerateRequest request, TaskResult result, String imageType, Path file) {
+        StringBuilder sb = new StringBuilder();
+        request.size().ifPresent(s -> sb.append(s).append(' '));
+        sb.append(imageType);
+        try {
+            sb.append(", ").append(kib(Files.size(file)));
+        } catch (IOException e) {
+            // the size is only informative
+        }
+        result.seed().ifPresent(s -> sb.append(", seed ").append(s));
+        result.firstImage().flatMap(i -> i.nsfw()).filter(n -> n.flagged())
+                .ifPresent(n -> sb.append(String.format(Locale.ROOT, ", flagged NSFW (%.2f)", n.confidence())));
+        return sb.toString();
+    }
+
+    private static String kib(long bytes) {
+        return bytes < 1024 ? bytes + " bytes" : (bytes + 512) / 1024 + " KiB";
+    }
+
+    private static void cancelQuietly(QwenImageClient client, String taskId, PrintWriter err, String why) {
+        try {
+            client.cancel(taskId);
+            err.println("qwen-image: " + why + "; cancelled task " + taskId);
+        } catch (QwenImageException e) {
+            // already finished, or a server without cancel (the cloud API): nothing more to do
+        }
+        err.flush();
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running or has run: it cancels the task
+        }
+    }
+
+    /** {@code 90}, {@code 90s}, {@code 500ms}, {@code 10m}, {@code 1h} or ISO-8601 ({@code PT10M}). */
+    static Duration parseDuration(String text) {
+        String t = text == null ? "" : text.strip();
+        Matcher m = DURATION.matcher(t);
+        if (m.matches()) {
+            long n = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(Locale.ROOT);
+            Duration d = switch (unit) {
+                case "ms" -> Duration.ofMillis(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofSeconds(n);
+            };
+            if (!d.isZero()) {
+                return d;
+            }
+        } else {
+            try {
+                Duration d = Duration.parse(t);
+                if (!d.isZero() && !d.isNegative()) {
+                    return d;
+                }
+            } catch (DateTimeParseException e) {
+                // reported below
+            }
+        }
+        throw new IllegalArgumentException("--timeout must be a positive duration such as 90s, 10m or 1h; got \"" + text + "\"");
+    }
+
+    private static String firstNonBlank(String a, String b, String fallback) {
+        if (a != null && !a.isBlank()) {
+            return a.strip();
+        }
+        if (b != null && !b.isBlank()) {
+            return b.strip();
+        }
+        return fallback;
+    }
+
+    /**
+     * Whether standard output is a terminal. JDK 22 and later return a console even when output
+     * is redirected and answer with {@code Console.isTerminal()}; on JDK 21 a console means one.
+     */
+    static boolean isTerminal() {
+        Console console = System.console();
+        if (console == null) {
+            return false;
+        }
+        try {
+            return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException e) {
+            return true;
+        }
+    }
+}

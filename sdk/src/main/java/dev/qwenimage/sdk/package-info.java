@@ -1,0 +1,10 @@
+/**
+ * A Java client of the PPIO / Novita Qwen-Image async text-to-image API, as this server and the
+ * cloud ({@code https://api.ppio.com}) both speak it: {@link dev.qwenimage.sdk.QwenImageClient}
+ * submits a {@link dev.qwenimage.sdk.GenerateRequest}, polls the task's
+ * {@link dev.qwenimage.sdk.TaskResult} and downloads the image; every failure is a
+ * {@link dev.qwenimage.sdk.QwenImageException}.
+ *
+ * <p>The package depends only on the JDK ({@code java.net.http}) and Jackson.
+ */
+package dev.qwenimage.sdk;

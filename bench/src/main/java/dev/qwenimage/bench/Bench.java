@@ -42,13 +42,17 @@ import java.util.regex.Pattern;
  * that does nothing to reach its peak, and a single level would measure latency instead.
  *
  * <p>Usage: {@code ./qwen-image bench [--duration 10s] [--warmup 5s] [--concurrency 16,64,256] [--tasks 40]
- * [--client wrk|java]}
+ * [--client wrk|java]}; {@code ./qwen-image bench nsfw [...]} runs {@link NsfwBench} instead.
  */
 public final class Bench {
     private static final String KEY = "bench-key-0123456789";
     private static final Pattern TASK_ID = Pattern.compile("\"task_id\"\\s*:\\s*\"([^\"]+)\"");
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("nsfw")) {
+            NsfwBench.main(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         Map<String, String> opts = parse(args);
         Duration duration = dev.qwenimage.config.Durations.parse(opts.getOrDefault("duration", "10s"));
         Duration warmup = dev.qwenimage.config.Durations.parse(opts.getOrDefault("warmup", "5s"));
@@ -263,7 +267,7 @@ public final class Bench {
         }
     }
 
-    private static Map<String, String> parse(String[] args) {
+    static Map<String, String> parse(String[] args) {
         Map<String, String> m = new HashMap<>();
         for (int i = 0; i + 1 < args.length; i += 2) {
             if (!args[i].startsWith("--")) {

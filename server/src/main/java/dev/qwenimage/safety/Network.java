@@ -217,26 +217,30 @@ final class Network {
                 int pixels = out.pixels();
                 for (int p0 = 0; p0 < pixels; p0 += COLUMN_BLOCK) {
                     int pb = Math.min(COLUMN_BLOCK, pixels - p0);
-                    for (int i = 0; i < pb; i++) {
+                    // im2col, transposed: row (ky, kx, c) of at holds that input sample for each pixel of the block,
+                    // filled along runs of pixels in the same output row
+                    for (int i = 0; i < pb; ) {
                         int oy = (p0 + i) / out.w();
-                        int ox = (p0 + i) - oy * out.w();
+                        int ox0 = p0 + i - oy * out.w();
+                        int len = Math.min(out.w() - ox0, pb - i);
                         for (int ky = 0; ky < kh; ky++) {
                             int iy = oy * sh + ky - padTop;
+                            boolean rowInside = iy >= 0 && iy < in.h();
+                            int rowBase = iy * in.w();
                             for (int kx = 0; kx < kw; kx++) {
-                                int ix = ox * sw + kx - padLeft;
-                                int at0 = (ky * kw + kx) * cin;
-                                if (iy < 0 || iy >= in.h() || ix < 0 || ix >= in.w()) {
-                                    for (int c = 0; c < cin; c++) {
-                                        at[at0 + c][i] = 0f;
+                                for (int c = 0; c < cin; c++) {
+                                    float[] to = at[(ky * kw + kx) * cin + c];
+                                    if (!rowInside) {
+                                        java.util.Arrays.fill(to, i, i + len, 0f);
+                                        continue;
                                     }
-                                } else {
-                                    float[] a = src[iy * in.w() + ix];
-                                    for (int c = 0; c < cin; c++) {
-                                        at[at0 + c][i] = a[c];
+                                    for (int j = 0, ix = ox0 * sw + kx - padLeft; j < len; j++, ix += sw) {
+                                        to[i + j] = ix >= 0 && ix < in.w() ? src[rowBase + ix][c] : 0f;
                                     }
                                 }
                             }
                         }
+                        i += len;
                     }
                     columnBlock(at, k, n, wt, bias, epilogue, res, dst, p0, pb, ws.ot, k);
                 }

@@ -6,6 +6,8 @@ import dev.qwenimage.safety.NsfwModel;
 import java.awt.image.BufferedImage;
 import java.io.File;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,7 +25,10 @@ import javax.imageio.ImageIO;
  * and on all cores, and nsfwjs in Node on TF.js's WebAssembly backend (SIMD; the fastest backend
  * that installs here: tfjs-node needs a native download) and on its pure-JavaScript CPU backend
  * (slow: a few images). Each figure is the time of nsfwjs's {@code infer()} or Java's
- * {@code classify()} per image, preprocessing (divide, resize) included, decoding excluded.
+ * {@code classify()} per image, preprocessing (divide, resize) included, decoding excluded: wall
+ * time, and CPU time (the measuring thread's for Java on one thread, the whole process's
+ * otherwise), which is less disturbed by other work on a shared machine. Java on one thread is
+ * measured before and after nsfwjs, so that a change of load during the run shows.
  *
  * <p>Usage: {@code ./qwen-image bench nsfw [--rounds 5] [--cpu-images 4] [--fixtures DIR]}. Needs
  * node and npm for the nsfwjs rows; installs tools/nsfw's pinned packages with {@code npm ci} when
@@ -61,19 +66,19 @@ public final class NsfwBench {
         while (System.nanoTime() < warm) {
             images.forEach(model::classify);
         }
-        rows.add(new Row("Java (dev.qwenimage.safety), 1 thread", 1, images.size(), javaOneThread(model, images, rounds)));
-        rows.add(new Row("Java, all cores (classifyAll, " + cores + " threads)", cores, images.size(),
-                javaAllCores(model, images, rounds)));
-
         Path tools = root.resolve("tools/nsfw");
         String why = nodeProblem(tools);
+        rows.add(javaOneThread("Java (dev.qwenimage.safety), 1 thread, before nsfwjs", model, images, rounds));
+        rows.add(javaAllCores(model, images, rounds, cores));
         if (why == null) {
             JsonNode wasm = node(tools, fixtures, "wasm", rounds, files.size(), 1);
             rows.add(new Row("nsfwjs 4.4.0, tfjs-backend-wasm 4.22.0 (SIMD " + (wasm.path("simd").asBoolean() ? "on" : "off") + ")",
-                    wasm.path("threads").asInt(1), wasm.path("images").size(), perRound(wasm)));
+                    wasm.path("threads").asInt(1), wasm.path("images").size(), array(wasm, "msPerImage"),
+                    array(wasm, "cpuMsPerImage")));
             JsonNode cpu = node(tools, fixtures, "cpu", 1, cpuImages, 0);
             rows.add(new Row("nsfwjs 4.4.0, tfjs CPU backend (pure JS), " + cpu.path("images").size() + " images",
-                    1, cpu.path("images").size(), perRound(cpu)));
+                    1, cpu.path("images").size(), array(cpu, "msPerImage"), array(cpu, "cpuMsPerImage")));
+            rows.add(javaOneThread("Java, 1 thread, after nsfwjs", model, images, rounds));
         } else {
             System.out.println("nsfwjs rows skipped: " + why + "\n");
         }
@@ -81,41 +86,57 @@ public final class NsfwBench {
         System.out.printf("%nload average after: %s%n", loadAverage());
     }
 
-    private record Row(String name, int threads, int images, double[] msPerImage) {
+    private record Row(String name, int threads, int images, double[] msPerImage, double[] cpuMsPerImage) {
         double median() {
-            double[] s = msPerImage.clone();
-            Arrays.sort(s);
-            return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+            return NsfwBench.median(msPerImage);
+        }
+
+        double cpuMedian() {
+            return NsfwBench.median(cpuMsPerImage);
         }
     }
 
-    private static double[] javaOneThread(NsfwModel model, List<BufferedImage> images, int rounds) {
+    private static double median(double[] values) {
+        double[] s = values.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static Row javaOneThread(String name, NsfwModel model, List<BufferedImage> images, int rounds) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         double[] ms = new double[rounds];
+        double[] cpu = new double[rounds];
         for (int r = 0; r < rounds; r++) {
             long t0 = System.nanoTime();
+            long c0 = threads.getCurrentThreadCpuTime();
             for (BufferedImage image : images) {
                 model.classify(image);
             }
+            cpu[r] = (threads.getCurrentThreadCpuTime() - c0) / 1e6 / images.size();
             ms[r] = (System.nanoTime() - t0) / 1e6 / images.size();
         }
-        return ms;
+        return new Row(name, 1, images.size(), ms, cpu);
     }
 
     /** Throughput over all cores: each round classifies every image four times with classifyAll. */
-    private static double[] javaAllCores(NsfwModel model, List<BufferedImage> images, int rounds) {
+    private static Row javaAllCores(NsfwModel model, List<BufferedImage> images, int rounds, int cores) {
         List<BufferedImage> batch = IntStream.range(0, 4).boxed().flatMap(i -> images.stream()).toList();
         model.classifyAll(batch); // warm the other threads' buffers
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         double[] ms = new double[rounds];
+        double[] cpu = new double[rounds];
         for (int r = 0; r < rounds; r++) {
             long t0 = System.nanoTime();
+            long c0 = os.getProcessCpuTime();
             model.classifyAll(batch);
+            cpu[r] = (os.getProcessCpuTime() - c0) / 1e6 / batch.size();
             ms[r] = (System.nanoTime() - t0) / 1e6 / batch.size();
         }
-        return ms;
+        return new Row("Java, all cores (classifyAll, " + cores + " threads)", cores, images.size(), ms, cpu);
     }
 
-    private static double[] perRound(JsonNode result) {
-        JsonNode a = result.path("msPerImage");
+    private static double[] array(JsonNode result, String field) {
+        JsonNode a = result.path(field);
         double[] ms = new double[a.size()];
         for (int i = 0; i < ms.length; i++) {
             ms[i] = a.get(i).asDouble();
@@ -124,19 +145,24 @@ public final class NsfwBench {
     }
 
     private static void table(List<Row> rows) {
-        double wasm = rows.stream().filter(r -> r.name().contains("wasm")).mapToDouble(Row::median).findFirst().orElse(Double.NaN);
-        double java1 = rows.get(0).median();
-        System.out.println("| implementation | threads | images | ms per image (median of rounds) | rounds (ms per image) "
-                + "| images/s | nsfwjs wasm time / this time |");
-        System.out.println("|---|---:|---:|---:|---|---:|---:|");
+        Row wasm = rows.stream().filter(r -> r.name().contains("wasm")).findFirst().orElse(null);
+        System.out.println("| implementation | threads | images | ms per image, wall (median) | wall per round "
+                + "| CPU ms per image (median) | images/s | nsfwjs wasm wall / this wall |");
+        System.out.println("|---|---:|---:|---:|---|---:|---:|---:|");
         for (Row r : rows) {
             String each = String.join(" ", Arrays.stream(r.msPerImage()).mapToObj(v -> String.format("%.1f", v)).toList());
-            System.out.printf("| %s | %d | %d | %.2f | %s | %.1f | %s |%n", r.name(), r.threads(), r.images(), r.median(), each,
-                    1000 / r.median(), Double.isNaN(wasm) ? "n/a" : String.format("%.2fx", wasm / r.median()));
+            System.out.printf("| %s | %d | %d | %.2f | %s | %.2f | %.1f | %s |%n", r.name(), r.threads(), r.images(), r.median(), each,
+                    r.cpuMedian(), 1000 / r.median(), wasm == null ? "n/a" : String.format("%.2fx", wasm.median() / r.median()));
         }
-        if (!Double.isNaN(wasm)) {
-            System.out.printf("%nJava on one thread: %.2f ms per image, %.2fx the speed of nsfwjs on the wasm backend (%.2f ms).%n",
-                    java1, wasm / java1, wasm);
+        if (wasm != null) {
+            double[] java1 = rows.stream().filter(r -> r.threads() == 1 && r.name().startsWith("Java"))
+                    .flatMapToDouble(r -> Arrays.stream(r.msPerImage())).toArray();
+            double[] java1Cpu = rows.stream().filter(r -> r.threads() == 1 && r.name().startsWith("Java"))
+                    .flatMapToDouble(r -> Arrays.stream(r.cpuMsPerImage())).toArray();
+            System.out.printf("%nJava on one thread (all %d rounds, before and after): %.2f ms per image wall, %.2f ms CPU;"
+                    + " nsfwjs on wasm: %.2f ms wall, %.2f ms CPU. Java is %.2fx as fast by wall time, %.2fx by CPU time.%n",
+                    java1.length, median(java1), median(java1Cpu), wasm.median(), wasm.cpuMedian(), wasm.median() / median(java1),
+                    wasm.cpuMedian() / median(java1Cpu));
         }
     }
 

@@ -115,9 +115,16 @@ final class Network {
     }
 
     /**
-     * 1x1 convolution with stride 1, and Dense (a 1x1 convolution of a 1x1 input): a matrix product
-     * of the pixel rows by {@code w} ({@code K} rows of {@code N} output channels), tiled so that a
-     * tile of {@code w} stays in the level-1 cache while every pixel passes over it.
+     * 1x1 convolution with stride 1, and Dense (a 1x1 convolution of a 1x1 input): the pixel rows
+     * times {@code w} ({@code K} rows of {@code N} output channels). Three ways, chosen when the
+     * network is compiled:
+     * <ul>
+     *   <li>few output channels ({@code wt != null}): by columns, see {@link #columnBlock};</li>
+     *   <li>input from a ReLU ({@code sparseInput}): by rows, skipping the zero inputs;</li>
+     *   <li>otherwise by rows, with the bias and the clamp fused into the first and last passes.</li>
+     * </ul>
+     * Products larger than a cache tile run tile by tile ({@code kBlock} x {@code nBlock} of
+     * {@code w}), every pixel passing over a tile while it stays in the level-1 cache.
      */
     record Pointwise(String name, int inSlot, int outSlot, int pixels, int k, int n, float[][] w, float[] bias,
             Epilogue epilogue, boolean softmax, boolean sparseInput, int kBlock, int nBlock, float[][] wt) implements Op {
@@ -132,34 +139,44 @@ final class Network {
             float[][] out = ws.slots[outSlot];
             float[][] res = epilogue.residualSlot() >= 0 ? ws.slots[epilogue.residualSlot()] : null;
             if (wt != null) {
-                float[][] at = ws.at;
-                for (int p0 = 0; p0 < pixels; p0 += COLUMN_BLOCK) {
-                    int pb = Math.min(COLUMN_BLOCK, pixels - p0);
-                    for (int i = 0; i < pb; i++) {
-                        float[] a = in[p0 + i];
-                        for (int c = 0; c < k; c++) {
-                            at[c][i] = a[c];
-                        }
-                    }
-                    columnBlock(at, k, n, wt, bias, epilogue, res, out, p0, pb, ws.ot, kBlock);
-                }
-                return;
+                byColumns(ws, in, out, res);
+            } else if (!sparseInput && kBlock >= k && res == null) {
+                byRowsFused(in, out);
+            } else {
+                byRowTiles(ws, in, out, res);
             }
+            if (softmax) {
+                for (int p = 0; p < pixels; p++) {
+                    Kernels.softmax(out[p], n);
+                }
+            }
+        }
+
+        private void byColumns(Workspace ws, float[][] in, float[][] out, float[][] res) {
+            float[][] at = ws.at;
+            for (int p0 = 0; p0 < pixels; p0 += COLUMN_BLOCK) {
+                int pb = Math.min(COLUMN_BLOCK, pixels - p0);
+                for (int i = 0; i < pb; i++) {
+                    float[] a = in[p0 + i];
+                    for (int c = 0; c < k; c++) {
+                        at[c][i] = a[c];
+                    }
+                }
+                columnBlock(at, k, n, wt, bias, epilogue, res, out, p0, pb, ws.ot, kBlock);
+            }
+        }
+
+        private void byRowsFused(float[][] in, float[][] out) {
+            for (int n0 = 0; n0 < n; n0 += nBlock) {
+                int n1 = Math.min(n, n0 + nBlock);
+                for (int p = 0; p < pixels; p++) {
+                    Kernels.dotRowsFused(in[p], k, w, bias, out[p], n0, n1, epilogue.lo(), epilogue.hi());
+                }
+            }
+        }
+
+        private void byRowTiles(Workspace ws, float[][] in, float[][] out, float[][] res) {
             boolean clamps = epilogue.clamps();
-            if (!sparseInput && kBlock >= k && res == null) {
-                for (int n0 = 0; n0 < n; n0 += nBlock) {
-                    int n1 = Math.min(n, n0 + nBlock);
-                    for (int p = 0; p < pixels; p++) {
-                        Kernels.dotRowsFused(in[p], k, w, bias, out[p], n0, n1, epilogue.lo(), epilogue.hi());
-                    }
-                }
-                if (softmax) {
-                    for (int p = 0; p < pixels; p++) {
-                        Kernels.softmax(out[p], n);
-                    }
-                }
-                return;
-            }
             for (int n0 = 0; n0 < n; n0 += nBlock) {
                 int n1 = Math.min(n, n0 + nBlock);
                 for (int k0 = 0; k0 < k; k0 += kBlock) {
@@ -183,18 +200,14 @@ final class Network {
                     }
                 }
             }
-            if (softmax) {
-                for (int p = 0; p < pixels; p++) {
-                    Kernels.softmax(out[p], n);
-                }
-            }
         }
     }
 
     /**
-     * Any other convolution (here the first 3x3 one, stride 2): each output pixel gathers its
-     * receptive field into a patch (zeros outside the image) and multiplies it by {@code w}, one row
-     * per (ky, kx, input channel).
+     * Any other convolution (here the first 3x3 one, stride 2): the receptive fields (zeros outside
+     * the image) times {@code w}, one row per (ky, kx, input channel). With few output channels
+     * ({@code wt != null}) by columns over blocks of pixels ({@link #columnBlock}), else pixel by
+     * pixel through a patch.
      */
     record Conv(String name, int inSlot, int outSlot, Shape in, Shape out, int kh, int kw, int sh, int sw, int padTop,
             int padLeft, float[][] w, float[] bias, Epilogue epilogue, float[][] wt) implements Op {

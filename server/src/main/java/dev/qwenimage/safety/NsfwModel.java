@@ -17,9 +17,14 @@ import java.util.stream.IntStream;
  * The nsfwjs NSFW image classifier (its default model, MobileNetV2 at 224x224, from the npm
  * package nsfwjs 4.4.0, MIT) in plain Java: no native code, no download, the model read from
  * the classpath. It gives the probabilities nsfwjs gives for the same pixels (the parity test
- * holds every class of every fixture to 1e-3 of nsfwjs on TF.js's CPU backend).
+ * holds every class of every fixture to 1e-3 of nsfwjs on TF.js's CPU backend; the largest
+ * difference is about 1e-6). The same file can still give slightly different pixels: JPEG
+ * decoders disagree by a few levels (ImageIO's libjpeg and jpeg-js, what nsfwjs users run in
+ * Node), which moves the probabilities by about 1e-3; PNG decodes to the same bytes everywhere.
  *
- * <p>Load it once and share it: an instance is immutable and thread-safe. Each call runs on the
+ * <p>Load it once and share it: an instance is immutable and thread-safe. The first calls are
+ * slower (the first about 0.7 s, then tens of ms) while the JIT compiles the kernels; a service
+ * that wants its first real answer fast classifies a blank image at start-up. Each call runs on the
  * calling thread with buffers taken from a small pool (about 18 MB each, reused, one per thread
  * classifying at the same time), so classifying allocates almost nothing.
  *

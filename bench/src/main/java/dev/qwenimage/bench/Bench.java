@@ -46,7 +46,8 @@ import java.util.regex.Pattern;
  *   <li>{@code api} (the default): the two benchmarks above; {@code --duration 10s --warmup 5s
  *       --concurrency 16,64,256 --tasks 40 --client wrk|java};</li>
  *   <li>{@code gap}: {@link SlotGapBench}, the idle gap of an engine slot between tasks;</li>
- *   <li>{@code cluster}: {@link ClusterBench}, claims on PostgreSQL and the API through two api nodes.</li>
+ *   <li>{@code cluster}: {@link ClusterBench}, claims on PostgreSQL and the API through two api nodes;</li>
+ *   <li>{@code nsfw}: {@link NsfwBench}, the NSFW classifier against nsfwjs.</li>
  * </ul>
  */
 public final class Bench {
@@ -61,8 +62,9 @@ public final class Bench {
             case "api" -> api(opts);
             case "gap" -> SlotGapBench.run(opts);
             case "cluster" -> ClusterBench.run(opts);
+            case "nsfw" -> NsfwBench.main(Arrays.copyOfRange(args, 1, args.length));
             default -> {
-                System.err.println("unknown benchmark suite '" + suite + "'; suites: api (default), gap, cluster");
+                System.err.println("unknown benchmark suite '" + suite + "'; suites: api (default), gap, cluster, nsfw");
                 System.exit(2);
             }
         }

@@ -21,6 +21,7 @@ import java.util.List;
 import dev.qwenimage.image.AigcLabel;
 import dev.qwenimage.image.ImagePipeline;
 import dev.qwenimage.image.Watermark;
+import dev.qwenimage.safety.NsfwModel;
 import dev.qwenimage.safety.NsfwPolicy;
 import java.util.Optional;
 import dev.qwenimage.storage.BlobStore;
@@ -135,7 +136,7 @@ public final class QwenImageServer implements AutoCloseable {
                 TaskRunner runner = new TaskRunner(store, new ImagePipeline(config.jpegQuality(),
                         new Watermark(config.watermarkText(), config.watermarkCorner()),
                         config.aigcLabel() ? Optional.of(new AigcLabel(config.aigcProducer())) : Optional.empty(),
-                        NsfwPolicy.off()), blobs, eta, clock, metrics);
+                        nsfwPolicy(config)), blobs, eta, clock, metrics);
                 pool = Optional.of(new WorkerPool(store, runner, clock, lanes, config.lease(), workerId(), OTHERS_FIRST));
             }
             workers = pool;
@@ -195,6 +196,20 @@ public final class QwenImageServer implements AutoCloseable {
             closeQuietly();
             throw e;
         }
+    }
+
+    /**
+     * The NSFW policy from the configuration: the bundled classifier (loaded once; the first
+     * classification also warms its compiled code up, so the first task does not pay for it).
+     */
+    private static NsfwPolicy nsfwPolicy(ServerConfig config) {
+        if (!config.nsfw()) {
+            return NsfwPolicy.off();
+        }
+        NsfwModel model = NsfwModel.loadDefault();
+        Thread.ofVirtual().name("nsfw-warm-up").start(() -> model.classify(
+                new java.awt.image.BufferedImage(224, 224, java.awt.image.BufferedImage.TYPE_INT_RGB)));
+        return new NsfwPolicy(image -> model.classify(image).unsafe(), config.nsfwThreshold(), config.nsfwAction());
     }
 
     private static TaskStore openStore(ServerConfig config, Path dataDir) {

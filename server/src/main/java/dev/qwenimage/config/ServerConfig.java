@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import dev.qwenimage.engine.EngineSpec;
 import dev.qwenimage.image.Watermark;
+import dev.qwenimage.safety.NsfwPolicy;
 import java.util.Properties;
 
 /**
@@ -41,6 +42,9 @@ public record ServerConfig(
         Watermark.Corner watermarkCorner,
         boolean aigcLabel,
         String aigcProducer,
+        boolean nsfw,
+        double nsfwThreshold,
+        NsfwPolicy.Action nsfwAction,
         Duration urlTtl,
         Optional<String> urlSecret,
         Duration retention,
@@ -191,6 +195,9 @@ public record ServerConfig(
                 r.choice(Setting.WATERMARK_CORNER, Watermark.Corner::parse, "top-left, top-right, bottom-left or bottom-right"),
                 r.onOff(Setting.AIGC_LABEL),
                 r.nonBlank(Setting.AIGC_PRODUCER),
+                r.onOff(Setting.NSFW),
+                r.fraction(Setting.NSFW_THRESHOLD),
+                r.choice(Setting.NSFW_ACTION, NsfwPolicy.Action::parse, "flag, blur or block"),
                 ttl,
                 Optional.of(r.string(Setting.URL_SECRET)).filter(s -> !s.isBlank()),
                 r.duration(Setting.RETENTION, Duration.ofMinutes(1)),
@@ -317,6 +324,19 @@ public record ServerConfig(
                 throw new ConfigException(s.env() + " must not be empty");
             }
             return v;
+        }
+
+        double fraction(Setting s) {
+            String v = string(s).strip();
+            try {
+                double d = Double.parseDouble(v);
+                if (d < 0 || d > 1 || Double.isNaN(d)) {
+                    throw new ConfigException(s.env() + " must be between 0 and 1, got " + v);
+                }
+                return d;
+            } catch (NumberFormatException e) {
+                throw new ConfigException(s.env() + " must be a number between 0 and 1, got '" + v + "'");
+            }
         }
 
         boolean onOff(Setting s) {

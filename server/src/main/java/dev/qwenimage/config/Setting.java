@@ -56,6 +56,14 @@ public record Setting(String env, String defaultValue, String description) {
             "on: every image carries the implicit AI-generated label of GB 45438-2025 (XMP TC260:AIGC with Label, ContentProducer, ProduceID = task id). off: no label.");
     public static final Setting AIGC_PRODUCER = new Setting("QWEN_IMAGE_AIGC_PRODUCER", "qwen-image-server",
             "ContentProducer in the implicit label: the name or code of the service provider (e.g. its filing number).");
+    public static final Setting NSFW = new Setting("QWEN_IMAGE_NSFW", "on",
+            "on: every image is checked by the built-in NSFW classifier (nsfwjs MobileNetV2, run in Java) and the verdict is "
+                    + "reported in nsfw_detection_result and extra.has_nsfw_contents. off: no check (nsfw_detection_result null).");
+    public static final Setting NSFW_THRESHOLD = new Setting("QWEN_IMAGE_NSFW_THRESHOLD", "0.5",
+            "An image is flagged when its unsafe probability (porn + hentai + sexy) is at least this, 0..1.");
+    public static final Setting NSFW_ACTION = new Setting("QWEN_IMAGE_NSFW_ACTION", "flag",
+            "What happens to a flagged image: flag (kept, reported), blur (a blurred image is stored instead) or block "
+                    + "(nothing is stored; the task ends FAILED saying so).");
     public static final Setting URL_TTL = new Setting("QWEN_IMAGE_URL_TTL", "3600",
             "Seconds an image link stays valid (image_url_ttl). 0: links do not expire.");
     public static final Setting URL_SECRET = new Setting("QWEN_IMAGE_URL_SECRET", "",
@@ -112,7 +120,8 @@ public record Setting(String env, String defaultValue, String description) {
             "Path of a properties file with QWEN_IMAGE_* keys. Environment variables override it; command-line --set overrides both.");
 
     public static final List<Setting> ALL = List.of(PORT, HOST, DATA_DIR, API_KEYS, PUBLIC_URL, ROLE, DB_URL, DB_USER, DB_PASSWORD, DB_POOL, ENGINES, WORKERS, ENGINE_FAILURES, ENGINE_CHECK,
-            PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, WATERMARK_TEXT, WATERMARK_CORNER, AIGC_LABEL, AIGC_PRODUCER, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
+            PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, WATERMARK_TEXT, WATERMARK_CORNER, AIGC_LABEL, AIGC_PRODUCER,
+            NSFW, NSFW_THRESHOLD, NSFW_ACTION, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
             MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, MAX_QUEUED, SYNC_TIMEOUT, WEBHOOK_ALLOW, WEBHOOK_ATTEMPTS, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
             S3_SECRET_KEY, S3_PATH_STYLE, S3_PREFIX, S3_PUBLIC_ENDPOINT, S3_CREATE_BUCKET, LOG_LEVEL, LOG_FORMAT, METRICS, CONFIG);
 

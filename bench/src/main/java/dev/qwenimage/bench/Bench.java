@@ -110,7 +110,9 @@ public final class Bench {
 
         try (QwenImageServer server = QwenImageServer.start(ServerConfig.of(Map.of(
                 "QWEN_IMAGE_PORT", "0", "QWEN_IMAGE_HOST", "127.0.0.1", "QWEN_IMAGE_DATA_DIR", dir.toString(),
-                "QWEN_IMAGE_API_KEYS", KEY, "QWEN_IMAGE_WORKERS", "1", "QWEN_IMAGE_LOG_LEVEL", "warn")), Clock.systemUTC(), remoteGpu)) {
+                "QWEN_IMAGE_API_KEYS", KEY, "QWEN_IMAGE_WORKERS", "1", "QWEN_IMAGE_LOG_LEVEL", "warn",
+                // the queue is meant to pile up here: no caps
+                "QWEN_IMAGE_MAX_QUEUED_PER_KEY", "0", "QWEN_IMAGE_MAX_QUEUED", "0")), Clock.systemUTC(), remoteGpu)) {
             String api = server.localUrl();
             String bareBase = "http://127.0.0.1:" + bare.port();
             WrkLoad.Spec barePost = new WrkLoad.Spec("POST", List.of("/bare"), authJson, submitBody);

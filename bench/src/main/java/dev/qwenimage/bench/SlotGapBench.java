@@ -39,7 +39,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * storage, SUCCEED): the idle gap a slot would have if it finished its own images before taking
  * the next task, as it did before images were handed to the finishers.
  *
- * <p>Usage: {@code ./qwen-image bench gap [--job 2s] [--jobs 20] [--slots 1]}
+ * <p>Usage: {@code ./qwen-image bench gap [--job 2s] [--jobs 20] [--slots 1] [--nsfw on|off]}
  */
 final class SlotGapBench {
     private static final String KEY = "bench-key-0123456789";
@@ -107,13 +107,14 @@ final class SlotGapBench {
         Duration job = Durations.parse(opts.getOrDefault("job", "2s"));
         int jobs = Integer.parseInt(opts.getOrDefault("jobs", "20"));
         int slots = Integer.parseInt(opts.getOrDefault("slots", "1"));
+        String nsfw = opts.getOrDefault("nsfw", "on");
         Path dir = Files.createTempDirectory("qwen-bench-gap");
         FixedJobEngine engine = new FixedJobEngine(job);
         System.out.printf("qwen-image bench gap: %d cores, JDK %s, %d slot(s), %d jobs of %s at 1024x1024, queue full from the start%n%n",
                 Runtime.getRuntime().availableProcessors(), Runtime.version(), slots, jobs, Durations.human(job));
         try (QwenImageServer server = QwenImageServer.start(ServerConfig.of(Map.of(
                 "QWEN_IMAGE_PORT", "0", "QWEN_IMAGE_HOST", "127.0.0.1", "QWEN_IMAGE_DATA_DIR", dir.toString(),
-                "QWEN_IMAGE_API_KEYS", KEY, "QWEN_IMAGE_LOG_LEVEL", "warn")), Clock.systemUTC(),
+                "QWEN_IMAGE_API_KEYS", KEY, "QWEN_IMAGE_LOG_LEVEL", "warn", "QWEN_IMAGE_NSFW", nsfw)), Clock.systemUTC(),
                 List.of(new EngineSetup(engine, slots, Duration.ZERO)))) {
             List<String> ids = new ArrayList<>();
             for (int i = 0; i < jobs; i++) {

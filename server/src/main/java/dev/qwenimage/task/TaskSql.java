@@ -18,10 +18,15 @@ import java.util.Optional;
  */
 public final class TaskSql {
 
-    /** What differs between the databases. */
-    public record Dialect(String greatest, String skipLocked) {
-        public static final Dialect SQLITE = new Dialect("MAX", "");
-        public static final Dialect POSTGRES = new Dialect("GREATEST", " FOR UPDATE SKIP LOCKED");
+    /**
+     * What differs between the databases. {@code turnInSql}: whether an insert works out the new
+     * task's turn in SQL (from the owner's last queued turn and the turn being served), or is given
+     * it as a parameter because the store tracks both in memory (SQLite, whose single writer sees
+     * every insert and claim: two index look-ups per insert cost more than the rest of it).
+     */
+    public record Dialect(String greatest, String skipLocked, boolean turnInSql) {
+        public static final Dialect SQLITE = new Dialect("MAX", "", false);
+        public static final Dialect POSTGRES = new Dialect("GREATEST", " FOR UPDATE SKIP LOCKED", true);
     }
 
     public final String insert;
@@ -34,9 +39,8 @@ public final class TaskSql {
         insert = """
                 INSERT INTO tasks (id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps,
                                    max_attempts, available_at, created_at, image_type, webhook_url, turn)
-                VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                        %1$s(COALESCE((SELECT max(turn) FROM tasks WHERE owner = ? AND state = 'QUEUED'), 0) + 1,
-                             COALESCE((SELECT max(turn) FROM tasks WHERE started_at IS NOT NULL), 0)))""".formatted(d.greatest());
+                VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, %s)"""
+                .formatted(d.turnInSql() ? TURN.formatted(d.greatest()) : "?");
         claim = """
                 UPDATE tasks
                    SET state = 'PROCESSING', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1,
@@ -64,6 +68,11 @@ public final class TaskSql {
                               ORDER BY next_at LIMIT 1%s)
                 RETURNING id, task_id, url, attempts""".formatted(d.skipLocked());
     }
+
+    /** A new task's turn: after its owner's last queued one, not before the one being served; the parameter is the owner. */
+    private static final String TURN = """
+            %s(COALESCE((SELECT turn FROM tasks WHERE owner = ? AND state = 'QUEUED' ORDER BY turn DESC LIMIT 1), 0) + 1,
+               COALESCE((SELECT turn FROM tasks WHERE started_at IS NOT NULL ORDER BY turn DESC LIMIT 1), 0))""";
 
     public static final String FIND = "SELECT " + TaskRows.COLUMNS + " FROM tasks WHERE id = ?";
     public static final String PROGRESS =
@@ -162,8 +171,11 @@ public final class TaskSql {
         }
     }
 
-    /** Binds a new task's values to {@link #insert}'s parameters. */
-    public static void bindInsert(PreparedStatement ps, NewTask t) throws SQLException {
+    /**
+     * Binds a new task's values to {@link #insert}'s parameters; the last is the owner (turn worked
+     * out in SQL) or the turn itself.
+     */
+    public static void bindInsert(PreparedStatement ps, NewTask t, Object ownerOrTurn) throws SQLException {
         TaskSpec s = t.spec();
         ps.setString(1, t.id());
         ps.setString(2, t.owner());
@@ -183,7 +195,7 @@ public final class TaskSql {
         ps.setLong(12, t.createdAt().toEpochMilli());
         ps.setString(13, s.imageType().wireName());
         ps.setString(14, s.webhookUrl().orElse(null));
-        ps.setString(15, t.owner());
+        ps.setObject(15, ownerOrTurn);
     }
 
     /** Binds {@link #claim}'s parameters. */

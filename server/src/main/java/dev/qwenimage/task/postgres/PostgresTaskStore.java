@@ -112,7 +112,8 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
 
     @Override
     public Admission admit(NewTask t, Optional<IdempotencyKey> key) {
-        Admission admission = transaction(c -> {
+        // without a key the insert is one autocommit statement: no BEGIN/COMMIT round trips
+        Work<Admission> work = c -> {
             if (key.isPresent()) {
                 // the key row first: a concurrent submit with the same key waits on it, then sees it
                 try (PreparedStatement k = c.prepareStatement("""
@@ -143,11 +144,12 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
                 }
             }
             try (PreparedStatement ps = c.prepareStatement(sql.insert)) {
-                TaskSql.bindInsert(ps, t);
+                TaskSql.bindInsert(ps, t, t.owner());
                 ps.executeUpdate();
             }
             return new Admission.Created(t.id());
-        });
+        };
+        Admission admission = key.isPresent() ? transaction(work) : write(work);
         if (admission instanceof Admission.Created) {
             workAvailable();
         }

@@ -28,7 +28,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.flywaydb.core.Flyway;
@@ -44,6 +46,13 @@ import org.sqlite.SQLiteDataSource;
 public final class SqliteTaskStore implements TaskStore {
 
     private final TaskSql sql = new TaskSql(TaskSql.Dialect.SQLITE);
+    /**
+     * Fair-queueing state, touched only on the writer thread: the highest turn ever claimed, and
+     * each owner's last queued turn (an owner whose queued tasks have all started keeps its last
+     * one, so its next task waits for the next round, as round-robin wants).
+     */
+    private long servedTurn;
+    private final Map<String, Long> lastQueuedTurn = new HashMap<>();
 
     private final SqliteWriter writer;
     private final HikariDataSource readers;
@@ -58,6 +67,20 @@ public final class SqliteTaskStore implements TaskStore {
     private SqliteTaskStore(SqliteWriter writer, HikariDataSource readers) {
         this.writer = writer;
         this.readers = readers;
+        writer.execute(session -> {
+            try (var st = session.connection().createStatement()) {
+                try (ResultSet rs = st.executeQuery("SELECT COALESCE(max(turn), 0) FROM tasks WHERE started_at IS NOT NULL")) {
+                    rs.next();
+                    servedTurn = rs.getLong(1);
+                }
+                try (ResultSet rs = st.executeQuery("SELECT owner, max(turn) FROM tasks WHERE state = 'QUEUED' GROUP BY owner")) {
+                    while (rs.next()) {
+                        lastQueuedTurn.put(rs.getString(1), rs.getLong(2));
+                    }
+                }
+            }
+            return null;
+        });
     }
 
     /** Opens (creating and migrating if needed) the database file {@code file}. */
@@ -106,9 +129,12 @@ public final class SqliteTaskStore implements TaskStore {
                     }
                 }
             }
+            // fair queueing: after the owner's last queued turn, not before the turn being served
+            long turn = Math.max(lastQueuedTurn.getOrDefault(t.owner(), 0L) + 1, servedTurn);
             PreparedStatement ps = session.prepare(sql.insert);
-            TaskSql.bindInsert(ps, t);
+            TaskSql.bindInsert(ps, t, turn);
             ps.executeUpdate();
+            lastQueuedTurn.put(t.owner(), turn);
             if (key.isPresent()) {
                 PreparedStatement k = session.prepare("""
                         INSERT OR REPLACE INTO idempotency_keys (owner, key, body_hash, task_id, created_at)
@@ -224,7 +250,12 @@ public final class SqliteTaskStore implements TaskStore {
             PreparedStatement ps = session.prepare(sql.claim);
             TaskSql.bindClaim(ps, worker, engine, now, lease, othersFirst);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(TaskRows.toTask(rs)) : Optional.<Task>empty();
+                if (!rs.next()) {
+                    return Optional.<Task>empty();
+                }
+                Task task = TaskRows.toTask(rs);
+                servedTurn = Math.max(servedTurn, task.turn());
+                return Optional.of(task);
             }
         });
         claimed.ifPresent(task -> cache.invalidate(task.id()));

@@ -43,6 +43,10 @@ final class SqliteWriter implements AutoCloseable {
             this.connection = connection;
         }
 
+        Connection connection() {
+            return connection;
+        }
+
         PreparedStatement prepare(String sql) throws SQLException {
             PreparedStatement ps = statements.get(sql);
             if (ps == null) {

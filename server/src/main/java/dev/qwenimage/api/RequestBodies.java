@@ -21,6 +21,8 @@ import java.util.OptionalLong;
  */
 final class RequestBodies {
     static final int MAX_BODY_BYTES = 64 * 1024;
+    /** Bodies up to this size are read and dropped before a 413, larger ones are not read at all. */
+    private static final long DRAIN_LIMIT = 1024 * 1024;
 
     private final ObjectMapper mapper;
 
@@ -169,6 +171,15 @@ final class RequestBodies {
     private static byte[] readLimited(Context ctx) {
         long declared = ctx.req().getContentLengthLong();
         if (declared > MAX_BODY_BYTES) {
+            // read a moderately large body to its end before answering, so the client, still
+            // sending, is not cut off before it can read the 413 (a huge one is cut off anyway)
+            if (declared <= DRAIN_LIMIT) {
+                try (InputStream in = ctx.req().getInputStream()) {
+                    in.skipNBytes(declared);
+                } catch (IOException e) {
+                    // the client went away; the 413 below is all there is to say
+                }
+            }
             throw tooLarge();
         }
         try (InputStream in = ctx.req().getInputStream()) {

@@ -61,7 +61,8 @@ public final class HttpApi {
      * would allocate fresh buffers for every request; a shared pool recycles them.
      */
     private final ObjectMapper json = new ObjectMapper(JsonFactory.builder()
-            .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build());
+            .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build())
+            .registerModule(new com.fasterxml.jackson.module.blackbird.BlackbirdModule());
     private final RequestBodies bodies = new RequestBodies(json);
     private final OpenAiImages openAi;
 
@@ -196,7 +197,7 @@ public final class HttpApi {
         if (id == null || id.isBlank()) {
             throw new ApiError(400, "MISSING_TASK_ID", "the task_id query parameter is required: /v3/async/task-result?task_id=<id>");
         }
-        var view = deps.tasks().orElseThrow().view(owner, id.strip(), baseUrl(ctx));
+        var view = deps.tasks().orElseThrow().view(owner, id.strip(), () -> baseUrl(ctx));
         writeJson(ctx, 200, TaskResultBody.of(view, deps.urlTtl()));
     }
 

@@ -182,7 +182,10 @@ final class RequestBodies {
             }
             throw tooLarge();
         }
-        try (InputStream in = ctx.req().getInputStream()) {
+        if (declared >= 0) {
+            return ctx.bodyAsBytes(); // the usual case: a length within the limit, read the way Javalin reads any body
+        }
+        try (InputStream in = ctx.req().getInputStream()) { // chunked: read at most one byte past the limit
             byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
             if (body.length > MAX_BODY_BYTES) {
                 throw tooLarge();

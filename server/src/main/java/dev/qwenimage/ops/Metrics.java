@@ -71,12 +71,16 @@ public final class Metrics {
                 .register(registry).increment();
     }
 
+    /** Timers by route, method and status, built once: this runs on every request. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Timer> httpTimers = new java.util.concurrent.ConcurrentHashMap<>();
+
     public void http(String route, String method, int status, long nanos) {
-        Timer.builder("qwen_image_http_requests").description("API requests by route and status")
+        httpTimers.computeIfAbsent(route + ' ' + method + ' ' + status, k -> Timer.builder("qwen_image_http_requests")
+                .description("API requests by route and status")
                 .tags("route", route, "method", method, "status", Integer.toString(status))
                 .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(25), Duration.ofMillis(100),
                         Duration.ofSeconds(1))
-                .register(registry).record(Duration.ofNanos(nanos));
+                .register(registry)).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     public void webhook(String outcome) {

@@ -177,15 +177,20 @@ public final class TaskService {
 
     /** The caller's view of task {@code id}; {@link TaskNotFound} if it is not theirs. */
     public TaskView view(String owner, String id, String baseUrl) {
+        return view(find(owner, id), () -> baseUrl);
+    }
+
+    /** As {@link #view(String, String, String)}, working the base URL out only when a link is needed (a finished task). */
+    public TaskView view(String owner, String id, Supplier<String> baseUrl) {
         return view(find(owner, id), baseUrl);
     }
 
     /** The view of a finished task for its webhook (whoever owns it), or empty when it is gone. */
     public Optional<TaskView> viewForWebhook(String id, String baseUrl) {
-        return store.find(id).map(t -> view(t, baseUrl));
+        return store.find(id).map(t -> view(t, () -> baseUrl));
     }
 
-    private TaskView view(Task task, String baseUrl) {
+    private TaskView view(Task task, Supplier<String> baseUrl) {
         int w = task.spec().width();
         int h = task.spec().height();
         return switch (task.state()) {
@@ -204,7 +209,7 @@ public final class TaskService {
                 yield new TaskView(task, eta.runningEtaSeconds(engine, w, h, steps, p.progressPercent()),
                         Math.min(99, p.progressPercent()), Optional.empty());
             }
-            case TaskState.Succeeded s -> new TaskView(task, 0, 100, Optional.of(links.link(s.imageKey(), baseUrl)));
+            case TaskState.Succeeded s -> new TaskView(task, 0, 100, Optional.of(links.link(s.imageKey(), baseUrl.get())));
             case TaskState.Failed f -> new TaskView(task, 0, 0, Optional.empty());
         };
     }

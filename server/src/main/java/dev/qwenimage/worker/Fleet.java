@@ -25,6 +25,7 @@ public final class Fleet {
     public static final Duration HEARTBEAT = Duration.ofSeconds(5);
     private static final Duration STALE = HEARTBEAT.multipliedBy(3);
     private static final long CACHE_NANOS = 1_000_000_000L;
+    private static final long LOCAL_CACHE_NANOS = 100_000_000L;
 
     private final Optional<WorkerPool> local;
     private final Optional<LaneRegistry> registry;
@@ -32,7 +33,11 @@ public final class Fleet {
     private final Clock clock;
     private volatile Cached cached;
 
-    private record Cached(List<LaneReport> lanes, long atNanos) {
+    /** The lanes as last read, and the capacity worked out from them (asked for on every poll). */
+    private record Cached(List<LaneReport> lanes, List<EngineCapacity> capacity, long atNanos) {
+        Cached(List<LaneReport> lanes, long atNanos) {
+            this(lanes, capacityOf(lanes), atNanos);
+        }
     }
 
     public Fleet(Optional<WorkerPool> local, Optional<LaneRegistry> registry, EtaEstimator eta, Clock clock) {
@@ -60,13 +65,24 @@ public final class Fleet {
         return out;
     }
 
-    /** Every lane serving the queue: the registry's when there is one, else this node's. */
+    /**
+     * Every lane serving the queue: the registry's when there is one (read at most once a second),
+     * else this node's (taken at most every 100 ms: polls ask for it on every request).
+     */
     public List<LaneReport> lanes() {
-        if (registry.isEmpty()) {
-            return localLanes();
-        }
+        return current().lanes();
+    }
+
+    private Cached current() {
         Cached c = cached;
         long now = System.nanoTime();
+        if (registry.isEmpty()) {
+            if (c == null || now - c.atNanos() > LOCAL_CACHE_NANOS) {
+                c = new Cached(localLanes(), now);
+                cached = c;
+            }
+            return c;
+        }
         if (c == null || now - c.atNanos() > CACHE_NANOS) {
             List<LaneReport> lanes = registry.get().lanes(clock.instant().minus(STALE));
             if (local.isEmpty()) {
@@ -78,14 +94,18 @@ public final class Fleet {
             c = new Cached(lanes, now);
             cached = c;
         }
-        return c.lanes();
+        return c;
     }
 
     /** The engines that can take work now, or all of them when none can (they are expected back). */
     public List<EngineCapacity> capacity() {
+        return current().capacity();
+    }
+
+    private static List<EngineCapacity> capacityOf(List<LaneReport> lanes) {
         Map<String, int[]> up = new LinkedHashMap<>();
         Map<String, int[]> all = new LinkedHashMap<>();
-        for (LaneReport l : lanes()) {
+        for (LaneReport l : lanes) {
             all.computeIfAbsent(l.engine(), k -> new int[] {0, l.defaultSteps()})[0] += l.slots();
             if (l.up()) {
                 up.computeIfAbsent(l.engine(), k -> new int[] {0, l.defaultSteps()})[0] += l.slots();
@@ -94,7 +114,7 @@ public final class Fleet {
         Map<String, int[]> use = up.isEmpty() ? all : up;
         List<EngineCapacity> out = new ArrayList<>();
         use.forEach((engine, v) -> out.add(new EngineCapacity(engine, v[1], v[0])));
-        return out;
+        return List.copyOf(out);
     }
 
     public int slots() {

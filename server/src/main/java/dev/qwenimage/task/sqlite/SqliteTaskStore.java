@@ -91,6 +91,7 @@ public final class SqliteTaskStore implements TaskStore {
             config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
             config.setBusyTimeout(10_000);
             config.setTempStore(SQLiteConfig.TempStore.MEMORY);
+            config.setCacheSize(-16_384); // 16 MiB of page cache per connection: the hot index pages of a deep queue stay in memory
             SQLiteDataSource ds = new SQLiteDataSource(config);
             ds.setUrl("jdbc:sqlite:" + file.toAbsolutePath());
 

@@ -44,6 +44,7 @@ public final class TaskService {
     private final SecureRandom random = new SecureRandom();
     /** The queue snapshot that ETAs and the global cap read; see {@link #queueStats()}. */
     private volatile Snapshot snapshot;
+    private final java.util.concurrent.atomic.AtomicBoolean refreshing = new java.util.concurrent.atomic.AtomicBoolean();
     private static final long SNAPSHOT_MIN_AGE_NANOS = 500_000_000L;
 
     /**
@@ -226,21 +227,42 @@ public final class TaskService {
 
     private QueueStats queueStats(Instant taskCreatedAt) {
         Snapshot s = snapshot;
-        if (s == null || !s.freshFor(taskCreatedAt, System.nanoTime())) {
+        long now = System.nanoTime();
+        if (s != null && s.keepNanos() > SNAPSHOT_MIN_AGE_NANOS) {
+            // a deep queue: counting it takes long, so one caller refreshes in the background
+            // while every poll goes on with the snapshot it has
+            if (!s.freshFor(taskCreatedAt, now) && refreshing.compareAndSet(false, true)) {
+                Thread.ofVirtual().name("queue-snapshot").start(() -> {
+                    try {
+                        takeSnapshot();
+                    } finally {
+                        refreshing.set(false);
+                    }
+                });
+            }
+            return s.stats();
+        }
+        if (s == null || !s.freshFor(taskCreatedAt, now)) {
             synchronized (this) {
                 s = snapshot;
                 if (s == null || !s.freshFor(taskCreatedAt, System.nanoTime())) {
-                    Instant at = clock.instant();
-                    long t0 = System.nanoTime();
-                    QueueStats stats = store.stats();
-                    long t1 = System.nanoTime();
-                    s = new Snapshot(stats, t1, at, Math.max(SNAPSHOT_MIN_AGE_NANOS, 20 * (t1 - t0)));
-                    snapshot = s;
+                    s = takeSnapshot();
                 }
             }
         }
         return s.stats();
     }
+
+    private Snapshot takeSnapshot() {
+        Instant at = clock.instant();
+        long t0 = System.nanoTime();
+        QueueStats stats = store.stats();
+        long t1 = System.nanoTime();
+        Snapshot s = new Snapshot(stats, t1, at, Math.max(SNAPSHOT_MIN_AGE_NANOS, 20 * (t1 - t0)));
+        snapshot = s;
+        return s;
+    }
+
 
     /** The task if {@code owner} owns it. */
     public Task find(String owner, String id) {

@@ -4,42 +4,27 @@ import static dev.qwenimage.api.ErrorResponsesTest.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.qwenimage.support.Api;
+import dev.qwenimage.support.SharedServer;
 import dev.qwenimage.support.TestServer;
 import java.net.URI;
 import java.net.http.HttpRequest;
-import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** An Idempotency-Key makes a retried submit safe: same key and body, same task; same key, other body, 422. */
 class IdempotencyTest {
-    @TempDir
-    static Path dataDir;
-    static TestServer server;
-    static Api api;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(dataDir, Map.of());
-        api = server.api();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final SharedServer server = new SharedServer(Map.of());
 
     private static Api.Response submit(String key, String idempotencyKey, String body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api.baseUrl() + "/v3/async/qwen-image-txt2img"))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.api().baseUrl() + "/v3/async/qwen-image-txt2img"))
                 .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         if (idempotencyKey != null) {
             b.header("Idempotency-Key", idempotencyKey);
         }
-        return api.send(b);
+        return server.api().send(b);
     }
 
     @Test

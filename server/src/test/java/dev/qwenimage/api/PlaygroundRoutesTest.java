@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.qwenimage.support.Api;
 import dev.qwenimage.support.LocalPostgres;
 import dev.qwenimage.support.LocalS3;
+import dev.qwenimage.support.SharedServer;
 import dev.qwenimage.support.TestServer;
 import java.io.IOException;
 import java.net.URI;
@@ -22,9 +23,8 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,21 +36,8 @@ class PlaygroundRoutesTest {
     private static final Pattern MODULE_IMPORT = Pattern.compile("from \"\\./([^\"]+)\"");
     private static final Path RESOURCES = Path.of("src/main/resources/playground");
 
-    @TempDir
-    static Path dataDir;
-    static TestServer server;
-    static Api api;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(dataDir, Map.of());
-        api = server.api();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final SharedServer server = new SharedServer(Map.of());
 
     @Test
     void rootServesThePageAsHtmlThatIsAlwaysRevalidated() {
@@ -82,7 +69,7 @@ class PlaygroundRoutesTest {
 
     @Test
     void headAnswersWithTheHeadersOfGet() {
-        Api.Response head = api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/"))
+        Api.Response head = server.api().send(HttpRequest.newBuilder(URI.create(server.api().baseUrl() + "/"))
                 .method("HEAD", HttpRequest.BodyPublishers.noBody()));
 
         assertThat(head.status()).isEqualTo(200);
@@ -169,15 +156,15 @@ class PlaygroundRoutesTest {
         assertError(get("/v3/nope/deeper", browser), 404, "NOT_FOUND");
         assertError(get("/index.html", browser), 404, "NOT_FOUND");
         assertError(get("/favicon.ico", browser), 404, "NOT_FOUND");
-        assertError(api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + "/"))
+        assertError(server.api().send(HttpRequest.newBuilder(URI.create(server.api().baseUrl() + "/"))
                 .POST(HttpRequest.BodyPublishers.ofString("{}"))), 405, "METHOD_NOT_ALLOWED");
     }
 
     @Test
     void theApiAndHealthWorkBesideThePlayground() {
         assertThat(get("/healthz", Map.of()).json().get("status").asText()).isEqualTo("ok");
-        String taskId = api.submitOk("{\"prompt\": \"beside the playground\", \"size\": \"256*256\"}");
-        assertThat(api.awaitFinished(taskId, Duration.ofSeconds(30)).at("/task/status").asText()).isEqualTo("TASK_STATUS_SUCCEED");
+        String taskId = server.api().submitOk("{\"prompt\": \"beside the playground\", \"size\": \"256*256\"}");
+        assertThat(server.api().awaitFinished(taskId, Duration.ofSeconds(30)).at("/task/status").asText()).isEqualTo("TASK_STATUS_SUCCEED");
     }
 
     @Test
@@ -208,9 +195,9 @@ class PlaygroundRoutesTest {
     }
 
     private static Api.Response get(String path, Map<String, String> headers) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(api.baseUrl() + path)).GET();
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.api().baseUrl() + path)).GET();
         headers.forEach(request::header);
-        return api.send(request);
+        return server.api().send(request);
     }
 
     private static String header(Api.Response r, String name) {

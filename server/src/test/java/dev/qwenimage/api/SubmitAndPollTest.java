@@ -4,48 +4,33 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.qwenimage.support.Api;
+import dev.qwenimage.support.SharedServer;
 import dev.qwenimage.support.TestServer;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** The contract's happy path, over real HTTP: submit, poll, download the JPEG. */
 class SubmitAndPollTest {
-    @TempDir
-    static Path dataDir;
-    static TestServer server;
-    static Api api;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(dataDir, Map.of());
-        api = server.api();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final SharedServer server = new SharedServer(Map.of());
 
     @Test
     void seedRequestSucceedsWithAJpegOfTheRequestedSize() throws IOException {
         // given the request body from the vendor's documentation
-        String taskId = api.submitOk("""
+        String taskId = server.api().submitOk("""
                 {"prompt": "A cute corgi wearing a tiny crown, studio light", "size": "1024*1024", "watermark": true}""");
 
         // when it is polled until done
-        JsonNode result = api.awaitFinished(taskId, Duration.ofSeconds(60));
+        JsonNode result = server.api().awaitFinished(taskId, Duration.ofSeconds(60));
 
         // then it succeeded with the contract's shape
         JsonNode task = result.get("task");
@@ -75,8 +60,8 @@ class SubmitAndPollTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource({"256*1536, 256, 1536", "1536*256, 1536, 256", "1000*700, 1000, 700", "256*256, 256, 256"})
     void imageHasExactlyTheRequestedSize(String size, int width, int height) throws IOException {
-        String taskId = api.submitOk("{\"prompt\": \"a lighthouse at dusk\", \"size\": \"" + size + "\"}");
-        JsonNode result = api.awaitFinished(taskId, Duration.ofSeconds(60));
+        String taskId = server.api().submitOk("{\"prompt\": \"a lighthouse at dusk\", \"size\": \"" + size + "\"}");
+        JsonNode result = server.api().awaitFinished(taskId, Duration.ofSeconds(60));
         assertThat(result.at("/task/status").asText()).isEqualTo("TASK_STATUS_SUCCEED");
 
         BufferedImage img = download(result.at("/images/0/image_url").asText());
@@ -86,8 +71,8 @@ class SubmitAndPollTest {
 
     @Test
     void sizeDefaultsTo1024SquareAndWatermarkToFalse() throws IOException {
-        String taskId = api.submitOk("{\"prompt\": \"一只戴着帽子的猫在弹钢琴\"}");
-        JsonNode result = api.awaitFinished(taskId, Duration.ofSeconds(60));
+        String taskId = server.api().submitOk("{\"prompt\": \"一只戴着帽子的猫在弹钢琴\"}");
+        JsonNode result = server.api().awaitFinished(taskId, Duration.ofSeconds(60));
         BufferedImage img = download(result.at("/images/0/image_url").asText());
         assertThat(img.getWidth()).isEqualTo(1024);
         assertThat(img.getHeight()).isEqualTo(1024);
@@ -96,7 +81,7 @@ class SubmitAndPollTest {
     @Test
     void bareKeyWithoutBearerIsAccepted() {
         // Novita's JS SDK sends the key without "Bearer "
-        var r = api.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(api.baseUrl() + "/v3/async/qwen-image-txt2img"))
+        var r = server.api().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.api().baseUrl() + "/v3/async/qwen-image-txt2img"))
                 .header("Authorization", TestServer.KEY)
                 .header("Content-Type", "application/json")
                 .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"prompt\": \"a bare key\"}")));
@@ -106,14 +91,14 @@ class SubmitAndPollTest {
 
     @Test
     void unknownFieldsAreIgnored() {
-        var r = api.submit("{\"prompt\": \"extras\", \"size\": \"512*512\", \"model_name\": \"x\", \"extra\": {\"foo\": 1}}");
+        var r = server.api().submit("{\"prompt\": \"extras\", \"size\": \"512*512\", \"model_name\": \"x\", \"extra\": {\"foo\": 1}}");
         assertThat(r.status()).isEqualTo(200);
     }
 
     @Test
     void progressAndEtaAreReportedWhileQueuedOrProcessing() {
-        String taskId = api.submitOk("{\"prompt\": \"progress\", \"size\": \"256*256\"}");
-        JsonNode first = api.result(taskId).json();
+        String taskId = server.api().submitOk("{\"prompt\": \"progress\", \"size\": \"256*256\"}");
+        JsonNode first = server.api().result(taskId).json();
         String status = first.at("/task/status").asText();
         assertThat(status).isIn("TASK_STATUS_QUEUED", "TASK_STATUS_PROCESSING", "TASK_STATUS_SUCCEED");
         assertThat(first.at("/task/progress_percent").asInt()).isBetween(0, 100);

@@ -6,42 +6,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.qwenimage.support.Api;
 import dev.qwenimage.support.JpegLabels;
+import dev.qwenimage.support.SharedServer;
 import dev.qwenimage.support.TestServer;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** The documented submit extensions: seed, negative_prompt, extra.response_image_type. */
 class SubmitExtensionsTest {
-    @TempDir
-    static Path dataDir;
-    static TestServer server;
-    static Api api;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(dataDir, Map.of());
-        api = server.api();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final SharedServer server = new SharedServer(Map.of());
 
     private static JsonNode run(String body) {
-        return api.awaitFinished(api.submitOk(body), Duration.ofSeconds(60));
+        return server.api().awaitFinished(server.api().submitOk(body), Duration.ofSeconds(60));
     }
 
     private static int[] pixels(JsonNode result) throws Exception {
@@ -84,18 +69,18 @@ class SubmitExtensionsTest {
 
     @Test
     void badExtensionValuesAreRefusedWithTheFieldNamed() {
-        Api.Response seed = api.submit("{\"prompt\": \"a\", \"seed\": 1.5}");
+        Api.Response seed = server.api().submit("{\"prompt\": \"a\", \"seed\": 1.5}");
         assertError(seed, 400, "INVALID_SEED");
-        assertError(api.submit("{\"prompt\": \"a\", \"seed\": -2}"), 400, "INVALID_SEED");
-        assertError(api.submit("{\"prompt\": \"a\", \"seed\": \"42\"}"), 400, "INVALID_SEED");
-        assertError(api.submit("{\"prompt\": \"a\", \"negative_prompt\": 3}"), 400, "INVALID_NEGATIVE_PROMPT");
-        Api.Response type = api.submit("{\"prompt\": \"a\", \"extra\": {\"response_image_type\": \"gif\"}}");
+        assertError(server.api().submit("{\"prompt\": \"a\", \"seed\": -2}"), 400, "INVALID_SEED");
+        assertError(server.api().submit("{\"prompt\": \"a\", \"seed\": \"42\"}"), 400, "INVALID_SEED");
+        assertError(server.api().submit("{\"prompt\": \"a\", \"negative_prompt\": 3}"), 400, "INVALID_NEGATIVE_PROMPT");
+        Api.Response type = server.api().submit("{\"prompt\": \"a\", \"extra\": {\"response_image_type\": \"gif\"}}");
         assertError(type, 400, "INVALID_IMAGE_TYPE");
         assertThat(type.json().at("/metadata/field").asText()).isEqualTo("extra.response_image_type");
-        assertError(api.submit("{\"prompt\": \"a\", \"extra\": \"webp\"}"), 400, "INVALID_EXTRA");
-        assertError(api.submit("{\"prompt\": \"a\", \"extra\": {\"webhook\": {\"url\": \"ftp://example.com/x\"}}}"), 400,
+        assertError(server.api().submit("{\"prompt\": \"a\", \"extra\": \"webp\"}"), 400, "INVALID_EXTRA");
+        assertError(server.api().submit("{\"prompt\": \"a\", \"extra\": {\"webhook\": {\"url\": \"ftp://example.com/x\"}}}"), 400,
                 "INVALID_WEBHOOK_URL");
-        Api.Response internal = api.submit("{\"prompt\": \"a\", \"extra\": {\"webhook\": {\"url\": \"http://127.0.0.1:9/hook\"}}}");
+        Api.Response internal = server.api().submit("{\"prompt\": \"a\", \"extra\": {\"webhook\": {\"url\": \"http://127.0.0.1:9/hook\"}}}");
         assertError(internal, 400, "INVALID_WEBHOOK_URL");
         assertThat(internal.json().get("message").asText()).contains("allow-listed");
     }

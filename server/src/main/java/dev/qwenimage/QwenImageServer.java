@@ -142,15 +142,15 @@ public final class QwenImageServer implements AutoCloseable {
             workers = pool;
             fleet = new Fleet(pool, store.registry(), eta, clock);
 
+            WebhookTargets webhookTargets = new WebhookTargets(config.webhookAllow());
             Optional<TaskService> tasks = role.servesApi()
                     ? Optional.of(new TaskService(store, eta, clock, fleet::capacity, config.maxAttempts(),
                     config.maxPromptLength(), config.maxQueuedPerKey(), config.maxQueued(),
-                    (key, base) -> blobs.link(key, base, linkTtl), new WebhookTargets(config.webhookAllow())))
+                    (key, base) -> blobs.link(key, base, linkTtl), webhookTargets))
                     : Optional.empty();
 
-            Optional<WorkerPool> localWorkers = pool;
             http = new HttpApi(new HttpApi.Deps(tasks, keys, blobs, signer, linkTtl, config.publicUrl(),
-                    config.host(), this::health, id -> localWorkers.ifPresent(w -> w.cancel(id)), webhookSigner,
+                    config.host(), this::health, id -> workers.ifPresent(w -> w.cancel(id)), webhookSigner,
                     config.syncTimeout(), config.metrics() ? Optional.of(metrics) : Optional.empty(), this::readiness))
                     .create(config.host(), config.port());
             http.start();
@@ -186,7 +186,7 @@ public final class QwenImageServer implements AutoCloseable {
                 String base = config.publicUrl().orElseGet(this::localUrl);
                 WebhookSender sender = new WebhookSender(store, id -> service.viewForWebhook(id, base)
                         .map(v -> new WebhookSender.TaskPayload(v.task().owner(), TaskResultBody.of(v, linkTtl))),
-                        webhookSigner, new WebhookTargets(config.webhookAllow()), clock, config.webhookAttempts(), metrics);
+                        webhookSigner, webhookTargets, clock, config.webhookAttempts(), metrics);
                 scheduler.scheduleWithFixedDelay(sender, 1, 1, TimeUnit.SECONDS);
             }
         } catch (IOException e) {

@@ -105,22 +105,33 @@ public final class WebhookSender implements Runnable {
     }
 
     void deliver(WebhookOutbox.Delivery d) {
-        Optional<String> refused;
         URI uri;
+        WebhookTargets.Verdict verdict;
         try {
             uri = URI.create(d.url());
-            refused = targets.problemAfterLookup(uri);
+            verdict = targets.lookUp(uri);
         } catch (IllegalArgumentException e) {
-            refused = Optional.of("not a valid URL");
             uri = null;
+            verdict = new WebhookTargets.Verdict.Refused("not a valid URL");
         }
-        if (refused.isPresent()) {
-            log.warn("webhook for task {} not sent: {}", d.taskId(), refused.get());
-            outbox.deliveryFailed(d.id(), refused.get(), Optional.empty(), clock.instant());
-            return;
+        switch (verdict) {
+            case WebhookTargets.Verdict.Refused(String reason) -> {
+                log.warn("webhook for task {} not sent: {}", d.taskId(), reason);
+                metrics.webhook("refused");
+                outbox.deliveryFailed(d.id(), reason, Optional.empty(), clock.instant());
+                return;
+            }
+            case WebhookTargets.Verdict.Unresolved(String reason) -> {
+                failed(d, reason);
+                return;
+            }
+            case WebhookTargets.Verdict.Deliver() -> {
+                // go on
+            }
         }
         Optional<TaskPayload> payload = payloads.apply(d.taskId());
         if (payload.isEmpty()) {
+            metrics.webhook("task_gone");
             outbox.deliveryFailed(d.id(), "the task no longer exists", Optional.empty(), clock.instant());
             return;
         }
@@ -155,6 +166,11 @@ public final class WebhookSender implements Runnable {
             Thread.currentThread().interrupt();
             return; // shutting down: the claim runs out and another try follows
         }
+        failed(d, error);
+    }
+
+    /** A try that may succeed later: retried after {@link #retryDelay} until the attempts are spent. */
+    private void failed(WebhookOutbox.Delivery d, String error) {
         Instant now = clock.instant();
         boolean last = d.attempt() >= maxAttempts;
         log.info("webhook for task {} failed (try {}/{}): {}", d.taskId(), d.attempt(), maxAttempts, error);

@@ -8,6 +8,7 @@ import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * Which webhook URLs the service will call. By default only public addresses: a URL whose host
@@ -66,25 +67,40 @@ public final class WebhookTargets {
         return Optional.empty();
     }
 
+    /** What a look-up of a webhook target found just before a delivery. */
+    public sealed interface Verdict {
+        /** Deliver. */
+        record Deliver() implements Verdict {}
+
+        /** Never deliver to this URL: it is malformed or reaches inward. Final. */
+        record Refused(String reason) implements Verdict {}
+
+        /** The name does not resolve now (DNS outage, a record not yet published): try again later. */
+        record Unresolved(String reason) implements Verdict {}
+    }
+
     /**
-     * The problem with delivering to {@code uri} now: everything {@link #problemWithoutLookup}
-     * checks, plus every address its host resolves to. Empty when acceptable.
+     * Whether to deliver to {@code uri} now: everything {@link #problemWithoutLookup} checks, plus
+     * every address its host resolves to.
      */
-    public Optional<String> problemAfterLookup(URI uri) {
+    public Verdict lookUp(URI uri) {
         Optional<String> syntax = problemWithoutLookup(uri.toString());
-        if (syntax.isPresent() || allowedHosts.contains(normalise(uri.getHost()))) {
-            return syntax;
+        if (syntax.isPresent()) {
+            return new Verdict.Refused(syntax.get());
+        }
+        if (allowedHosts.contains(normalise(uri.getHost()))) {
+            return new Verdict.Deliver();
         }
         try {
             for (InetAddress a : InetAddress.getAllByName(normalise(uri.getHost()))) {
                 Optional<String> p = problemWithAddress(uri.getHost(), a);
                 if (p.isPresent()) {
-                    return p;
+                    return new Verdict.Refused(p.get());
                 }
             }
-            return Optional.empty();
+            return new Verdict.Deliver();
         } catch (UnknownHostException e) {
-            return Optional.of("webhook host " + uri.getHost() + " does not resolve");
+            return new Verdict.Unresolved("webhook host " + uri.getHost() + " does not resolve");
         }
     }
 
@@ -95,11 +111,36 @@ public final class WebhookTargets {
             }
         }
         if (a.isLoopbackAddress() || a.isAnyLocalAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress()
-                || a.isMulticastAddress() || isUniqueLocal(a) || isCarrierGradeNat(a)) {
+                || a.isMulticastAddress() || INTERNAL.stream().anyMatch(c -> c.contains(a)) || isNat64OfInternal(a)) {
             return Optional.of("webhook url " + host + " resolves to the internal address " + a.getHostAddress()
                     + "; such targets are refused unless allow-listed (QWEN_IMAGE_WEBHOOK_ALLOW)");
         }
         return Optional.empty();
+    }
+
+    /** Ranges that are not public beyond what {@link InetAddress}'s own tests cover. */
+    private static final List<Cidr> INTERNAL = Stream.of(
+            "0.0.0.0/8",        // "this network"
+            "100.64.0.0/10",    // carrier-grade NAT
+            "192.0.0.0/24",     // IETF protocol assignments
+            "198.18.0.0/15",    // benchmarking
+            "240.0.0.0/4",      // reserved, and the broadcast address
+            "fc00::/7",         // unique-local
+            "2001:db8::/32")    // documentation
+            .map(Cidr::parse).toList();
+    private static final Cidr NAT64 = Cidr.parse("64:ff9b::/96");
+
+    /** A NAT64 address (64:ff9b::a.b.c.d) reaches the IPv4 address in its last four bytes. */
+    private boolean isNat64OfInternal(InetAddress a) {
+        if (!NAT64.contains(a)) {
+            return false;
+        }
+        byte[] b = a.getAddress();
+        try {
+            return problemWithAddress("", InetAddress.getByAddress(new byte[] {b[12], b[13], b[14], b[15]})).isPresent();
+        } catch (UnknownHostException e) {
+            return true;
+        }
     }
 
     private static String normalise(String host) {
@@ -109,16 +150,6 @@ public final class WebhookTargets {
 
     private static boolean isLiteralAddress(String h) {
         return h.matches("[0-9.]+") || h.contains(":");
-    }
-
-    private static boolean isUniqueLocal(InetAddress a) {
-        byte[] b = a.getAddress();
-        return b.length == 16 && (b[0] & 0xfe) == 0xfc;
-    }
-
-    private static boolean isCarrierGradeNat(InetAddress a) {
-        byte[] b = a.getAddress();
-        return b.length == 4 && (b[0] & 0xff) == 100 && (b[1] & 0xc0) == 64;
     }
 
     /** An address range such as 10.0.0.0/8 or fd00::/8. */

@@ -342,6 +342,36 @@ public abstract class TaskStoreContract {
     }
 
     @Test
+    void aKeySubmittingOnManyConnectionsAtOnceStillGetsOneTurnPerTask() throws Exception {
+        // a heavy client sends in parallel (many api nodes, many connections): each of its tasks
+        // must still take a turn of its own, or another key's single task waits behind all of them
+        List<String> heavy = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        List<Thread> senders = new java.util.ArrayList<>();
+        for (int s = 0; s < 8; s++) {
+            senders.add(Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < 25; i++) {
+                    String id = UUID.randomUUID().toString();
+                    store.insert(new NewTask(id, "heavy", new TaskSpec("a cat", "", 512, 512, false, 42,
+                            OptionalInt.empty()), 3, clock.instant()));
+                    heavy.add(id);
+                }
+            }));
+        }
+        for (Thread t : senders) {
+            t.join();
+        }
+        assertThat(heavy.stream().map(id -> store.find(id).orElseThrow().turn()).distinct().count())
+                .as("distinct turns among the heavy key's 200 tasks").isEqualTo(200);
+
+        clock.advance(Duration.ofMillis(1));
+        String single = enqueue("light");
+        List<String> firstTwo = List.of(
+                store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow().id(),
+                store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow().id());
+        assertThat(firstTwo).contains(single);
+    }
+
+    @Test
     void threeKeysAlternateRoundRobin() {
         for (int i = 0; i < 3; i++) {
             enqueue("a");

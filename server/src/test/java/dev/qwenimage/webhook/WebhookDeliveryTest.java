@@ -32,6 +32,8 @@ class WebhookDeliveryTest {
     Path dataDir;
     private final ObjectMapper json = new ObjectMapper();
     private final List<Received> received = new CopyOnWriteArrayList<>();
+    /** Paths of requests as they arrive, before the receiver answers (or does not). */
+    private final List<String> arrivals = new CopyOnWriteArrayList<>();
     private final Queue<Integer> answers = new ConcurrentLinkedQueue<>();
     private Javalin receiver;
     private final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
@@ -46,6 +48,7 @@ class WebhookDeliveryTest {
             cfg.jetty.host = "127.0.0.1";
             cfg.jetty.port = 0;
             cfg.routes.post("/hooks/{name}", ctx -> {
+                arrivals.add(ctx.path());
                 if (ctx.pathParam("name").equals("dead")) {
                     release.await(); // never answers while the test runs (the sender gives up after 10 s)
                 }
@@ -151,6 +154,68 @@ class WebhookDeliveryTest {
             awaitReceived("/alive", 1);
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(8));
             assertThat(fast).isNotEqualTo(slow);
+        }
+    }
+
+    @Test
+    void aReceiverThatNeverAnswersIsAbandonedAfterTenSecondsAndTriedAgainLater() {
+        MutableClock clock = MutableClock.startingNow();
+        try (TestServer server = server(clock)) {
+            server.api().submitOk("{\"prompt\": \"hung\", \"size\": \"256*256\", \"extra\": {\"webhook\": {\"url\": \"" + hook("dead") + "\"}}}");
+            awaitArrivals("/dead", 1, Duration.ofSeconds(30));
+            // the try is given up after the 10 s timeout and its retry booked 30 s on (on the test's clock)
+            Api.sleep(WebhookSender.TIMEOUT.toMillis() + 1500);
+            clock.advance(WebhookSender.retryDelay(1).plusSeconds(1));
+            awaitArrivals("/dead", 2, Duration.ofSeconds(10));
+            assertThat(metric(server.api(), "qwen_image_webhooks_total{outcome=\"failed\"")).isGreaterThanOrEqualTo(1);
+        }
+    }
+
+    @Test
+    void aTargetThatResolvesInwardAtDeliveryIsRefusedButAnUnresolvableOneIsRetried() throws Exception {
+        MutableClock clock = MutableClock.startingNow();
+        // no allow-list: this machine's own name passes the submit check (a name, not an address) but resolves inward
+        String own = java.net.InetAddress.getLocalHost().getHostName();
+        try (TestServer server = TestServer.start(dataDir, Map.of(), clock)) {
+            Api api = server.api();
+            api.submitOk("{\"prompt\": \"inward\", \"size\": \"256*256\", \"extra\": {\"webhook\": {\"url\": \"http://" + own + ":"
+                    + receiver.port() + "/hooks/inward\"}}}");
+            api.submitOk("{\"prompt\": \"no dns\", \"size\": \"256*256\", \"extra\": {\"webhook\": {\"url\": "
+                    + "\"https://hooks.example.invalid/x\"}}}");
+            awaitMetric(api, "qwen_image_webhooks_total{outcome=\"refused\"", 1);
+            awaitMetric(api, "qwen_image_webhooks_total{outcome=\"failed\"", 1);
+            // the unresolvable one comes back after its back-off; the refused one never does
+            clock.advance(WebhookSender.retryDelay(1).plusSeconds(1));
+            awaitMetric(api, "qwen_image_webhooks_total{outcome=\"failed\"", 2);
+            assertThat(metric(api, "qwen_image_webhooks_total{outcome=\"refused\"")).isEqualTo(1);
+            assertThat(arrivals).noneMatch(p -> p.endsWith("/inward"));
+        }
+    }
+
+    private void awaitArrivals(String path, int count, Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (arrivals.stream().filter(p -> p.endsWith(path)).count() < count) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("expected " + count + " request(s) at " + path + ", got " + arrivals);
+            }
+            Api.sleep(50);
+        }
+    }
+
+    /** The value of the first /metrics sample whose line starts with {@code prefix}, 0 when absent. */
+    private static double metric(Api api, String prefix) {
+        String text = new String(Api.fetch(api.baseUrl() + "/metrics").body(), StandardCharsets.UTF_8);
+        return text.lines().filter(l -> l.startsWith(prefix)).findFirst()
+                .map(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).orElse(0.0);
+    }
+
+    private static void awaitMetric(Api api, String prefix, double atLeast) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (metric(api, prefix) < atLeast) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("expected " + prefix + " >= " + atLeast + ", /metrics has " + metric(api, prefix));
+            }
+            Api.sleep(100);
         }
     }
 

@@ -102,7 +102,8 @@ public final class OpenAiImagesEngine implements Engine {
         }
 
         public static Settings defaults() {
-            return new Settings("Qwen/Qwen-Image", Optional.empty(), Set.of(), 50, 4.0, "", Duration.ofSeconds(1),
+            // " ": Qwen-Image's recommended negative prompt, and what turns true CFG on in diffusers-style pipelines
+            return new Settings("Qwen/Qwen-Image", Optional.empty(), Set.of(), 50, 4.0, " ", Duration.ofSeconds(1),
                     Duration.ofMinutes(15));
         }
     }
@@ -184,7 +185,7 @@ public final class OpenAiImagesEngine implements Engine {
         body.put("response_format", "b64_json");
         Set<Extra> extras = settings.extras();
         String negative = request.negativePrompt().isBlank() ? settings.negativePrompt() : request.negativePrompt();
-        if (extras.contains(Extra.NEGATIVE_PROMPT) && !negative.isBlank()) {
+        if (extras.contains(Extra.NEGATIVE_PROMPT) && !negative.isEmpty()) {
             body.put("negative_prompt", negative);
         }
         if (extras.contains(Extra.NUM_INFERENCE_STEPS)) {
@@ -314,8 +315,14 @@ public final class OpenAiImagesEngine implements Engine {
         return r.body().length == 0 ? "(empty body)" : EngineHttp.abbreviate(r.text());
     }
 
+    /**
+     * The failure for a non-2xx answer. A refused key (401/403) is the engine's configuration, not
+     * the task's fault: transient, so the task moves to another engine and the breaker takes this
+     * one out (its probe then says the key was refused). Any other 4xx is the request's.
+     */
     private static EngineCallException refused(String what, EngineHttp.Response r) {
-        boolean transientStatus = r.status() == 408 || r.status() == 425 || r.status() == 429 || r.status() >= 500;
+        boolean transientStatus = r.status() == 401 || r.status() == 403 || r.status() == 408 || r.status() == 425
+                || r.status() == 429 || r.status() >= 500;
         return new EngineCallException(transientStatus, what + " answered HTTP " + r.status() + ": " + errorMessage(r));
     }
 

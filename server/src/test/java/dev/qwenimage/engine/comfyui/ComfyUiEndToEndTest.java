@@ -115,4 +115,31 @@ class ComfyUiEndToEndTest {
         assertThat(server.server().store().find(id).orElseThrow().attempts()).isEqualTo(2);
         assertThat(comfy.prompts()).hasSize(2);
     }
+
+    @Test
+    void aComfyUiRestartThatLosesTheRunningPromptRequeuesTheTaskWhichThenSucceeds() {
+        comfy.restartInNextJob(2);
+        Api api = start("steps=4&poll_every=200ms");
+
+        String id = api.submitOk("{\"prompt\": \"through a restart\", \"size\": \"512*512\"}");
+        JsonNode result = api.awaitFinished(id, Duration.ofSeconds(60));
+
+        assertThat(result.at("/task/status").asText()).isEqualTo("TASK_STATUS_SUCCEED");
+        assertThat(server.server().store().find(id).orElseThrow().attempts()).as("queued again after the lost run").isEqualTo(2);
+        assertThat(comfy.prompts()).hasSize(2);
+        assertThat(Api.fetch(result.at("/images/0/image_url").asText()).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aDroppedWebSocketMidRunIsReconciledAndTheTaskSucceedsOnTheFirstRun() {
+        comfy.dropSocketInNextJob(2);
+        Api api = start("steps=6&poll_every=200ms");
+
+        String id = api.submitOk("{\"prompt\": \"through a drop\", \"size\": \"512*512\"}");
+        JsonNode result = api.awaitFinished(id, Duration.ofSeconds(60));
+
+        assertThat(result.at("/task/status").asText()).isEqualTo("TASK_STATUS_SUCCEED");
+        assertThat(server.server().store().find(id).orElseThrow().attempts()).as("nothing re-run").isEqualTo(1);
+        assertThat(comfy.prompts()).hasSize(1);
+    }
 }

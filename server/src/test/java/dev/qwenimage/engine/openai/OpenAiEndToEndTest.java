@@ -10,6 +10,7 @@ import java.io.ByteArrayInputStream;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -62,6 +63,49 @@ class OpenAiEndToEndTest {
             assertThat(result.at("/task/reason").asText()).contains("openai at " + images.base())
                     .contains("HTTP 400: Invalid value for 'size': 1008x704 is not supported. (invalid_value)");
             assertThat(images.requests()).hasSize(1);
+        }
+    }
+
+    @Test
+    void aBusyServerIsTriedAgainAndTheTaskSucceeds() {
+        try (FakeOpenAiImages images = FakeOpenAiImages.serving("Qwen/Qwen-Image")
+                .failNext(429, "{\"error\": {\"message\": \"Server is busy, try again later\", \"type\": \"rate_limit_error\"}}");
+             TestServer server = serverFor(images, "step_time=10ms")) {
+            String id = server.api().submitOk("{\"prompt\": \"patience\", \"size\": \"512*512\"}");
+
+            JsonNode result = server.api().awaitFinished(id, Duration.ofSeconds(30));
+
+            assertThat(result.at("/task/status").asText()).isEqualTo("TASK_STATUS_SUCCEED");
+            assertThat(server.server().store().find(id).orElseThrow().attempts()).isEqualTo(2);
+            assertThat(images.requests()).hasSize(2);
+        }
+    }
+
+    @Test
+    void anEngineWhoseKeyIsRefusedIsTakenOutAndTasksRunOnTheOther() {
+        try (FakeOpenAiImages locked = FakeOpenAiImages.serving("Qwen/Qwen-Image").requireKey("sk-right");
+             FakeOpenAiImages open = FakeOpenAiImages.serving("Qwen/Qwen-Image");
+             TestServer server = TestServer.start(dataDir, Map.of("QWEN_IMAGE_ENGINES",
+                     "openai:" + locked.base() + "?name=locked&key=sk-wrong&step_time=10ms; openai:" + open.base()
+                             + "?name=open&step_time=10ms"))) {
+            List<String> ids = List.of(
+                    server.api().submitOk("{\"prompt\": \"one\", \"size\": \"256*256\"}"),
+                    server.api().submitOk("{\"prompt\": \"two\", \"size\": \"256*256\"}"),
+                    server.api().submitOk("{\"prompt\": \"three\", \"size\": \"256*256\"}"));
+
+            for (String id : ids) {
+                assertThat(server.api().awaitFinished(id, Duration.ofSeconds(30)).at("/task/status").asText())
+                        .isEqualTo("TASK_STATUS_SUCCEED");
+                assertThat(server.server().store().find(id).orElseThrow().engine()).hasValue("open");
+            }
+            assertThat(locked.answered()).isZero();
+            JsonNode engines = server.api().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(server.api().baseUrl() + "/healthz")).GET()).json().path("engines");
+            JsonNode lockedHealth = java.util.stream.StreamSupport.stream(engines.spliterator(), false)
+                    .filter(e -> e.path("name").asText().equals("locked")).findFirst().orElseThrow();
+            // never up since start-up ("starting", probed again and again), or taken out ("down")
+            assertThat(lockedHealth.path("state").asText()).isIn("starting", "down");
+            assertThat(lockedHealth.toString()).contains("refused the key").doesNotContain("sk-wrong");
         }
     }
 

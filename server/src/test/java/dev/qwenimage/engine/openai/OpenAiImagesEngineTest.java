@@ -104,6 +104,17 @@ class OpenAiImagesEngineTest {
         assertThat(some.get("seed").asLong()).isEqualTo(78);
         assertThat(some.get("num_inference_steps").asInt()).isEqualTo(8);
         assertThat(some.has("negative_prompt")).isFalse();
+
+        // by default a task without a negative prompt sends Qwen-Image's recommended " " (true CFG on);
+        // negative_prompt= (empty) on the engine sends none
+        OpenAiImagesEngine.Settings d = OpenAiImagesEngine.Settings.defaults();
+        new OpenAiImagesEngine("openai", URI.create(s.base()), new OpenAiImagesEngine.Settings(d.model(), d.key(),
+                Extra.parse("vllm"), d.steps(), d.trueCfgScale(), d.negativePrompt(), d.stepTime(), d.callTimeout()))
+                .generate(new GenerationRequest("t", "p", "", 512, 512, 79, 8), ProgressSink.NONE, new Cancellation());
+        assertThat(s.requests().get(2).get("negative_prompt").asText()).isEqualTo(" ");
+        engine(s.base(), Optional.empty(), Extra.parse("vllm"), Duration.ofMillis(100), Duration.ofSeconds(30))
+                .generate(new GenerationRequest("t", "p", "", 512, 512, 80, 8), ProgressSink.NONE, new Cancellation());
+        assertThat(s.requests().get(3).has("negative_prompt")).isFalse();
         assertThat(some.has("true_cfg_scale")).isFalse();
         assertThat(Extra.parse("none")).isEmpty();
         assertThat(Extra.parse("sglang")).isEqualTo(EnumSet.allOf(Extra.class));
@@ -148,12 +159,13 @@ class OpenAiImagesEngineTest {
     }
 
     @Test
-    void aWrongKeyIsPermanentAndTheProbeSaysSo() {
+    void aWrongKeyIsTheEnginesFaultNotTheTasksAndTheProbeSaysSo() {
         FakeOpenAiImages s = server().requireKey("right-key");
         OpenAiImagesEngine engine = engine(s.base(), Optional.of("wrong-key"), Set.of(), Duration.ofMillis(100), Duration.ofSeconds(30));
 
+        // transient: the task moves to another engine while this one's breaker opens
         assertThat(engine.generate(request(256, 256), ProgressSink.NONE, new Cancellation()))
-                .isInstanceOfSatisfying(GenerationResult.PermanentFailure.class, f -> assertThat(f.reason())
+                .isInstanceOfSatisfying(GenerationResult.TransientFailure.class, f -> assertThat(f.reason())
                         .contains("HTTP 401: Incorrect API key provided. (invalid_api_key)").doesNotContain("wrong-key"));
         assertThat(engine.probe()).isInstanceOfSatisfying(EngineHealth.Down.class, d -> assertThat(d.reason())
                 .contains("refused the key").doesNotContain("wrong-key"));

@@ -1,10 +1,13 @@
 // The nsfwjs side of `./qwen-image bench nsfw`: ms per image of nsfwjs's own infer() (preprocessing
 // + model, as NSFWJS.classify runs it) on one TF.js backend, the images decoded beforehand.
 //
-//   node bench.js --backend wasm|cpu [--fixtures DIR] [--limit N] [--rounds R] [--warmup W]
+//   node bench.js --backend wasm|cpu [--fixtures DIR] [--limit N] [--rounds R] [--warmup W] [--start-at EPOCH_MS]
 //
 // Prints one JSON line: {"backend", "threads", "simd", "images", "rounds", "msPerImage": [per round],
 // "cpuMsPerImage": [per round]} (CPU time of the whole Node process: user + system).
+// --start-at: after loading and warming up, wait until this wall-clock time before the measured
+// rounds (so that several processes started together measure the same interval: "all cores"), and
+// report "startedLate" (the wait had already passed), "startEpochMs" and "endEpochMs".
 'use strict';
 const path = require('path');
 const tf = require('@tensorflow/tfjs');
@@ -22,6 +25,7 @@ async function main() {
   const limit = parseInt(option('limit', '1000000'), 10);
   const rounds = parseInt(option('rounds', '5'), 10);
   const warmup = parseInt(option('warmup', '1'), 10);
+  const startAt = parseInt(option('start-at', '0'), 10);
   let threads = 1;
   let simd = false;
   if (backend === 'wasm') {
@@ -55,6 +59,11 @@ async function main() {
   for (let i = 0; i < warmup; i++) {
     await runOnce();
   }
+  const startedLate = startAt > 0 && Date.now() > startAt;
+  if (startAt > Date.now()) {
+    await new Promise((resolve) => setTimeout(resolve, startAt - Date.now()));
+  }
+  const startEpochMs = Date.now();
   const msPerImage = [];
   const cpuMsPerImage = [];
   for (let r = 0; r < rounds; r++) {
@@ -65,7 +74,9 @@ async function main() {
     msPerImage.push(Number(process.hrtime.bigint() - t0) / 1e6 / images.length);
     cpuMsPerImage.push((cpu.user + cpu.system) / 1000 / images.length);
   }
-  console.log(JSON.stringify({ backend, threads, simd, images: chosen, rounds, msPerImage, cpuMsPerImage }));
+  const endEpochMs = Date.now();
+  console.log(JSON.stringify({ backend, threads, simd, images: chosen, rounds, msPerImage, cpuMsPerImage,
+    startedLate, startEpochMs, endEpochMs }));
 }
 
 main().catch((e) => {

@@ -75,6 +75,7 @@ public final class NsfwBench {
             rows.add(new Row("nsfwjs 4.4.0, tfjs-backend-wasm 4.22.0 (SIMD " + (wasm.path("simd").asBoolean() ? "on" : "off") + ")",
                     wasm.path("threads").asInt(1), wasm.path("images").size(), array(wasm, "msPerImage"),
                     array(wasm, "cpuMsPerImage")));
+            rows.add(wasmAllCores(tools, fixtures, rounds, files.size(), cores));
             JsonNode cpu = node(tools, fixtures, "cpu", 1, cpuImages, 0);
             rows.add(new Row("nsfwjs 4.4.0, tfjs CPU backend (pure JS), " + cpu.path("images").size() + " images",
                     1, cpu.path("images").size(), array(cpu, "msPerImage"), array(cpu, "cpuMsPerImage")));
@@ -145,7 +146,7 @@ public final class NsfwBench {
     }
 
     private static void table(List<Row> rows) {
-        Row wasm = rows.stream().filter(r -> r.name().contains("wasm")).findFirst().orElse(null);
+        Row wasm = rows.stream().filter(r -> r.name().contains("wasm") && r.threads() == 1).findFirst().orElse(null);
         System.out.println("| implementation | threads | images | ms per image, wall (median) | wall per round "
                 + "| CPU ms per image (median) | images/s | nsfwjs wasm wall / this wall |");
         System.out.println("|---|---:|---:|---:|---|---:|---:|---:|");
@@ -163,6 +164,12 @@ public final class NsfwBench {
                     + " nsfwjs on wasm: %.2f ms wall, %.2f ms CPU. Java is %.2fx as fast by wall time, %.2fx by CPU time.%n",
                     java1.length, median(java1), median(java1Cpu), wasm.median(), wasm.cpuMedian(), wasm.median() / median(java1),
                     wasm.cpuMedian() / median(java1Cpu));
+        }
+        Row javaAll = rows.stream().filter(r -> r.threads() > 1 && r.name().startsWith("Java")).findFirst().orElse(null);
+        Row wasmAll = rows.stream().filter(r -> r.threads() > 1 && r.name().contains("wasm")).findFirst().orElse(null);
+        if (javaAll != null && wasmAll != null) {
+            System.out.printf("All cores: Java %.2f ms per image, nsfwjs on wasm %.2f ms. Java is %.2fx as fast.%n",
+                    javaAll.median(), wasmAll.median(), wasmAll.median() / javaAll.median());
         }
     }
 
@@ -207,9 +214,58 @@ public final class NsfwBench {
 
     private static JsonNode node(Path tools, Path fixtures, String backend, int rounds, int limit, int warmup)
             throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("node", "bench.js", "--backend", backend, "--fixtures", fixtures.toString(), "--rounds",
-                String.valueOf(rounds), "--limit", String.valueOf(limit), "--warmup", String.valueOf(warmup))
+        return result(startNode(tools, fixtures, backend, rounds, limit, warmup, 0), backend);
+    }
+
+    /**
+     * nsfwjs's throughput on all cores: Node's wasm backend has one thread, so as many Node
+     * processes as cores, each classifying every image per round, all told to begin their measured
+     * rounds at one wall-clock moment (after loading and warming up). Wall time per image is the
+     * span from that moment to the last process's end, over all the images all of them classified.
+     */
+    private static Row wasmAllCores(Path tools, Path fixtures, int rounds, int limit, int cores)
+            throws IOException, InterruptedException {
+        long startAt = System.currentTimeMillis() + 20_000; // load + warm-up of every process, with room to spare
+        List<Process> processes = new ArrayList<>();
+        for (int i = 0; i < cores; i++) {
+            processes.add(startNode(tools, fixtures, "wasm", rounds, limit, 1, startAt));
+        }
+        List<JsonNode> results = new ArrayList<>();
+        for (Process p : processes) {
+            results.add(result(p, "wasm"));
+        }
+        if (results.stream().anyMatch(r -> r.path("startedLate").asBoolean())) {
+            throw new IllegalStateException("a Node process was not ready 20 s after start; the machine is too busy to measure");
+        }
+        int images = results.getFirst().path("images").size();
+        double[] ms = new double[rounds];
+        double[] cpu = new double[rounds];
+        // the round-by-round figure: the slowest process's round time over all processes' images
+        for (int r = 0; r < rounds; r++) {
+            double slowest = 0;
+            double cpuSum = 0;
+            for (JsonNode res : results) {
+                slowest = Math.max(slowest, res.path("msPerImage").get(r).asDouble());
+                cpuSum += res.path("cpuMsPerImage").get(r).asDouble();
+            }
+            ms[r] = slowest / cores;
+            cpu[r] = cpuSum / cores;
+        }
+        long end = results.stream().mapToLong(res -> res.path("endEpochMs").asLong()).max().orElseThrow();
+        System.out.printf("nsfwjs wasm on %d processes: %.2f ms per image over the whole span (%d ms for %d x %d x %d images)%n%n",
+                cores, (double) (end - startAt) / ((long) cores * images * rounds), end - startAt, cores, images, rounds);
+        return new Row("nsfwjs wasm, all cores (" + cores + " Node processes at once)", cores, images, ms, cpu);
+    }
+
+    private static Process startNode(Path tools, Path fixtures, String backend, int rounds, int limit, int warmup,
+                                     long startAt) throws IOException {
+        return new ProcessBuilder("node", "bench.js", "--backend", backend, "--fixtures", fixtures.toString(), "--rounds",
+                String.valueOf(rounds), "--limit", String.valueOf(limit), "--warmup", String.valueOf(warmup),
+                "--start-at", String.valueOf(startAt))
                 .directory(tools.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    private static JsonNode result(Process p, String backend) throws IOException, InterruptedException {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (p.waitFor() != 0) {
             throw new IllegalStateException("node bench.js --backend " + backend + " failed:\n" + out);

@@ -71,7 +71,7 @@ class PostProcessingTest {
     }
 
     @ParameterizedTest(name = "{0} on {1}")
-    @CsvSource({"256*256, white", "1024*1024, black", "1536*1536, white", "1536*1536, black"})
+    @CsvSource({"256*256, white", "256*256, black", "1024*1024, white", "1024*1024, black", "1536*1536, white", "1536*1536, black"})
     void theVisibleMarkIsThereOnlyWhenTheClientAsksForIt(String size, String background) throws Exception {
         Color bg = background.equals("white") ? Color.WHITE : Color.BLACK;
         int side = Integer.parseInt(size.split("\\*")[0]);

@@ -19,14 +19,13 @@ import java.util.Optional;
 public final class TaskSql {
 
     /**
-     * What differs between the databases. {@code turnInSql}: whether an insert works out the new
-     * task's turn in SQL (from the owner's last queued turn and the turn being served), or is given
-     * it as a parameter because the store tracks both in memory (SQLite, whose single writer sees
-     * every insert and claim: two index look-ups per insert cost more than the rest of it).
+     * What differs between the databases. A new task's turn is always a parameter of the insert:
+     * SQLite's store tracks turns in memory (its single writer sees every insert and claim), and
+     * PostgreSQL's takes it from {@link #NEXT_TURN} first.
      */
-    public record Dialect(String greatest, String skipLocked, boolean turnInSql) {
-        public static final Dialect SQLITE = new Dialect("MAX", "", false);
-        public static final Dialect POSTGRES = new Dialect("GREATEST", " FOR UPDATE SKIP LOCKED", true);
+    public record Dialect(String greatest, String skipLocked) {
+        public static final Dialect SQLITE = new Dialect("MAX", "");
+        public static final Dialect POSTGRES = new Dialect("GREATEST", " FOR UPDATE SKIP LOCKED");
     }
 
     public final String insert;
@@ -39,8 +38,7 @@ public final class TaskSql {
         insert = """
                 INSERT INTO tasks (id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps,
                                    max_attempts, available_at, created_at, image_type, webhook_url, turn)
-                VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, %s)"""
-                .formatted(d.turnInSql() ? TURN.formatted(d.greatest()) : "?");
+                VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
         claim = """
                 UPDATE tasks
                    SET state = 'PROCESSING', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1,
@@ -69,10 +67,17 @@ public final class TaskSql {
                 RETURNING id, task_id, url, attempts""".formatted(d.skipLocked());
     }
 
-    /** A new task's turn: after its owner's last queued one, not before the one being served; the parameter is the owner. */
-    private static final String TURN = """
-            %s(COALESCE((SELECT turn FROM tasks WHERE owner = ? AND state = 'QUEUED' ORDER BY turn DESC LIMIT 1), 0) + 1,
-               COALESCE((SELECT turn FROM tasks WHERE started_at IS NOT NULL ORDER BY turn DESC LIMIT 1), 0))""";
+    /**
+     * PostgreSQL: the owner's next turn (parameters: the owner, twice): after its last given turn,
+     * not before the turn being served. The owner_turns row lock makes parallel submits of one owner
+     * take turns; a counter lost in a crash (the table is unlogged) restarts from the owner's queued tasks.
+     */
+    public static final String NEXT_TURN = """
+            INSERT INTO owner_turns AS o (owner, last_turn)
+            VALUES (?, GREATEST(COALESCE((SELECT turn FROM tasks WHERE owner = ? AND state = 'QUEUED' ORDER BY turn DESC LIMIT 1), 0) + 1,
+                                COALESCE((SELECT turn FROM tasks WHERE started_at IS NOT NULL ORDER BY turn DESC LIMIT 1), 0)))
+            ON CONFLICT (owner) DO UPDATE SET last_turn = GREATEST(o.last_turn + 1, EXCLUDED.last_turn)
+            RETURNING last_turn""";
 
     public static final String FIND = "SELECT " + TaskRows.COLUMNS + " FROM tasks WHERE id = ?";
     public static final String PROGRESS =
@@ -171,11 +176,8 @@ public final class TaskSql {
         }
     }
 
-    /**
-     * Binds a new task's values to {@link #insert}'s parameters; the last is the owner (turn worked
-     * out in SQL) or the turn itself.
-     */
-    public static void bindInsert(PreparedStatement ps, NewTask t, Object ownerOrTurn) throws SQLException {
+    /** Binds a new task's values and its fair-queueing turn to {@link #insert}'s parameters. */
+    public static void bindInsert(PreparedStatement ps, NewTask t, long turn) throws SQLException {
         TaskSpec s = t.spec();
         ps.setString(1, t.id());
         ps.setString(2, t.owner());
@@ -195,7 +197,7 @@ public final class TaskSql {
         ps.setLong(12, t.createdAt().toEpochMilli());
         ps.setString(13, s.imageType().wireName());
         ps.setString(14, s.webhookUrl().orElse(null));
-        ps.setObject(15, ownerOrTurn);
+        ps.setLong(15, turn);
     }
 
     /** Binds {@link #claim}'s parameters. */

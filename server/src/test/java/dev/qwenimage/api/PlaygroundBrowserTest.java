@@ -112,6 +112,8 @@ class PlaygroundBrowserTest {
             assertThat(Integer.parseInt(m.group(1))).isBetween(1, 99);
         });
         assertThat(seen).anySatisfy(t -> assertThat(t).contains("Generating"));
+        assertThat(seen).as("the server's ETA shown beside the percentage")
+                .anySatisfy(t -> assertThat(t).containsPattern("Generating: \\d+% · about \\d+ s left"));
         assertThat(driver.findElement(By.id("progress-block")).isDisplayed()).isFalse();
         assertThat(driver.findElement(By.id("error")).isDisplayed()).isFalse();
         assertThat(text("result-prompt")).isEqualTo(prompt);
@@ -152,12 +154,13 @@ class PlaygroundBrowserTest {
         driver.findElement(By.id("negative-prompt")).sendKeys("blurry");
         driver.findElement(By.id("seed")).sendKeys("1234");
         new Select(driver.findElement(By.id("image-type"))).selectByValue("png");
+        driver.findElement(By.id("watermark")).click();
         recordSubmissions();
 
         driver.findElement(By.id("submit")).click();
 
         waitFor(Duration.ofSeconds(60), d -> imageLoaded("#result-image"));
-        assertThat(submissions()).containsExactly(Map.of("prompt", "a paper boat on a puddle", "size", "512*384", "watermark", false,
+        assertThat(submissions()).containsExactly(Map.of("prompt", "a paper boat on a puddle", "size", "512*384", "watermark", true,
                 "seed", 1234L, "negative_prompt", "blurry", "extra", Map.of("response_image_type", "png")));
         assertThat(naturalSize("#result-image")).containsExactly(512L, 384L);
         assertThat(text("result-meta")).isEqualTo("512 × 384 · PNG · seed 1234");

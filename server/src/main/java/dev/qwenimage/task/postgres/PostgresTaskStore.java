@@ -44,8 +44,6 @@ import org.flywaydb.core.Flyway;
  * finished tasks, which never change.
  */
 public final class PostgresTaskStore implements TaskStore, LaneRegistry {
-    /** First key of the per-owner admission lock ("QWI1"), so it cannot meet another advisory lock user. */
-    private static final int ADMIT_LOCK_CLASS = 0x51574931;
     private static final Pattern SCHEMA = Pattern.compile("[?&]currentSchema=([A-Za-z_][A-Za-z0-9_]*)");
     private final TaskSql sql = new TaskSql(TaskSql.Dialect.POSTGRES);
 
@@ -114,17 +112,20 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
 
     @Override
     public Admission admit(NewTask t, Optional<IdempotencyKey> key) {
-        Admission admission = transaction(c -> {
-            // A task's turn is read from its owner's queued tasks inside the INSERT. Under READ
-            // COMMITTED, two inserts of one owner on two connections cannot see each other and would
-            // share a turn, letting a key that submits in parallel take many tasks per round. One
-            // owner's inserts therefore take turns on a transaction-scoped advisory lock (other
-            // owners never wait); the INSERT's snapshot, taken after the lock, sees the previous one.
-            try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(?, hashtext(?))")) {
-                lock.setInt(1, ADMIT_LOCK_CLASS);
-                lock.setString(2, t.owner());
-                lock.execute();
+        long turn = write(c -> {
+            // before the insert and its transaction: the owner's counter is locked only for this
+            // statement (a replayed idempotency key leaves a gap in its turns, which is harmless)
+            try (PreparedStatement ps = c.prepareStatement(TaskSql.NEXT_TURN)) {
+                ps.setString(1, t.owner());
+                ps.setString(2, t.owner());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
             }
+        });
+        // without a key the insert is one autocommit statement: no BEGIN/COMMIT round trips
+        Work<Admission> work = c -> {
             if (key.isPresent()) {
                 // the key row first: a concurrent submit with the same key waits on it, then sees it
                 try (PreparedStatement k = c.prepareStatement("""
@@ -155,11 +156,12 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
                 }
             }
             try (PreparedStatement ps = c.prepareStatement(sql.insert)) {
-                TaskSql.bindInsert(ps, t, t.owner());
+                TaskSql.bindInsert(ps, t, turn);
                 ps.executeUpdate();
             }
             return new Admission.Created(t.id());
-        });
+        };
+        Admission admission = key.isPresent() ? transaction(work) : write(work);
         if (admission instanceof Admission.Created) {
             workAvailable();
         }

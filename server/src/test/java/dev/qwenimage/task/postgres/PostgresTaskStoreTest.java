@@ -47,6 +47,24 @@ class PostgresTaskStoreTest extends TaskStoreContract {
     }
 
     @Test
+    void turnCountersLostInACrashAreRebuiltFromTheQueuedTasks() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            enqueue("heavy");
+        }
+        // owner_turns is UNLOGGED: PostgreSQL empties it after a crash
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(schemas.getFirst().url());
+             java.sql.Statement st = c.createStatement()) {
+            st.execute("TRUNCATE owner_turns");
+        }
+        String sixth = enqueue("heavy");
+        String light = enqueue("light");
+
+        assertThat(store.find(sixth).orElseThrow().turn()).as("after the five queued, not beside the first").isEqualTo(6);
+        assertThat(store.claim("w", "gpu", clock.instant(), LEASE).orElseThrow().owner()).isEqualTo("heavy");
+        assertThat(store.claim("w", "gpu", clock.instant(), LEASE).map(t -> t.id())).hasValue(light);
+    }
+
+    @Test
     void concurrentClaimsFromManyNodesNeverTakeTheSameTask() throws Exception {
         for (int i = 0; i < 200; i++) {
             enqueue("k" + (i % 3));

@@ -21,7 +21,7 @@ public final class TaskSql {
     /**
      * What differs between the databases. A new task's turn is always a parameter of the insert:
      * SQLite's store tracks turns in memory (its single writer sees every insert and claim), and
-     * PostgreSQL's takes it from {@link #NEXT_TURN} first.
+     * PostgreSQL's reserves it with {@link #RESERVE_TURNS} first.
      */
     public record Dialect(String greatest, String skipLocked) {
         public static final Dialect SQLITE = new Dialect("MAX", "");
@@ -68,15 +68,16 @@ public final class TaskSql {
     }
 
     /**
-     * PostgreSQL: the owner's next turn (parameters: the owner, twice): after its last given turn,
-     * not before the turn being served. The owner_turns row lock makes parallel submits of one owner
-     * take turns; a counter lost in a crash (the table is unlogged) restarts from the owner's queued tasks.
+     * PostgreSQL: reserves consecutive turns for an owner and returns the last (parameters: the
+     * owner, the owner, the count, the count): after its last given turn, not before the turn being
+     * served. The owner_turns row lock makes concurrent reservations of one owner take turns; a
+     * counter lost in a crash (the table is unlogged) restarts from the owner's queued tasks.
      */
-    public static final String NEXT_TURN = """
+    public static final String RESERVE_TURNS = """
             INSERT INTO owner_turns AS o (owner, last_turn)
             VALUES (?, GREATEST(COALESCE((SELECT turn FROM tasks WHERE owner = ? AND state = 'QUEUED' ORDER BY turn DESC LIMIT 1), 0) + 1,
-                                COALESCE((SELECT turn FROM tasks WHERE started_at IS NOT NULL ORDER BY turn DESC LIMIT 1), 0)))
-            ON CONFLICT (owner) DO UPDATE SET last_turn = GREATEST(o.last_turn + 1, EXCLUDED.last_turn)
+                                COALESCE((SELECT turn FROM tasks WHERE started_at IS NOT NULL ORDER BY turn DESC LIMIT 1), 0)) + ? - 1)
+            ON CONFLICT (owner) DO UPDATE SET last_turn = GREATEST(o.last_turn + ?, EXCLUDED.last_turn)
             RETURNING last_turn""";
 
     public static final String FIND = "SELECT " + TaskRows.COLUMNS + " FROM tasks WHERE id = ?";

@@ -46,6 +46,18 @@ import org.flywaydb.core.Flyway;
 public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     private static final Pattern SCHEMA = Pattern.compile("[?&]currentSchema=([A-Za-z_][A-Za-z0-9_]*)");
     private final TaskSql sql = new TaskSql(TaskSql.Dialect.POSTGRES);
+    private final TurnBatcher turns = new TurnBatcher((owner, count) -> write(c -> {
+        try (PreparedStatement ps = c.prepareStatement(TaskSql.RESERVE_TURNS)) {
+            ps.setString(1, owner);
+            ps.setString(2, owner);
+            ps.setInt(3, count);
+            ps.setInt(4, count);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }));
 
     private final HikariDataSource pool;
     private final PgWakeups wakeups;
@@ -112,18 +124,9 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
 
     @Override
     public Admission admit(NewTask t, Optional<IdempotencyKey> key) {
-        long turn = write(c -> {
-            // before the insert and its transaction: the owner's counter is locked only for this
-            // statement (a replayed idempotency key leaves a gap in its turns, which is harmless)
-            try (PreparedStatement ps = c.prepareStatement(TaskSql.NEXT_TURN)) {
-                ps.setString(1, t.owner());
-                ps.setString(2, t.owner());
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getLong(1);
-                }
-            }
-        });
+        // before the insert and its transaction, so that the owner's counter is locked only for one
+        // short statement (a replayed idempotency key leaves a gap in its turns, which is harmless)
+        long turn = turns.next(t.owner());
         // without a key the insert is one autocommit statement: no BEGIN/COMMIT round trips
         Work<Admission> work = c -> {
             if (key.isPresent()) {

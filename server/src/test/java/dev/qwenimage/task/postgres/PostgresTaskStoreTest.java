@@ -47,6 +47,29 @@ class PostgresTaskStoreTest extends TaskStoreContract {
     }
 
     @Test
+    void oneKeySubmittingThroughTwoNodesAtOnceGetsADistinctTurnForEveryTask() throws Exception {
+        TaskStore nodeB = secondNodeOnTheSameSchema();
+        List<String> ids = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> senders = new ArrayList<>();
+        for (int s = 0; s < 12; s++) {
+            TaskStore node = s % 2 == 0 ? store : nodeB;
+            senders.add(Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < 25; i++) {
+                    String id = java.util.UUID.randomUUID().toString();
+                    node.insert(new dev.qwenimage.task.NewTask(id, "heavy", new dev.qwenimage.task.TaskSpec("a cat", "", 512, 512,
+                            false, 42, java.util.OptionalInt.empty()), 3, clock.instant()));
+                    ids.add(id);
+                }
+            }));
+        }
+        for (Thread t : senders) {
+            t.join();
+        }
+        List<Long> turns = ids.stream().map(id -> store.find(id).orElseThrow().turn()).sorted().toList();
+        assertThat(turns).as("one turn each, none skipped").isEqualTo(java.util.stream.LongStream.rangeClosed(1, 300).boxed().toList());
+    }
+
+    @Test
     void turnCountersLostInACrashAreRebuiltFromTheQueuedTasks() throws Exception {
         for (int i = 0; i < 5; i++) {
             enqueue("heavy");

@@ -40,8 +40,9 @@ import org.flywaydb.core.Flyway;
  * lock the next task with {@code FOR UPDATE SKIP LOCKED}, so concurrent workers never wait on
  * each other nor take the same task; idle workers on every node are woken through
  * {@code LISTEN/NOTIFY} ({@link PgWakeups}), with the workers' slow poll only as a fallback.
- * Every method is one short autocommit statement or transaction; nothing is cached except
- * finished tasks, which never change.
+ * Every method is one short autocommit statement or transaction, except a submit, which first
+ * reserves its fair-queueing turn ({@link TurnBatcher}, a per-key counter); nothing is cached
+ * except finished tasks, which never change.
  */
 public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     private static final Pattern SCHEMA = Pattern.compile("[?&]currentSchema=([A-Za-z_][A-Za-z0-9_]*)");

@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.qwenimage.support.Api;
 import dev.qwenimage.support.SharedServer;
 import dev.qwenimage.support.TestServer;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -18,13 +16,7 @@ class IdempotencyTest {
     static final SharedServer server = new SharedServer(Map.of());
 
     private static Api.Response submit(String key, String idempotencyKey, String body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.api().baseUrl() + "/v3/async/qwen-image-txt2img"))
-                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body));
-        if (idempotencyKey != null) {
-            b.header("Idempotency-Key", idempotencyKey);
-        }
-        return server.api().send(b);
+        return server.api().withKey(key).submit(body, idempotencyKey);
     }
 
     @Test

@@ -9,8 +9,6 @@ import dev.qwenimage.support.LocalS3;
 import dev.qwenimage.support.ServerProcess;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -168,11 +166,7 @@ class ChaosTest {
                     throw new AssertionError("task " + n + " could not be submitted to either api node");
                 }
                 try {
-                    Api.Response r = new Api(url, key).send(HttpRequest.newBuilder(URI.create(url + "/v3/async/qwen-image-txt2img"))
-                            .header("Authorization", "Bearer " + key)
-                            .header("Content-Type", "application/json")
-                            .header("Idempotency-Key", idempotencyKey)
-                            .POST(HttpRequest.BodyPublishers.ofString(body)));
+                    Api.Response r = new Api(url, key).submit(body, idempotencyKey);
                     if (r.status() == 200) {
                         id = r.json().get("task_id").asText();
                     } else {

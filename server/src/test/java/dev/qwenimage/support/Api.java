@@ -40,10 +40,19 @@ public final class Api {
     }
 
     public Response submit(String jsonBody) {
-        return send(HttpRequest.newBuilder(URI.create(baseUrl + "/v3/async/qwen-image-txt2img"))
+        return submit(jsonBody, null);
+    }
+
+    /** A submit with an {@code Idempotency-Key} header, or none when {@code idempotencyKey} is null. */
+    public Response submit(String jsonBody, String idempotencyKey) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + "/v3/async/qwen-image-txt2img"))
                 .header("Authorization", "Bearer " + key)
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(jsonBody)));
+                .POST(HttpRequest.BodyPublishers.ofString(jsonBody));
+        if (idempotencyKey != null) {
+            b.header("Idempotency-Key", idempotencyKey);
+        }
+        return send(b);
     }
 
     /** Submits and returns the task id, failing unless the answer is 200. */

@@ -82,15 +82,24 @@ class WebhookDeliveryTest {
     }
 
     private List<Received> awaitReceived(String path, int count) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (System.nanoTime() < deadline) {
-            List<Received> got = received.stream().filter(r -> r.path().endsWith(path)).toList();
-            if (got.size() >= count) {
-                return got;
+        until(Duration.ofSeconds(20), () -> received(path).size() >= count,
+                () -> "expected " + count + " webhook(s) at " + path + ", got " + received);
+        return received(path);
+    }
+
+    private List<Received> received(String path) {
+        return received.stream().filter(r -> r.path().endsWith(path)).toList();
+    }
+
+    /** Polls {@code done} every 50 ms; fails with {@code failure}'s message when it is still false after {@code within}. */
+    private static void until(Duration within, java.util.function.BooleanSupplier done, java.util.function.Supplier<String> failure) {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(failure.get());
             }
             Api.sleep(50);
         }
-        throw new AssertionError("expected " + count + " webhook(s) at " + path + ", got " + received);
     }
 
     @Test
@@ -193,13 +202,8 @@ class WebhookDeliveryTest {
     }
 
     private void awaitArrivals(String path, int count, Duration within) {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (arrivals.stream().filter(p -> p.endsWith(path)).count() < count) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("expected " + count + " request(s) at " + path + ", got " + arrivals);
-            }
-            Api.sleep(50);
-        }
+        until(within, () -> arrivals.stream().filter(p -> p.endsWith(path)).count() >= count,
+                () -> "expected " + count + " request(s) at " + path + ", got " + arrivals);
     }
 
     /** The value of the first /metrics sample whose line starts with {@code prefix}, 0 when absent. */
@@ -210,13 +214,8 @@ class WebhookDeliveryTest {
     }
 
     private static void awaitMetric(Api api, String prefix, double atLeast) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (metric(api, prefix) < atLeast) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("expected " + prefix + " >= " + atLeast + ", /metrics has " + metric(api, prefix));
-            }
-            Api.sleep(100);
-        }
+        until(Duration.ofSeconds(30), () -> metric(api, prefix) >= atLeast,
+                () -> "expected " + prefix + " >= " + atLeast + ", /metrics has " + metric(api, prefix));
     }
 
     @Test

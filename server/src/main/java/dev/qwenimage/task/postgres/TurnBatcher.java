@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BiFunction;
 
 /**
  * Hands out fair-queueing turns to the submits of one node, one owner at a time, in batches.
@@ -21,7 +20,9 @@ import java.util.function.BiFunction;
  */
 final class TurnBatcher {
     /** Reserves {@code count} consecutive turns for an owner and returns the last of them. */
-    interface Reserve extends BiFunction<String, Integer, Long> {
+    @FunctionalInterface
+    interface Reserve {
+        long last(String owner, int count);
     }
 
     private static final long LEAD = Long.MIN_VALUE;
@@ -35,14 +36,19 @@ final class TurnBatcher {
 
     /** The next turn of {@code owner}; may wait for another submit's upsert, never for long. */
     long next(String owner) {
-        return owners.computeIfAbsent(owner, o -> new Owner()).next(owner);
+        return owners.computeIfAbsent(owner, Owner::new).next();
     }
 
     private final class Owner {
+        private final String owner;
         private List<CompletableFuture<Long>> waiting = new ArrayList<>();
         private boolean leading;
 
-        long next(String owner) {
+        Owner(String owner) {
+            this.owner = owner;
+        }
+
+        long next() {
             CompletableFuture<Long> mine = new CompletableFuture<>();
             boolean lead;
             synchronized (this) {
@@ -66,7 +72,7 @@ final class TurnBatcher {
             }
             try {
                 int count = batch.size() + 1;
-                long last = reserve.apply(owner, count);
+                long last = reserve.last(owner, count);
                 long first = last - count + 1;
                 for (int i = 0; i < batch.size(); i++) {
                     batch.get(i).complete(first + 1 + i);

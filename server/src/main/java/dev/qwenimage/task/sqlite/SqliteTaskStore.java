@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.qwenimage.health.WriteHealth;
 import dev.qwenimage.safety.NsfwVerdict;
 import dev.qwenimage.task.Admission;
 import dev.qwenimage.task.CancelOutcome;
@@ -53,6 +54,9 @@ public final class SqliteTaskStore implements TaskStore {
      */
     private long servedTurn;
     private final Map<String, Long> lastQueuedTurn = new HashMap<>();
+    /** Set on the writer thread after a rollback: the turns above may count work that was undone. */
+    private boolean turnsStale;
+    private final WriteHealth health;
 
     private final SqliteWriter writer;
     private final HikariDataSource readers;
@@ -64,27 +68,51 @@ public final class SqliteTaskStore implements TaskStore {
      */
     private final Cache<String, Task> cache = Caffeine.newBuilder().maximumSize(100_000).build();
 
-    private SqliteTaskStore(SqliteWriter writer, HikariDataSource readers) {
-        this.writer = writer;
+    private SqliteTaskStore(SqliteWriter.ConnectionSource connections, HikariDataSource readers, WriteHealth health)
+            throws SQLException {
+        this.health = health;
+        this.writer = new SqliteWriter(connections, health, () -> turnsStale = true);
         this.readers = readers;
         writer.execute(session -> {
-            try (var st = session.connection().createStatement()) {
-                try (ResultSet rs = st.executeQuery("SELECT COALESCE(max(turn), 0) FROM tasks WHERE started_at IS NOT NULL")) {
-                    rs.next();
-                    servedTurn = rs.getLong(1);
-                }
-                try (ResultSet rs = st.executeQuery("SELECT owner, max(turn) FROM tasks WHERE state = 'QUEUED' GROUP BY owner")) {
-                    while (rs.next()) {
-                        lastQueuedTurn.put(rs.getString(1), rs.getLong(2));
-                    }
-                }
-            }
+            loadTurns(session);
             return null;
         });
     }
 
+    /**
+     * Reads the fair-queueing state from the tasks (at start, and after a rollback, which may have
+     * undone inserts and claims this state had already counted).
+     */
+    private void loadTurns(SqliteWriter.Session session) throws SQLException {
+        try (var st = session.connection().createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT COALESCE(max(turn), 0) FROM tasks WHERE started_at IS NOT NULL")) {
+                rs.next();
+                servedTurn = rs.getLong(1);
+            }
+            lastQueuedTurn.clear();
+            try (ResultSet rs = st.executeQuery("SELECT owner, max(turn) FROM tasks WHERE state = 'QUEUED' GROUP BY owner")) {
+                while (rs.next()) {
+                    lastQueuedTurn.put(rs.getString(1), rs.getLong(2));
+                }
+            }
+        }
+        turnsStale = false;
+    }
+
+    /** The turn state, reloaded first if a rollback may have left it ahead of the database. */
+    private void freshTurns(SqliteWriter.Session session) throws SQLException {
+        if (turnsStale) {
+            loadTurns(session);
+        }
+    }
+
     /** Opens (creating and migrating if needed) the database file {@code file}. */
     public static SqliteTaskStore open(Path file) {
+        return open(file, new WriteHealth("task store", java.time.Clock.systemUTC()));
+    }
+
+    /** As {@link #open(Path)}, telling {@code health} how every write went. */
+    public static SqliteTaskStore open(Path file, WriteHealth health) {
         try {
             SQLiteConfig config = new SQLiteConfig();
             config.setJournalMode(SQLiteConfig.JournalMode.WAL);
@@ -102,15 +130,19 @@ public final class SqliteTaskStore implements TaskStore {
                     .load()
                     .migrate();
 
-            SqliteWriter writer = new SqliteWriter(ds.getConnection());
-
             HikariConfig pool = new HikariConfig();
             pool.setDataSource(ds);
             pool.setPoolName("sqlite-readers");
             pool.setMaximumPoolSize(Math.max(4, Runtime.getRuntime().availableProcessors() * 2));
             pool.setMinimumIdle(1);
             pool.setAutoCommit(true);
-            return new SqliteTaskStore(writer, new HikariDataSource(pool));
+            HikariDataSource readers = new HikariDataSource(pool);
+            try {
+                return new SqliteTaskStore(ds::getConnection, readers, health);
+            } catch (SQLException | RuntimeException e) {
+                readers.close();
+                throw e;
+            }
         } catch (SQLException e) {
             throw new StoreException("cannot open the task database " + file + ": " + e.getMessage(), e);
         }
@@ -130,6 +162,7 @@ public final class SqliteTaskStore implements TaskStore {
                     }
                 }
             }
+            freshTurns(session);
             // fair queueing: after the owner's last queued turn, not before the turn being served
             long turn = Math.max(lastQueuedTurn.getOrDefault(t.owner(), 0L) + 1, servedTurn);
             PreparedStatement ps = session.prepare(sql.insert);
@@ -248,6 +281,7 @@ public final class SqliteTaskStore implements TaskStore {
     @Override
     public Optional<Task> claim(String worker, String engine, Instant now, Duration lease, Duration othersFirst) {
         Optional<Task> claimed = writer.execute(session -> {
+            freshTurns(session);
             PreparedStatement ps = session.prepare(sql.claim);
             TaskSql.bindClaim(ps, worker, engine, now, lease, othersFirst);
             try (ResultSet rs = ps.executeQuery()) {

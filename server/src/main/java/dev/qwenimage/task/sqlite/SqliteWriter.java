@@ -11,7 +11,10 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import dev.qwenimage.health.WriteHealth;
 import dev.qwenimage.task.StoreException;
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * The single writer of an SQLite database, with group commit. SQLite allows one writer at a time;
  * rather than have threads fight over the write lock, every write is a small unit of work handed
  * to this thread, which runs all units waiting at that moment in one transaction and pays for one
- * fsync ({@link #runBatch} keeps one failing unit from failing the others). A caller's
- * {@link #execute} returns only after the commit that contains its work is on disk.
+ * fsync ({@link #runBatch} keeps one failing unit from failing the others, and a failing database
+ * from breaking the writer). A caller's {@link #execute} returns only after the commit that
+ * contains its work is on disk.
  */
 final class SqliteWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SqliteWriter.class);
@@ -60,38 +64,58 @@ final class SqliteWriter implements AutoCloseable {
 
         void close() throws SQLException {
             for (PreparedStatement ps : statements.values()) {
-                ps.close();
+                try {
+                    ps.close();
+                } catch (SQLException e) {
+                    // the connection is closed next, which releases whatever the statement held
+                }
             }
+            statements.clear();
             connection.close();
         }
     }
 
     private record Job<T>(Work<T> work, CompletableFuture<T> result) {
-        /** Runs the work; its result is handed over only after the commit. False if it threw. */
-        boolean runIn(Session s, List<Runnable> completions) {
+        /** Runs the work; its result is handed over only after the commit. The error it threw, or null. */
+        Exception runIn(Session s, List<Runnable> completions) {
             try {
                 T value = work.run(s);
                 completions.add(() -> result.complete(value));
-                return true;
+                return null;
             } catch (Exception e) {
                 completions.add(() -> result.completeExceptionally(e));
-                return false;
+                return e;
             }
         }
     }
 
     private static final Job<Void> POISON = new Job<>(c -> null, new CompletableFuture<>());
 
-    private final Connection connection;
-    private final Session session;
+    private final ConnectionSource source;
+    private final WriteHealth health;
+    private final Runnable onRollback;
+    /** The writer's connection; null after a failure until the next batch opens a fresh one. */
+    private Session session;
     private final BlockingQueue<Job<?>> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean closed;
 
-    SqliteWriter(Connection connection) throws SQLException {
-        this.connection = connection;
-        this.session = new Session(connection);
-        connection.setAutoCommit(false);
+    /** Opens a connection to the database (the writer opens a fresh one after any failure). */
+    @FunctionalInterface
+    interface ConnectionSource {
+        Connection open() throws SQLException;
+    }
+
+    /**
+     * @param health     told of every commit and of every write that failed for the database's sake
+     * @param onRollback run on the writer thread after any rollback: state kept beside the database
+     *                   (the store's fair-queueing turns) may have run ahead of what was committed
+     */
+    SqliteWriter(ConnectionSource source, WriteHealth health, Runnable onRollback) throws SQLException {
+        this.source = source;
+        this.health = health;
+        this.onRollback = onRollback;
+        this.session = openSession();
         this.thread = Thread.ofPlatform().name("sqlite-writer").daemon(true).start(this::loop);
     }
 
@@ -146,62 +170,144 @@ final class SqliteWriter implements AutoCloseable {
     }
 
     /**
-     * Runs the batch in one transaction. If any unit fails, the transaction is rolled back and
-     * every unit of the batch runs again in a transaction of its own, so one bad unit fails alone.
+     * Runs the batch in one transaction. When the database fails (disk full, read-only, I/O error,
+     * a commit refused), the whole batch fails with that error, the connection is closed, and the
+     * next batch starts on a fresh one: one failed write never leaves the writer broken. When a
+     * unit fails for its own reasons, the transaction is rolled back and every unit runs again in a
+     * transaction of its own, so the bad unit fails alone.
      */
     private void runBatch(List<Job<?>> batch) {
-        List<Runnable> completions = new ArrayList<>(batch.size());
-        boolean allOk = true;
+        Session s;
         try {
-            for (Job<?> job : batch) {
-                allOk &= job.runIn(session, completions);
+            s = session();
+        } catch (SQLException e) {
+            failed(batch, e);
+            return;
+        }
+        List<Runnable> completions = new ArrayList<>(batch.size());
+        Exception own = null;
+        Exception fault = null;
+        for (Job<?> job : batch) {
+            Exception e = job.runIn(s, completions);
+            if (e != null && isFault(e)) {
+                fault = e;
+                break;
             }
-            if (allOk) {
-                connection.commit();
+            own = own == null ? e : own;
+        }
+        if (fault == null && own == null) {
+            try {
+                s.connection().commit();
+                health.succeeded();
                 completions.forEach(Runnable::run);
                 return;
-            }
-            connection.rollback();
-        } catch (SQLException e) {
-            rollbackQuietly();
-            if (batch.size() == 1) {
-                fail(batch, e);
-                return;
+            } catch (SQLException e) {
+                fault = e;
             }
         }
-        if (batch.size() == 1 && !allOk) {
+        rollback(fault != null);
+        if (fault != null) {
+            failed(batch, fault);
+            return;
+        }
+        if (batch.size() == 1) {
             completions.forEach(Runnable::run); // the single unit's own error
             return;
         }
         for (Job<?> job : batch) {
-            List<Runnable> one = new ArrayList<>(1);
-            try {
-                if (job.runIn(session, one)) {
-                    connection.commit();
-                } else {
-                    connection.rollback();
-                }
-                one.forEach(Runnable::run);
-            } catch (SQLException e) {
-                rollbackQuietly();
-                fail(List.of(job), e);
-            }
+            runAlone(job);
         }
     }
 
-    private void fail(List<Job<?>> jobs, SQLException e) {
-        log.error("task store commit failed; {} writes rolled back", jobs.size(), e);
+    private void runAlone(Job<?> job) {
+        List<Runnable> one = new ArrayList<>(1);
+        try {
+            Exception e = job.runIn(session(), one);
+            if (e == null) {
+                session.connection().commit();
+                health.succeeded();
+            } else {
+                rollback(isFault(e));
+                if (isFault(e)) {
+                    health.failed(e.getMessage());
+                }
+            }
+            one.forEach(Runnable::run);
+        } catch (SQLException e) {
+            rollback(true);
+            failed(List.of(job), e);
+        }
+    }
+
+    /**
+     * Undoes the open transaction. After a database failure the connection is dropped instead of
+     * trusted: the driver may have lost track of the transaction (a failed COMMIT leaves no BEGIN
+     * behind it), and every later write would fail with "cannot rollback - no transaction is active".
+     */
+    private void rollback(boolean dropConnection) {
+        if (session != null) {
+            try {
+                session.connection().rollback();
+            } catch (SQLException e) {
+                dropConnection = true;
+            }
+            if (dropConnection) {
+                closeSession();
+            }
+        }
+        onRollback.run();
+    }
+
+    private void failed(List<Job<?>> jobs, Exception e) {
+        health.failed(e.getMessage());
+        log.error("task store write failed; {} write(s) rolled back, the next ones start on a fresh connection: {}",
+                jobs.size(), e.getMessage());
         for (Job<?> job : jobs) {
             job.result().completeExceptionally(new StoreException("task store write failed: " + e.getMessage(), e));
         }
     }
 
-    private void rollbackQuietly() {
-        try {
-            connection.rollback();
-        } catch (SQLException ignored) {
-            // the connection is unusable; callers get the original error
+    private Session session() throws SQLException {
+        if (session == null) {
+            session = openSession();
         }
+        return session;
+    }
+
+    private Session openSession() throws SQLException {
+        Connection c = source.open();
+        try {
+            c.setAutoCommit(false);
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        return new Session(c);
+    }
+
+    private void closeSession() {
+        try {
+            session.close();
+        } catch (SQLException e) {
+            log.debug("closing a failed SQLite connection: {}", e.getMessage());
+        }
+        session = null;
+    }
+
+    /**
+     * Whether {@code e} is the database's failure rather than the unit's: the disk is full or
+     * read-only, the file cannot be opened or is damaged, an I/O error, a lock that never came
+     * free. Anything that is not an SQLite result code (a closed connection) counts too.
+     */
+    static boolean isFault(Exception e) {
+        if (e instanceof SQLiteException se) {
+            return switch (SQLiteErrorCode.getErrorCode(se.getResultCode().code & 0xff)) {
+                case SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_PERM,
+                     SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM, SQLITE_PROTOCOL, SQLITE_NOLFS, SQLITE_AUTH -> true;
+                default -> false;
+            };
+        }
+        return e instanceof SQLException;
     }
 
     @Override
@@ -213,10 +319,12 @@ final class SqliteWriter implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        try {
-            session.close();
-        } catch (SQLException e) {
-            log.warn("closing the SQLite writer connection failed", e);
+        if (session != null) {
+            try {
+                session.close();
+            } catch (SQLException e) {
+                log.warn("closing the SQLite writer connection failed", e);
+            }
         }
     }
 }

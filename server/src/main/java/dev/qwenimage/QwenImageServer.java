@@ -1,6 +1,10 @@
 package dev.qwenimage;
 
 import dev.qwenimage.api.HttpApi;
+import dev.qwenimage.health.DiskSpace;
+import dev.qwenimage.health.WriteHealth;
+import dev.qwenimage.health.WriteProbe;
+import dev.qwenimage.storage.WatchedBlobStore;
 import dev.qwenimage.auth.ApiKeys;
 import dev.qwenimage.config.ServerConfig;
 import dev.qwenimage.engine.Engine;
@@ -85,6 +89,11 @@ public final class QwenImageServer implements AutoCloseable {
     private final Fleet fleet;
     private final Javalin http;
     private final Rescue recovered;
+    /** This process among the nodes: its lease owner id and probe row. */
+    private final String nodeId = workerId();
+    private final WriteHealth storeHealth;
+    private final WriteHealth imageHealth;
+    private final DiskSpace disk;
 
     /** An engine with the slots and time limit it runs under (tests hand in their own this way). */
     public record EngineSetup(Engine engine, int slots, Duration timeout) {
@@ -99,7 +108,9 @@ public final class QwenImageServer implements AutoCloseable {
             lockDataDir(dataDir);
             keys = role.servesApi() ? Optional.of(ApiKeys.load(config.apiKeys(), dataDir)) : Optional.empty();
 
-            store = openStore(config, dataDir);
+            storeHealth = new WriteHealth("task store", clock);
+            imageHealth = new WriteHealth("image store", clock);
+            store = openStore(config, dataDir, storeHealth);
             resources.push(store);
             // The embedded store belongs to this process alone (it holds the data directory's lock),
             // so whatever was PROCESSING was interrupted by a crash or kill. On a shared store other
@@ -113,6 +124,9 @@ public final class QwenImageServer implements AutoCloseable {
             UrlSigner signer = new UrlSigner(secret, clock);
             WebhookSigner webhookSigner = new WebhookSigner(secret);
             blobs = blobStore(config, dataDir, signer, clock);
+            // writes go through the watched store, so failures take the node out until writes work again
+            BlobStore watchedBlobs = new WatchedBlobStore(blobs, imageHealth);
+            disk = diskSpace(config, dataDir);
             Duration linkTtl = blobs.linkTtl(config.urlTtl());
             if (!linkTtl.equals(config.urlTtl())) {
                 log.warn("image links are valid for {} seconds, not {} (QWEN_IMAGE_URL_TTL): the most presigned S3 links allow",
@@ -123,6 +137,9 @@ public final class QwenImageServer implements AutoCloseable {
             Optional<WorkerPool> pool = Optional.empty();
             // read at scrape time, when the fleet (built below) exists
             Metrics metrics = new Metrics(this::cachedQueue, this::fleetLanes);
+            metrics.watch(storeHealth);
+            metrics.watch(imageHealth);
+            metrics.watch(disk);
             if (role.runsWorkers()) {
                 List<EngineSetup> setups = injected != null ? injected : configuredEngines(config);
                 List<WorkerPool.Lane> lanes = new ArrayList<>();
@@ -136,8 +153,9 @@ public final class QwenImageServer implements AutoCloseable {
                 TaskRunner runner = new TaskRunner(store, new ImagePipeline(config.jpegQuality(),
                         new Watermark(config.watermarkText(), config.watermarkCorner()),
                         config.aigcLabel() ? Optional.of(new AigcLabel(config.aigcProducer())) : Optional.empty(),
-                        nsfwPolicy(config)), blobs, eta, clock, metrics);
-                pool = Optional.of(new WorkerPool(store, runner, clock, lanes, config.lease(), workerId(), OTHERS_FIRST));
+                        nsfwPolicy(config)), watchedBlobs, eta, clock, metrics);
+                pool = Optional.of(new WorkerPool(store, runner, clock, lanes, config.lease(), nodeId, OTHERS_FIRST,
+                        () -> storeHealth.ok() && imageHealth.ok()));
             }
             workers = pool;
             fleet = new Fleet(pool, store.registry(), eta, clock);
@@ -146,7 +164,7 @@ public final class QwenImageServer implements AutoCloseable {
             Optional<TaskService> tasks = role.servesApi()
                     ? Optional.of(new TaskService(store, eta, clock, fleet::capacity, config.maxAttempts(),
                     config.maxPromptLength(), config.maxQueuedPerKey(), config.maxQueued(),
-                    (key, base) -> blobs.link(key, base, linkTtl), webhookTargets))
+                    (key, base) -> blobs.link(key, base, linkTtl), webhookTargets, disk))
                     : Optional.empty();
 
             http = new HttpApi(new HttpApi.Deps(tasks, keys, blobs, signer, linkTtl, config.publicUrl(),
@@ -180,7 +198,13 @@ public final class QwenImageServer implements AutoCloseable {
             long leaseMs = config.lease().toMillis();
             scheduler.scheduleWithFixedDelay(new Rescuer(store, clock), leaseMs / 2, Math.max(500, leaseMs / 4), TimeUnit.MILLISECONDS);
             long janitorMs = Math.clamp(config.retention().toMillis() / 10, 1_000, 600_000);
-            scheduler.scheduleWithFixedDelay(new Janitor(store, blobs, clock, config.retention()), 0, janitorMs, TimeUnit.MILLISECONDS);
+            scheduler.scheduleWithFixedDelay(new Janitor(store, watchedBlobs, clock, config.retention()), 0, janitorMs, TimeUnit.MILLISECONDS);
+            List<WriteProbe.Target> probes = new ArrayList<>();
+            probes.add(new WriteProbe.Target(storeHealth, () -> store.probeWrite(nodeId, clock.instant())));
+            if (role.runsWorkers()) {
+                probes.add(new WriteProbe.Target(imageHealth, watchedBlobs::probeWrite));
+            }
+            scheduler.scheduleWithFixedDelay(safe("write probes", new WriteProbe(probes, clock)), 1, 1, TimeUnit.SECONDS);
             if (tasks.isPresent()) {
                 TaskService service = tasks.get();
                 String base = config.publicUrl().orElseGet(this::localUrl);
@@ -212,12 +236,27 @@ public final class QwenImageServer implements AutoCloseable {
         return new NsfwPolicy(image -> model.classify(image).unsafe(), config.nsfwThreshold(), config.nsfwAction());
     }
 
-    private static TaskStore openStore(ServerConfig config, Path dataDir) {
+    private static TaskStore openStore(ServerConfig config, Path dataDir, WriteHealth health) {
         ServerConfig.Database db = config.database();
         if (db.embedded()) {
-            return SqliteTaskStore.open(dataDir.resolve("tasks.db"));
+            return SqliteTaskStore.open(dataDir.resolve("tasks.db"), health);
         }
-        return PostgresTaskStore.open(db.url(), db.user(), db.password(), db.pool());
+        return PostgresTaskStore.open(db.url(), db.user(), db.password(), db.pool(), health);
+    }
+
+    /**
+     * The free-space guard over what this node keeps on local disk: the embedded database and local
+     * images (both in the data directory); a node on PostgreSQL and S3 keeps nothing there that grows.
+     */
+    private static DiskSpace diskSpace(ServerConfig config, Path dataDir) {
+        Map<String, Path> folders = new LinkedHashMap<>();
+        if (config.database().embedded()) {
+            folders.put("task database", dataDir);
+        }
+        if (config.s3().isEmpty()) {
+            folders.put("images", dataDir.resolve("images"));
+        }
+        return new DiskSpace(folders, config.minFreeDisk());
     }
 
     public static QwenImageServer start(ServerConfig config) {
@@ -339,6 +378,15 @@ public final class QwenImageServer implements AutoCloseable {
             checks.put("store", "unreachable: " + e.getMessage());
             ready = false;
         }
+        ready &= writeCheck(checks, "store_writes", storeHealth);
+        if (workers.isPresent()) {
+            ready &= writeCheck(checks, "image_writes", imageHealth);
+        }
+        if (config.role().servesApi()) {
+            Optional<String> shortage = disk.shortage();
+            checks.put("disk", shortage.map(why -> "low: " + why).orElse("ok"));
+            ready &= shortage.isEmpty();
+        }
         if (workers.isPresent()) {
             int up = workers.get().usableSlots();
             checks.put("engines", up > 0 ? "ok: " + up + " slot(s) up" : "no engine is up");
@@ -349,6 +397,22 @@ public final class QwenImageServer implements AutoCloseable {
         body.put("role", config.role().toString());
         body.put("checks", checks);
         return body;
+    }
+
+    private static boolean writeCheck(Map<String, Object> checks, String name, WriteHealth health) {
+        WriteHealth.Status st = health.status();
+        checks.put(name, st.ok() ? "ok" : "failing since " + st.since() + ": " + st.lastError());
+        return st.ok();
+    }
+
+    private static Map<String, Object> describe(WriteHealth health) {
+        WriteHealth.Status st = health.status();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("ok", st.ok());
+        m.put("since", st.since().toString());
+        m.put("last_error", st.lastError());
+        m.put("failures", health.failures());
+        return m;
     }
 
     private Map<String, Object> health() {
@@ -369,11 +433,19 @@ public final class QwenImageServer implements AutoCloseable {
             e.put("last_error", lane.lastError());
             engineStates.add(e);
         }
-        body.put("status", fleet.usableSlots() > 0 ? "ok" : "degraded");
+        boolean writesOk = storeHealth.ok() && (workers.isEmpty() || imageHealth.ok());
+        body.put("status", fleet.usableSlots() > 0 && writesOk && disk.shortage().isEmpty() ? "ok" : "degraded");
         body.put("role", config.role().toString());
         body.put("engines", engineStates);
         body.put("queue", Map.of("queued", s.queued(), "processing", s.processing()));
         body.put("workers", Map.of("slots", fleet.slots(), "usable", fleet.usableSlots(), "busy", fleet.busySlots()));
+        Map<String, Object> writes = new LinkedHashMap<>();
+        writes.put("task_store", describe(storeHealth));
+        if (workers.isPresent()) {
+            writes.put("image_store", describe(imageHealth));
+        }
+        body.put("writes", writes);
+        body.put("disk", disk.describe());
         return body;
     }
 

@@ -17,6 +17,8 @@ import dev.qwenimage.task.QueueLimitReached;
 import dev.qwenimage.ops.Metrics;
 import dev.qwenimage.webhook.WebhookSigner;
 import java.util.function.Consumer;
+import dev.qwenimage.task.StoreException;
+import dev.qwenimage.task.SubmitsPaused;
 import dev.qwenimage.task.TaskNotFound;
 import dev.qwenimage.task.TaskService;
 import io.javalin.Javalin;
@@ -40,6 +42,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class HttpApi {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+    /** Retry-After when the task store failed: its write probe looks again every 2 s. */
+    private static final long STORE_RETRY_SECONDS = 5;
     private static final String ERROR_WRITTEN = "qwen-image.error-written";
     private static final String TIMED_ROUTE = "qwen-image.route";
     private static final String TIMED_START = "qwen-image.start";
@@ -135,6 +139,16 @@ public final class HttpApi {
                     Map.of("Retry-After", Long.toString(e.retryAfterSeconds()))));
             cfg.routes.exception(IdempotencyKeyReused.class, (e, ctx) -> error(ctx, 422, "IDEMPOTENCY_KEY_REUSED", e.getMessage(),
                     Map.of("task_id", e.taskId()), Map.of()));
+            cfg.routes.exception(SubmitsPaused.class, (e, ctx) -> error(ctx, 503, e.reason(), e.getMessage(),
+                    Map.of("retry_after", e.retryAfterSeconds()), Map.of("Retry-After", Long.toString(e.retryAfterSeconds()))));
+            cfg.routes.exception(StoreException.class, (e, ctx) -> {
+                // the database failed (full, read-only, unreachable): nothing was stored; try again shortly
+                String errorId = UUID.randomUUID().toString().substring(0, 8);
+                log.error("task store failed on {} {} (error id {}): {}", ctx.method(), ctx.path(), errorId, e.getMessage());
+                error(ctx, 503, "STORE_UNAVAILABLE", "the task store cannot be used right now, so nothing was done; try again "
+                        + "in a few seconds (error id " + errorId + ")", Map.of("retry_after", STORE_RETRY_SECONDS),
+                        Map.of("Retry-After", Long.toString(STORE_RETRY_SECONDS)));
+            });
             cfg.routes.exception(TaskNotFound.class, (e, ctx) -> error(ctx, 404, "TASK_NOT_FOUND", e.getMessage(), Map.of(), Map.of()));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
                 String errorId = UUID.randomUUID().toString().substring(0, 8);

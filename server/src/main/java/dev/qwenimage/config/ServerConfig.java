@@ -59,7 +59,9 @@ public record ServerConfig(
         Optional<S3Settings> s3,
         String logLevel,
         String logFormat,
-        boolean metrics) {
+        boolean metrics,
+        long minFreeDisk,
+        Duration noEngineTimeout) {
 
     /** The shared PostgreSQL store, when configured; empty means the embedded SQLite store. */
     public record Database(String url, String user, String password, int pool) {
@@ -218,7 +220,9 @@ public record ServerConfig(
                     }
                     return v;
                 }, "text or json"),
-                r.onOff(Setting.METRICS));
+                r.onOff(Setting.METRICS),
+                r.bytes(Setting.MIN_FREE_DISK),
+                r.duration(Setting.NO_ENGINE_TIMEOUT, Duration.ZERO));
     }
 
     private static final String HTTP_URL = "https?://[^\\s/?#]+(/[^\\s?#]*)?";
@@ -365,6 +369,14 @@ public record ServerConfig(
                 return n;
             } catch (NumberFormatException e) {
                 throw new ConfigException(s.env() + " must be a whole number, got '" + v + "'");
+            }
+        }
+
+        long bytes(Setting s) {
+            try {
+                return dev.qwenimage.health.Bytes.parse(string(s));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(s.env() + ": " + e.getMessage());
             }
         }
 

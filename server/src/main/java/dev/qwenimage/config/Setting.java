@@ -116,6 +116,13 @@ public record Setting(String env, String defaultValue, String description) {
             "Log lines as text, or json: one JSON object per line (timestamp, level, logger, thread, message) for log shippers.");
     public static final Setting METRICS = new Setting("QWEN_IMAGE_METRICS", "on",
             "on: serve Prometheus metrics at /metrics (no authentication: keep it off the public internet). off: no /metrics.");
+    public static final Setting MIN_FREE_DISK = new Setting("QWEN_IMAGE_MIN_FREE_DISK", "512MB",
+            "Free space kept on the disk of the data directory (the embedded database, images on local disk). Below it new "
+                    + "submits answer 503 LOW_DISK_SPACE with Retry-After and /readyz fails, until retention or you free space. "
+                    + "Sizes like 512MB, 2GB, 1GiB; a bare number is bytes; 0 turns the check off.");
+    public static final Setting NO_ENGINE_TIMEOUT = new Setting("QWEN_IMAGE_NO_ENGINE_TIMEOUT", "10m",
+            "How long a task may wait while no engine is up before it ends FAILED saying so (task-result's extra.wait_reason "
+                    + "tells why it waits meanwhile). 0: tasks wait for an engine however long it takes.");
     public static final Setting CONFIG = new Setting("QWEN_IMAGE_CONFIG", "",
             "Path of a properties file with QWEN_IMAGE_* keys. Environment variables override it; command-line --set overrides both.");
 
@@ -123,7 +130,7 @@ public record Setting(String env, String defaultValue, String description) {
             PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, WATERMARK_TEXT, WATERMARK_CORNER, AIGC_LABEL, AIGC_PRODUCER,
             NSFW, NSFW_THRESHOLD, NSFW_ACTION, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
             MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, MAX_QUEUED, SYNC_TIMEOUT, WEBHOOK_ALLOW, WEBHOOK_ATTEMPTS, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
-            S3_SECRET_KEY, S3_PATH_STYLE, S3_PREFIX, S3_PUBLIC_ENDPOINT, S3_CREATE_BUCKET, LOG_LEVEL, LOG_FORMAT, METRICS, CONFIG);
+            S3_SECRET_KEY, S3_PATH_STYLE, S3_PREFIX, S3_PUBLIC_ENDPOINT, S3_CREATE_BUCKET, LOG_LEVEL, LOG_FORMAT, METRICS, MIN_FREE_DISK, NO_ENGINE_TIMEOUT, CONFIG);
 
     public static Setting byEnv(String env) {
         return ALL.stream().filter(s -> s.env.equals(env)).findFirst().orElse(null);

@@ -1,8 +1,11 @@
 package dev.qwenimage.health;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Whether writes to one place (the task store, the image store) work now, judged by the latest
@@ -12,6 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * the state changes, so stores call it on every commit.
  */
 public final class WriteHealth {
+    private static final Logger log = LoggerFactory.getLogger(WriteHealth.class);
     /** Where the target stands: {@code ok}, since when, and the last error (empty while ok after a success). */
     public record Status(boolean ok, String lastError, Instant since) {
     }
@@ -36,8 +40,11 @@ public final class WriteHealth {
     public void succeeded() {
         if (!status.ok()) {
             synchronized (this) {
-                if (!status.ok()) {
+                Status was = status;
+                if (!was.ok()) {
                     status = new Status(true, "", clock.instant());
+                    log.info("writes to the {} work again (they failed for {} s); this node is ready again", target,
+                            Duration.between(was.since(), status.since()).toSeconds());
                 }
             }
         }
@@ -46,9 +53,13 @@ public final class WriteHealth {
     /** A write failed for a reason that is the place's, not the data's (disk full, read-only, unreachable). */
     public void failed(String error) {
         failures.incrementAndGet();
+        String why = error == null || error.isBlank() ? "write failed" : error;
         synchronized (this) {
+            if (status.ok()) {
+                log.warn("writes to the {} fail ({}); this node reports not ready until they work again", target, why);
+            }
             Instant since = status.ok() ? clock.instant() : status.since();
-            status = new Status(false, error == null || error.isBlank() ? "write failed" : error, since);
+            status = new Status(false, why, since);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.qwenimage.ops;
 
+import dev.qwenimage.health.DiskSpace;
+import dev.qwenimage.health.WriteHealth;
 import dev.qwenimage.task.LaneReport;
 import dev.qwenimage.task.QueueStats;
 import io.micrometer.core.instrument.Counter;
@@ -55,6 +57,29 @@ public final class Metrics {
     }
 
     private final Supplier<List<LaneReport>> lanes;
+
+    /**
+     * {@code qwen_image_writes_ok{target}} (1 while writes to it work) and
+     * {@code qwen_image_write_failures_total{target}}, for the task store or the image store.
+     */
+    public void watch(WriteHealth health) {
+        String target = health.target().replace(' ', '_');
+        Gauge.builder("qwen_image_writes_ok", health, h -> h.ok() ? 1 : 0).tag("target", target)
+                .description("1 while writes to the target work, 0 while they fail (the node is then not ready)").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("qwen_image_write_failures", health, WriteHealth::failures)
+                .tag("target", target).description("failed writes to the target").register(registry);
+    }
+
+    /** {@code qwen_image_disk_free_bytes{holds}} and {@code qwen_image_disk_min_free_bytes}. */
+    public void watch(DiskSpace disk) {
+        for (DiskSpace.Reading r : disk.readings()) {
+            Gauge.builder("qwen_image_disk_free_bytes", disk, d -> d.readings().stream().filter(x -> x.what().equals(r.what()))
+                            .mapToLong(DiskSpace.Reading::freeBytes).findFirst().orElse(0))
+                    .tag("holds", r.what().replace(' ', '_')).description("free bytes on the disk holding it").register(registry);
+        }
+        Gauge.builder("qwen_image_disk_min_free_bytes", disk, DiskSpace::minFreeBytes)
+                .description("free bytes kept (QWEN_IMAGE_MIN_FREE_DISK); below it submits are refused").register(registry);
+    }
 
     /** A metrics registry for a node that reports no queue or engines (tests). */
     public static Metrics detached() {

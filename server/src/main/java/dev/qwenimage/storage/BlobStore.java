@@ -17,6 +17,12 @@ public interface BlobStore {
     /** Opens the object, or empty if it does not exist. */
     Optional<Blob> open(String key);
 
+    /**
+     * Checks that the store takes writes now, the way {@link #put} writes, leaving nothing behind;
+     * throws (as put would) when it does not. Readiness probes call it every few seconds.
+     */
+    void probeWrite();
+
     /** Removes the object; no error if it does not exist. */
     void delete(String key);
 

@@ -65,22 +65,65 @@ public final class LocalBlobStore implements BlobStore {
         Path target = pathOf(key);
         try {
             Files.createDirectories(target.getParent());
-            Path tmp = Files.createTempFile(target.getParent(), ".upload-", ".tmp");
-            try (var ch = java.nio.channels.FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                var buf = java.nio.ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
-            }
+            Path tmp = writeSynced(target.getParent(), bytes);
             try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+                try {
+                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } catch (IOException e) {
+                Files.deleteIfExists(tmp);
+                throw e;
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot store image " + key + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot store image " + key + ": " + describe(e), e);
         }
+    }
+
+    /**
+     * Writes a probe as large as a typical image the way {@link #put} writes one (a temporary file
+     * in the image folder, synced), then removes it: a full or read-only disk fails it.
+     */
+    @Override
+    public void probeWrite() {
+        try {
+            Files.delete(writeSynced(root, PROBE));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write to the image folder " + root + ": " + describe(e), e);
+        }
+    }
+
+    private static final byte[] PROBE = new byte[1024 * 1024];
+
+    /**
+     * {@code bytes} in a new temporary file in {@code dir}, forced to disk. A failed write removes
+     * its temporary file: a full disk never collects half-written uploads.
+     */
+    private static Path writeSynced(Path dir, byte[] bytes) throws IOException {
+        Path tmp = Files.createTempFile(dir, ".upload-", ".tmp");
+        try (var ch = java.nio.channels.FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            var buf = java.nio.ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(true);
+        } catch (IOException | RuntimeException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        return tmp;
+    }
+
+    /** The message of an I/O error, or its kind when it has none (AccessDeniedException has only the path). */
+    private static String describe(IOException e) {
+        String kind = e.getClass().getSimpleName().replace("Exception", "");
+        return e.getMessage() == null ? kind : e instanceof java.nio.file.FileSystemException ? kind + ": " + e.getMessage()
+                : e.getMessage();
     }
 
     @Override

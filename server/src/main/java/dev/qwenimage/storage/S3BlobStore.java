@@ -150,6 +150,21 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
         }
     }
 
+    /** Puts and deletes a small object: what storing an image needs of the bucket. */
+    @Override
+    public void probeWrite() {
+        String probe = objectKey(".qwen-image-write-probe");
+        try {
+            s3.putObject(PutObjectRequest.builder().bucket(bucket).key(probe).contentType("text/plain").build(),
+                    RequestBody.fromBytes(PROBE_BODY));
+            s3.deleteObject(b -> b.bucket(bucket).key(probe));
+        } catch (SdkException e) {
+            throw failure("cannot write a probe object", e);
+        }
+    }
+
+    private static final byte[] PROBE_BODY = "qwen-image-server readiness probe\n".getBytes(StandardCharsets.UTF_8);
+
     @Override
     public Optional<Blob> open(String key) {
         if (!LocalBlobStore.isValidKey(key)) {

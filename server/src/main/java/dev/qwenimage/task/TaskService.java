@@ -9,6 +9,7 @@ import java.util.function.Supplier;
 import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import dev.qwenimage.health.DiskSpace;
 import dev.qwenimage.image.ImageType;
 import dev.qwenimage.webhook.WebhookTargets;
 
@@ -41,6 +42,9 @@ public final class TaskService {
     private final long maxQueued;
     private final ImageLinks links;
     private final WebhookTargets webhookTargets;
+    private final DiskSpace disk;
+    /** When to try again after a refusal for disk space: retention and operators free it in minutes, not seconds. */
+    static final long LOW_DISK_RETRY_SECONDS = 60;
     private final SecureRandom random = new SecureRandom();
     /** The queue snapshot that ETAs and the global cap read; see {@link #queueStats()}. */
     private volatile Snapshot snapshot;
@@ -66,7 +70,8 @@ public final class TaskService {
      */
     public TaskService(TaskStore store, EtaEstimator eta, Clock clock, Supplier<List<EngineCapacity>> capacity,
                        int maxAttempts, int maxPromptLength, long maxQueuedPerKey, long maxQueued, ImageLinks links,
-                       WebhookTargets webhookTargets) {
+                       WebhookTargets webhookTargets, DiskSpace disk) {
+        this.disk = disk;
         this.webhookTargets = webhookTargets;
         this.maxQueuedPerKey = maxQueuedPerKey;
         this.maxQueued = maxQueued;
@@ -96,6 +101,10 @@ public final class TaskService {
      */
     public String submit(String owner, Submission s, Optional<IdempotencyKey> key) {
         TaskSpec spec = validate(s);
+        disk.shortage().ifPresent(why -> {
+            throw new SubmitsPaused("LOW_DISK_SPACE", LOW_DISK_RETRY_SECONDS, "this server is not taking new tasks: " + why
+                    + "; submit again later");
+        });
         if (maxQueued > 0 && queueStats().queued() >= maxQueued) {
             throw new QueueLimitReached(false, retryAfterSeconds(spec),
                     "the queue is full (" + maxQueued + " tasks waiting); submit again later");

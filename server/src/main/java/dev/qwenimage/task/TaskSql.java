@@ -80,6 +80,12 @@ public final class TaskSql {
             ON CONFLICT (owner) DO UPDATE SET last_turn = GREATEST(o.last_turn + ?, EXCLUDED.last_turn)
             RETURNING last_turn""";
 
+    /** A readiness probe's write (parameters: node, time), and the clean-up of nodes long gone (parameter: cutoff). */
+    public static final String PROBE_WRITE = """
+            INSERT INTO write_probe (node, at) VALUES (?, ?)
+            ON CONFLICT (node) DO UPDATE SET at = EXCLUDED.at""";
+    public static final String PROBE_FORGET = "DELETE FROM write_probe WHERE at < ?";
+
     public static final String FIND = "SELECT " + TaskRows.COLUMNS + " FROM tasks WHERE id = ?";
     public static final String PROGRESS =
             "UPDATE tasks SET progress = ? WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?";

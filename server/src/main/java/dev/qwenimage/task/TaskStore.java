@@ -114,6 +114,15 @@ public interface TaskStore extends WebhookOutbox, AutoCloseable {
     /** The earliest time a QUEUED task becomes claimable, if any task is QUEUED. */
     Optional<Instant> nextAvailableAt();
 
+    /**
+     * A small durable write that fails when the store does not take writes (disk full, read-only,
+     * unreachable): {@code node}'s probe row, stamped {@code now}. Readiness runs it every few seconds.
+     */
+    void probeWrite(String node, Instant now);
+
+    /** How this store's writes go: told of every write's outcome, real or probe. */
+    dev.qwenimage.health.WriteHealth writeHealth();
+
     /** Raised when work may have become claimable: after inserts and requeues. */
     QueueSignal signal();
 

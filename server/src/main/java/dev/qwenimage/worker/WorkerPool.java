@@ -59,9 +59,18 @@ public final class WorkerPool implements AutoCloseable {
      */
     private final ThreadPoolExecutor finishers;
     private volatile boolean stopping;
+    private final java.util.function.BooleanSupplier writable;
+    /** How often a slot paused for failing writes looks again (the write probe retries every 2 s). */
+    private static final long WRITES_PAUSE_MILLIS = 250;
 
+    /**
+     * @param writable whether this node's writes work now (task store and image store): while they
+     *                 fail, slots claim nothing, so no task spends an attempt on a result that could
+     *                 not be recorded
+     */
     public WorkerPool(TaskStore store, TaskRunner runner, Clock clock, List<Lane> lanes, Duration lease, String workerId,
-                      Duration othersFirst) {
+                      Duration othersFirst, java.util.function.BooleanSupplier writable) {
+        this.writable = writable;
         this.store = store;
         this.runner = runner;
         this.clock = clock;
@@ -116,6 +125,10 @@ public final class WorkerPool implements AutoCloseable {
             try {
                 if (!lane.guard().isUp()) {
                     lane.guard().awaitUp(FALLBACK_POLL);
+                    continue;
+                }
+                if (!writable.getAsBoolean()) {
+                    Thread.sleep(WRITES_PAUSE_MILLIS);
                     continue;
                 }
                 long seen = signal.generation();

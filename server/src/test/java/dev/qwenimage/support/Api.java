@@ -91,6 +91,11 @@ public final class Api {
         return awaitStatus(taskId, s -> s.equals("TASK_STATUS_SUCCEED") || s.equals("TASK_STATUS_FAILED"), timeout);
     }
 
+    /** A GET of {@code path} (e.g. "/readyz") with no auth header. */
+    public Response get(String path) {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).GET());
+    }
+
     public Response send(HttpRequest.Builder request) {
         try {
             HttpResponse<byte[]> r = HTTP.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofByteArray());

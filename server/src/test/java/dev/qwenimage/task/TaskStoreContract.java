@@ -49,6 +49,15 @@ public abstract class TaskStoreContract {
     }
 
     @Test
+    void aWriteProbeSucceedsOnAStoreThatTakesWritesAndKeepsItHealthy() {
+        store.probeWrite("node-a", clock.instant());
+        store.probeWrite("node-a", clock.instant().plusSeconds(5));
+        store.probeWrite("node-b", clock.instant());
+        assertThat(store.writeHealth().ok()).isTrue();
+        assertThat(store.writeHealth().failures()).isZero();
+    }
+
+    @Test
     void insertedTaskIsQueuedAndReadsBackAsWritten() {
         String id = enqueue("alice");
         Task t = store.find(id).orElseThrow();

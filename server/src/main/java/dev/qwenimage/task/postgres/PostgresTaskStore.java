@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.qwenimage.health.WriteHealth;
 import dev.qwenimage.safety.NsfwVerdict;
 import dev.qwenimage.task.LaneRegistry;
 import dev.qwenimage.task.LaneReport;
@@ -67,8 +68,11 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     private final Cache<String, Task> finished = Caffeine.newBuilder()
             .maximumSize(50_000).expireAfterWrite(Duration.ofMinutes(1)).build();
 
-    private PostgresTaskStore(HikariDataSource pool, PgWakeups.Connector connector, String channel) {
+    private final WriteHealth health;
+
+    private PostgresTaskStore(HikariDataSource pool, PgWakeups.Connector connector, String channel, WriteHealth health) {
         this.pool = pool;
+        this.health = health;
         this.wakeups = new PgWakeups(connector, channel, signal);
     }
 
@@ -77,6 +81,11 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
      * schema), migrates it, and starts listening for wake-ups.
      */
     public static PostgresTaskStore open(String jdbcUrl, String user, String password, int poolSize) {
+        return open(jdbcUrl, user, password, poolSize, new WriteHealth("task store", java.time.Clock.systemUTC()));
+    }
+
+    /** As {@link #open(String, String, String, int)}, telling {@code health} how every write went. */
+    public static PostgresTaskStore open(String jdbcUrl, String user, String password, int poolSize, WriteHealth health) {
         HikariConfig cfg = new HikariConfig();
         cfg.setJdbcUrl(jdbcUrl);
         if (!user.isBlank()) {
@@ -115,7 +124,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
                     p.setProperty("password", password);
                 }
                 return java.sql.DriverManager.getConnection(jdbcUrl, p);
-            }, channel);
+            }, channel, health);
         } catch (RuntimeException e) {
             pool.close();
             throw new StoreException("cannot prepare the task tables in PostgreSQL at " + redact(jdbcUrl) + ": "
@@ -382,6 +391,19 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     }
 
     @Override
+    public void probeWrite(String node, Instant now) {
+        write(c -> {
+            update(c, TaskSql.PROBE_WRITE, node, now.toEpochMilli());
+            return update(c, TaskSql.PROBE_FORGET, now.minus(Duration.ofDays(1)).toEpochMilli());
+        });
+    }
+
+    @Override
+    public WriteHealth writeHealth() {
+        return health;
+    }
+
+    @Override
     public QueueSignal signal() {
         return signal;
     }
@@ -481,9 +503,11 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
 
     private <T> T write(Work<T> work) {
         try (Connection c = pool.getConnection()) {
-            return work.run(c);
+            T result = work.run(c);
+            health.succeeded();
+            return result;
         } catch (SQLException e) {
-            throw new StoreException("task store write failed: " + e.getMessage(), e);
+            throw writeFailed(e);
         }
     }
 
@@ -493,6 +517,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
             try {
                 T result = work.run(c);
                 c.commit();
+                health.succeeded();
                 return result;
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
@@ -501,8 +526,36 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
                 c.setAutoCommit(true);
             }
         } catch (SQLException e) {
-            throw new StoreException("task store write failed: " + e.getMessage(), e);
+            throw writeFailed(e);
         }
+    }
+
+    private StoreException writeFailed(SQLException e) {
+        if (isFault(e)) {
+            health.failed(e.getMessage());
+        }
+        return new StoreException("task store write failed: " + e.getMessage(), e);
+    }
+
+    /**
+     * Whether {@code e} is the database's failure rather than the statement's: no connection (or
+     * none free in time), the server out of disk or memory, shutting down, read-only (a standby
+     * after a fail-over), an I/O or internal error.
+     */
+    static boolean isFault(SQLException e) {
+        if (e instanceof java.sql.SQLTransientConnectionException || e instanceof java.sql.SQLNonTransientConnectionException
+                || e instanceof java.sql.SQLRecoverableException) {
+            return true;
+        }
+        String state = e.getSQLState();
+        if (state == null || state.length() < 2) {
+            return true;
+        }
+        return switch (state.substring(0, 2)) {
+            case "08", "53", "57", "58", "XX" -> true;
+            case "25" -> state.equals("25006"); // read_only_sql_transaction
+            default -> false;
+        };
     }
 
     private int update(String sql, Object... args) {

@@ -418,6 +418,19 @@ public final class SqliteTaskStore implements TaskStore {
     }
 
     @Override
+    public void probeWrite(String node, Instant now) {
+        writer.execute(session -> {
+            update(session, TaskSql.PROBE_WRITE, node, now.toEpochMilli());
+            return update(session, TaskSql.PROBE_FORGET, now.minus(Duration.ofDays(1)).toEpochMilli());
+        });
+    }
+
+    @Override
+    public WriteHealth writeHealth() {
+        return health;
+    }
+
+    @Override
     public QueueSignal signal() {
         return signal;
     }

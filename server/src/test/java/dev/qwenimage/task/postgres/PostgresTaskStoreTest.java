@@ -142,4 +142,71 @@ class PostgresTaskStoreTest extends TaskStoreContract {
         pg.publish("node-1", List.of());
         assertThat(pg.lanes(now.minusSeconds(30))).isEmpty();
     }
+
+    /**
+     * A database that turns read-only under the store (a fail-over to a standby, simulated with a
+     * role whose sessions are read-only and its connections cut) marks writes failing; once it takes
+     * writes again, the next write succeeds and the store reports healthy again, with no restart.
+     */
+    @Test
+    void writesToADatabaseThatTurnedReadOnlyFailUntilItTakesWritesAgain() throws Exception {
+        String role = "qwen_ro_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+        String app = "qwen-fault-" + role;
+        LocalPostgres pg = LocalPostgres.freshSchema();
+        schemas.add(pg);
+        admin("CREATE ROLE " + role + " LOGIN", "GRANT CREATE ON DATABASE test TO " + role);
+        try {
+            String url = pg.url().replace("user=postgres", "user=" + role) + "&ApplicationName=" + app;
+            try (TaskStore s = PostgresTaskStore.open(url, "", "", 4)) {
+                insertInto(s);
+                assertThat(s.writeHealth().ok()).isTrue();
+
+                admin("ALTER ROLE " + role + " SET default_transaction_read_only = on", cut(app));
+                for (int i = 0; i < 5; i++) {
+                    try {
+                        insertInto(s);
+                    } catch (dev.qwenimage.task.StoreException expected) {
+                        // a cut connection, then read-only sessions
+                    }
+                }
+                assertThat(s.writeHealth().ok()).isFalse();
+                assertThat(s.writeHealth().status().lastError()).contains("read-only");
+
+                admin("ALTER ROLE " + role + " RESET default_transaction_read_only", cut(app));
+                String after = null;
+                for (int i = 0; i < 5 && after == null; i++) {
+                    try {
+                        after = insertInto(s);
+                    } catch (dev.qwenimage.task.StoreException cutConnection) {
+                        // a pooled connection cut above; the pool replaces it
+                    }
+                }
+                assertThat(after).isNotNull();
+                assertThat(s.find(after)).isPresent();
+                assertThat(s.writeHealth().ok()).isTrue();
+            }
+        } finally {
+            pg.close();
+            admin("DROP OWNED BY " + role, "DROP ROLE " + role);
+        }
+    }
+
+    private static String cut(String applicationName) {
+        return "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" + applicationName + "'";
+    }
+
+    private static void admin(String... statements) throws java.sql.SQLException {
+        try (var c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+             var st = c.createStatement()) {
+            for (String sql : statements) {
+                st.execute(sql);
+            }
+        }
+    }
+
+    private String insertInto(TaskStore s) {
+        String id = UUID.randomUUID().toString();
+        s.insert(new NewTask(id, "a", new TaskSpec("a cat", "", 256, 256, false, 7, OptionalInt.empty()), 3, clock.instant()));
+        return id;
+    }
 }

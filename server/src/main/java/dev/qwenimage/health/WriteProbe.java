@@ -1,0 +1,59 @@
+package dev.qwenimage.health;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes to each place the node writes to (the task store, the image store) every
+ * {@value #OK_SECONDS} s while writes work there and every {@value #FAILING_SECONDS} s while they
+ * fail, so that an idle node notices a full or read-only disk before a client does, and a node taken
+ * out for failed writes comes back on its own within seconds of the fault clearing. Each probe
+ * reports through the place's own {@link WriteHealth}. Run every second; a probe still running (a
+ * hung network store) is not started twice.
+ */
+public final class WriteProbe implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(WriteProbe.class);
+    static final int OK_SECONDS = 15;
+    static final int FAILING_SECONDS = 2;
+
+    /** One place and how to write to it once; the write reports to {@code health} itself. */
+    public record Target(WriteHealth health, Runnable write) {
+    }
+
+    private record Probe(Target target, AtomicBoolean running, Instant[] last) {
+    }
+
+    private final List<Probe> probes;
+    private final Clock clock;
+
+    public WriteProbe(List<Target> targets, Clock clock) {
+        this.clock = clock;
+        this.probes = targets.stream().map(t -> new Probe(t, new AtomicBoolean(), new Instant[] {Instant.MIN})).toList();
+    }
+
+    @Override
+    public void run() {
+        Instant now = clock.instant();
+        for (Probe p : probes) {
+            Duration every = Duration.ofSeconds(p.target().health().ok() ? OK_SECONDS : FAILING_SECONDS);
+            if (p.last()[0].plus(every).isAfter(now) || !p.running().compareAndSet(false, true)) {
+                continue;
+            }
+            p.last()[0] = now;
+            Thread.ofVirtual().name("write-probe").start(() -> {
+                try {
+                    p.target().write().run();
+                } catch (RuntimeException e) {
+                    log.debug("write probe of the {} failed: {}", p.target().health().target(), e.getMessage());
+                } finally {
+                    p.running().set(false);
+                }
+            });
+        }
+    }
+}

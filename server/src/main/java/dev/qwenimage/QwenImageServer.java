@@ -1,6 +1,7 @@
 package dev.qwenimage;
 
 import dev.qwenimage.api.HttpApi;
+import dev.qwenimage.fs.OwnerOnly;
 import dev.qwenimage.health.DiskSpace;
 import dev.qwenimage.health.WriteHealth;
 import dev.qwenimage.health.WriteProbe;
@@ -104,7 +105,7 @@ public final class QwenImageServer implements AutoCloseable {
         Role role = config.role();
         try {
             Path dataDir = config.dataDir();
-            Files.createDirectories(dataDir);
+            OwnerOnly.folder(dataDir);
             lockDataDir(dataDir);
             keys = role.servesApi() ? Optional.of(ApiKeys.load(config.apiKeys(), dataDir)) : Optional.empty();
 
@@ -465,7 +466,8 @@ public final class QwenImageServer implements AutoCloseable {
     }
 
     private void lockDataDir(Path dataDir) throws IOException {
-        FileChannel channel = FileChannel.open(dataDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        OwnerOnly.create(dataDir.resolve(".lock"));
+        FileChannel channel = FileChannel.open(dataDir.resolve(".lock"), StandardOpenOption.WRITE);
         FileLock lock;
         try {
             lock = channel.tryLock();
@@ -492,10 +494,9 @@ public final class QwenImageServer implements AutoCloseable {
         if (!Files.exists(file)) {
             byte[] random = new byte[32];
             new SecureRandom().nextBytes(random);
-            Path tmp = dataDir.resolve("url-secret.tmp");
-            Files.writeString(tmp, Base64.getEncoder().encodeToString(random) + "\n");
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            OwnerOnly.write(file, Base64.getEncoder().encodeToString(random) + "\n");
         }
+        OwnerOnly.file(file);
         return Base64.getDecoder().decode(Files.readString(file).strip());
     }
 

@@ -1,10 +1,10 @@
 package dev.qwenimage.auth;
 
+import dev.qwenimage.fs.OwnerOnly;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -50,11 +50,9 @@ public final class ApiKeys {
                 byte[] random = new byte[24];
                 new SecureRandom().nextBytes(random);
                 key = "qwen-" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-                Path tmp = dataDir.resolve(KEY_FILE + ".tmp");
-                Files.writeString(tmp, key + "\n", StandardCharsets.UTF_8);
-                restrictToOwner(tmp);
-                Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                OwnerOnly.write(file, key + "\n");
             }
+            OwnerOnly.file(file);
             if (key.isEmpty()) {
                 throw new IllegalStateException(file + " is empty; delete it to generate a new key");
             }
@@ -129,13 +127,5 @@ public final class ApiKeys {
             }
         }
         return md.digest(key.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static void restrictToOwner(Path file) {
-        try {
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException | IOException e) {
-            // not a POSIX file system (Windows): the data directory's own permissions apply
-        }
     }
 }

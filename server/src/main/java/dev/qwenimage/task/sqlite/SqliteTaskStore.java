@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.qwenimage.fs.OwnerOnly;
 import dev.qwenimage.health.WriteHealth;
 import dev.qwenimage.safety.NsfwVerdict;
 import dev.qwenimage.task.Admission;
@@ -113,6 +114,14 @@ public final class SqliteTaskStore implements TaskStore {
 
     /** As {@link #open(Path)}, telling {@code health} how every write went. */
     public static SqliteTaskStore open(Path file, WriteHealth health) {
+        try {
+            // created owner-only before SQLite opens it; SQLite gives its journal files the same mode
+            OwnerOnly.create(file);
+            OwnerOnly.file(Path.of(file + "-wal"));
+            OwnerOnly.file(Path.of(file + "-shm"));
+        } catch (java.io.IOException e) {
+            throw new StoreException("cannot create the task database " + file + ": " + e.getMessage(), e);
+        }
         try {
             SQLiteConfig config = new SQLiteConfig();
             config.setJournalMode(SQLiteConfig.JournalMode.WAL);

@@ -41,6 +41,7 @@ public final class Janitor implements Runnable {
                 removed += purged.tasks();
             } while (purged.tasks() == BATCH);
             if (removed > 0) {
+                store.reclaimSpace();
                 log.info("retention: removed {} tasks (and their images) finished more than {} ago", removed, retention);
             }
             store.forgetIdempotencyKeysBefore(clock.instant().minus(IdempotencyKey.TTL));

@@ -98,6 +98,14 @@ public interface TaskStore extends WebhookOutbox, AutoCloseable {
     /** Deletes up to {@code limit} tasks that finished before {@code cutoff}. */
     Purged deleteFinishedBefore(Instant cutoff, int limit);
 
+    /**
+     * Gives the space of deleted tasks back to the file system where the store can (the embedded
+     * store; PostgreSQL's autovacuum makes the space reusable by itself). Retention calls it after
+     * deleting tasks.
+     */
+    default void reclaimSpace() {
+    }
+
     /** What a retention pass deleted: how many tasks, and the image keys to remove with them. */
     record Purged(int tasks, List<String> imageKeys) {
     }

@@ -46,6 +46,7 @@ import org.sqlite.SQLiteDataSource;
  * WAL lets run beside the writer.
  */
 public final class SqliteTaskStore implements TaskStore {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SqliteTaskStore.class);
 
     private final TaskSql sql = new TaskSql(TaskSql.Dialect.SQLITE);
     /**
@@ -129,8 +130,10 @@ public final class SqliteTaskStore implements TaskStore {
             config.setBusyTimeout(10_000);
             config.setTempStore(SQLiteConfig.TempStore.MEMORY);
             config.setCacheSize(-16_384); // 16 MiB of page cache per connection: the hot index pages of a deep queue stay in memory
+            config.setJournalSizeLimit(JOURNAL_SIZE_LIMIT);
             SQLiteDataSource ds = new SQLiteDataSource(config);
             ds.setUrl("jdbc:sqlite:" + file.toAbsolutePath());
+            enableCompaction(ds, file);
 
             Flyway.configure()
                     .dataSource(ds)
@@ -155,6 +158,71 @@ public final class SqliteTaskStore implements TaskStore {
         } catch (SQLException e) {
             throw new StoreException("cannot open the task database " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The write-ahead log is cut back to this size after each checkpoint, so a burst does not leave a large file. */
+    private static final int JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024;
+
+    /**
+     * Lets retention give disk space back: SQLite keeps the pages of deleted rows for reuse but never
+     * shrinks the file, unless the database is in incremental auto-vacuum mode, where
+     * {@link #reclaimSpace} returns them. The mode is set by a VACUUM (in WAL mode even an empty
+     * database needs one): at once for a new database, once at start-up for one made by an earlier
+     * version, when the disk has room for the copy VACUUM makes (otherwise it keeps working as
+     * before and the log says how to convert it).
+     */
+    private static void enableCompaction(SQLiteDataSource ds, Path file) throws SQLException {
+        try (Connection c = ds.getConnection(); var st = c.createStatement()) {
+            if (intPragma(st, "PRAGMA auto_vacuum") == 2) {
+                return;
+            }
+            st.execute("PRAGMA auto_vacuum = INCREMENTAL");
+            boolean existing = intPragma(st, "SELECT count(*) FROM sqlite_master") > 0;
+            long size = intPragma(st, "PRAGMA page_count") * intPragma(st, "PRAGMA page_size");
+            long free;
+            try {
+                free = java.nio.file.Files.getFileStore(file).getUsableSpace();
+            } catch (java.io.IOException e) {
+                free = 0;
+            }
+            if (free < 2 * size + JOURNAL_SIZE_LIMIT) {
+                LOG.warn("the task database {} ({} MB) cannot be converted to give deleted space back now: that needs about "
+                        + "{} MB free, and the disk has {} MB. It keeps working and reuses the space; to convert it, free disk "
+                        + "space and restart, or stop the service and run: sqlite3 {} 'PRAGMA auto_vacuum=INCREMENTAL; VACUUM'",
+                        file, size >> 20, (2 * size + JOURNAL_SIZE_LIMIT) >> 20, free >> 20, file);
+                return;
+            }
+            long t0 = System.nanoTime();
+            st.execute("VACUUM");
+            if (existing) {
+                LOG.info("converted the task database {} ({} MB) to give deleted space back (a one-time VACUUM, {} ms)", file,
+                        size >> 20, (System.nanoTime() - t0) / 1_000_000);
+            }
+        }
+    }
+
+    private static long intPragma(java.sql.Statement st, String pragma) throws SQLException {
+        try (ResultSet rs = st.executeQuery(pragma)) {
+            return rs.next() ? rs.getLong(1) : 0;
+        }
+    }
+
+    /** Gives the pages of deleted tasks back to the file system, then cuts the write-ahead log back to nothing. */
+    @Override
+    public void reclaimSpace() {
+        writer.execute(session -> {
+            // each step of this pragma frees one page: executeUpdate steps it to its end (execute stops after one)
+            try (var st = session.connection().createStatement()) {
+                st.executeUpdate("PRAGMA incremental_vacuum");
+            }
+            return null;
+        });
+        read(c -> {
+            try (var st = c.createStatement()) {
+                st.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+            }
+            return null;
+        });
     }
 
     @Override

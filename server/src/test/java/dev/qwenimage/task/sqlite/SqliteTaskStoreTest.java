@@ -12,6 +12,7 @@ import dev.qwenimage.task.StoreException;
 import dev.qwenimage.task.TaskSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.OptionalInt;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -89,5 +90,52 @@ class SqliteTaskStoreTest extends TaskStoreContract {
         s.insert(new NewTask(id, "a", new TaskSpec("a cat " + "x".repeat(500), "", 256, 256, false, 7, OptionalInt.empty()),
                 3, clock.instant()));
         return id;
+    }
+
+    @Test
+    void retentionGivesTheSpaceOfDeletedTasksBackToTheDisk() throws Exception {
+        Path file = dir.resolve("compact.db");
+        try (TaskStore s = SqliteTaskStore.open(file)) {
+            List<String> ids = new java.util.ArrayList<>();
+            for (int i = 0; i < 1500; i++) {
+                ids.add(insertInto(s));
+            }
+            s.reclaimSpace();
+            assertThat(autoVacuum(file)).as("a new database gives space back: auto_vacuum 2 = incremental").isEqualTo(2);
+            long full = Files.size(file);
+            ids.forEach(id -> s.cancel(id, clock.instant())); // QUEUED -> FAILED: finished, so retention may delete them
+            int deleted = 0;
+            TaskStore.Purged purged;
+            do {
+                purged = s.deleteFinishedBefore(clock.instant().plusSeconds(1), 500);
+                deleted += purged.tasks();
+            } while (purged.tasks() > 0);
+            assertThat(deleted).isEqualTo(1500);
+            s.reclaimSpace();
+            assertThat(Files.size(file)).as("file size after deleting every task, was " + full).isLessThan(full / 4);
+            assertThat(Files.size(dir.resolve("compact.db-wal"))).isZero();
+            insertInto(s);
+        }
+    }
+
+    @Test
+    void aDatabaseFromAnEarlierVersionIsConvertedOnceToGiveSpaceBack() throws Exception {
+        Path file = dir.resolve("old.db");
+        // what earlier versions made: the same tables, in SQLite's default mode (no auto-vacuum)
+        org.flywaydb.core.Flyway.configure().dataSource("jdbc:sqlite:" + file, null, null).locations("classpath:db/sqlite")
+                .mixed(true).load().migrate();
+        assertThat(autoVacuum(file)).isZero();
+        try (TaskStore s = SqliteTaskStore.open(file)) {
+            insertInto(s);
+        }
+        assertThat(autoVacuum(file)).as("2 = incremental").isEqualTo(2);
+    }
+
+    private static long autoVacuum(Path file) throws Exception {
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file); var st = c.createStatement();
+             var rs = st.executeQuery("PRAGMA auto_vacuum")) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 }

@@ -431,6 +431,7 @@ public final class QwenImageServer implements AutoCloseable {
             e.put("description", lane.description());
             e.put("slots", lane.slots());
             e.put("busy", lane.busy());
+            e.put("finishing", lane.finishing());
             e.put("last_error", lane.lastError());
             engineStates.add(e);
         }
@@ -439,7 +440,8 @@ public final class QwenImageServer implements AutoCloseable {
         body.put("role", config.role().toString());
         body.put("engines", engineStates);
         body.put("queue", Map.of("queued", s.queued(), "processing", s.processing()));
-        body.put("workers", Map.of("slots", fleet.slots(), "usable", fleet.usableSlots(), "busy", fleet.busySlots()));
+        body.put("workers", Map.of("slots", fleet.slots(), "usable", fleet.usableSlots(), "busy", fleet.busySlots(),
+                "finishing", fleet.finishing()));
         Map<String, Object> writes = new LinkedHashMap<>();
         writes.put("task_store", describe(storeHealth));
         if (workers.isPresent()) {

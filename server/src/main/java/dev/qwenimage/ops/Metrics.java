@@ -25,7 +25,8 @@ import java.util.function.Supplier;
  *       (submit to claim), {@code engine} (generation), {@code finish} (post-processing and storage),
  *       {@code total} (submit to done);</li>
  *   <li>{@code qwen_image_engine_up{engine, worker}}, {@code qwen_image_engine_slots{...}},
- *       {@code qwen_image_engine_slots_busy{...}}: engine health and slot utilisation;</li>
+ *       {@code qwen_image_engine_slots_busy{...}}, {@code qwen_image_engine_finishing{...}}: engine health,
+ *       slot utilisation (engines at work) and tasks being finished after their engine;</li>
  *   <li>{@code qwen_image_http_requests_seconds{route, method, status}}: the API's own latency;</li>
  *   <li>{@code qwen_image_webhooks_total{outcome}}: webhook deliveries.</li>
  * </ul>
@@ -42,7 +43,9 @@ public final class Metrics {
     private final MultiGauge engineSlots = MultiGauge.builder("qwen_image_engine_slots")
             .description("slots (tasks at once) of each engine lane").register(registry);
     private final MultiGauge engineBusy = MultiGauge.builder("qwen_image_engine_slots_busy")
-            .description("slots of each engine lane running a task now").register(registry);
+            .description("slots of each engine lane whose engine is working on a task now").register(registry);
+    private final MultiGauge engineFinishing = MultiGauge.builder("qwen_image_engine_finishing")
+            .description("tasks of each engine lane being finished (post-processing, storage) after the engine").register(registry);
 
     /** A metrics registry reading the queue and the engines from these (cached) sources at each scrape. */
     public Metrics(Supplier<QueueStats> queue, Supplier<List<LaneReport>> lanes) {
@@ -118,15 +121,18 @@ public final class Metrics {
         List<MultiGauge.Row<?>> up = new ArrayList<>();
         List<MultiGauge.Row<?>> slots = new ArrayList<>();
         List<MultiGauge.Row<?>> busy = new ArrayList<>();
+        List<MultiGauge.Row<?>> finishing = new ArrayList<>();
         for (LaneReport l : lanes.get()) {
             Tags tags = Tags.of("engine", l.engine(), "worker", l.workerId());
             up.add(MultiGauge.Row.of(tags, l.up() ? 1 : 0));
             slots.add(MultiGauge.Row.of(tags, l.slots()));
             busy.add(MultiGauge.Row.of(tags, l.busy()));
+            finishing.add(MultiGauge.Row.of(tags, l.finishing()));
         }
         engineUp.register(up, true);
         engineSlots.register(slots, true);
         engineBusy.register(busy, true);
+        engineFinishing.register(finishing, true);
         return registry.scrape();
     }
 }

@@ -59,7 +59,7 @@ public final class Fleet {
             EngineGuard.Status st = lane.guard().status();
             String engine = lane.engineName();
             out.add(new LaneReport(pool.workerId(), engine, st.state().name().toLowerCase(Locale.ROOT), lane.slots(),
-                    pool.busySlots(lane), lane.guard().engine().defaultSteps(), eta.secondsPerStep(engine, 1024, 1024),
+                    pool.busySlots(lane), pool.finishing(lane), lane.guard().engine().defaultSteps(), eta.secondsPerStep(engine, 1024, 1024),
                     eta.postSeconds(engine), lane.guard().engine().describe(), st.lastError(), now));
         }
         return out;
@@ -127,6 +127,11 @@ public final class Fleet {
 
     public int busySlots() {
         return lanes().stream().mapToInt(LaneReport::busy).sum();
+    }
+
+    /** Tasks being finished (post-processing, storage) after their engine is done with them. */
+    public int finishing() {
+        return lanes().stream().mapToInt(LaneReport::finishing).sum();
     }
 
     /** Publishes this node's lanes (worker nodes on a shared store; called every heartbeat). */

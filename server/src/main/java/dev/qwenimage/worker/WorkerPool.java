@@ -51,6 +51,8 @@ public final class WorkerPool implements AutoCloseable {
     private final Map<String, Cancellation> running = new ConcurrentHashMap<>();
     /** The engine each running task is on, for per-lane busy counts. */
     private final Map<String, String> runningOn = new ConcurrentHashMap<>();
+    /** The running tasks whose engine is still at work on them (the rest are being finished). */
+    private final Set<String> generating = ConcurrentHashMap.newKeySet();
     private final List<Thread> threads = new ArrayList<>();
     /**
      * Finish generated images (resize, NSFW check, watermark, JPEG, storage) off the slots, one
@@ -106,13 +108,21 @@ public final class WorkerPool implements AutoCloseable {
         return lanes.stream().filter(l -> l.guard().isUp()).mapToInt(Lane::slots).sum();
     }
 
+    /** Slots whose engine is working on a task now. */
     public int busySlots() {
-        return running.size();
+        return generating.size();
     }
 
-    /** Slots of {@code lane} running a task now. */
+    /** Slots of {@code lane} whose engine is working on a task now: at most the lane's slots. */
     public int busySlots(Lane lane) {
-        return (int) runningOn.values().stream().filter(lane.engineName()::equals).count();
+        return (int) runningOn.entrySet().stream()
+                .filter(e -> e.getValue().equals(lane.engineName()) && generating.contains(e.getKey())).count();
+    }
+
+    /** Tasks of {@code lane} its engine is done with that are being finished (post-processing, storage). */
+    public int finishing(Lane lane) {
+        return (int) runningOn.entrySet().stream()
+                .filter(e -> e.getValue().equals(lane.engineName()) && !generating.contains(e.getKey())).count();
     }
 
     public String workerId() {
@@ -144,10 +154,15 @@ public final class WorkerPool implements AutoCloseable {
                     }
                     // the slot is free again as soon as the engine is: the image is finished on
                     // the finishers while this slot already runs the next task
-                    runner.run(task, lane, workerId, cancellation, finishers, () -> {
-                        running.remove(task.id());
-                        runningOn.remove(task.id());
-                    });
+                    generating.add(task.id());
+                    try {
+                        runner.run(task, lane, workerId, cancellation, finishers, () -> {
+                            running.remove(task.id());
+                            runningOn.remove(task.id());
+                        });
+                    } finally {
+                        generating.remove(task.id());
+                    }
                 } else {
                     signal.awaitChange(seen, idleWait());
                 }

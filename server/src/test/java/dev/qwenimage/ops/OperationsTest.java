@@ -41,6 +41,39 @@ class OperationsTest {
         return new Api(server.localUrl(), TestServer.KEY).send(HttpRequest.newBuilder(URI.create(server.localUrl() + path)).GET());
     }
 
+    /**
+     * A slot is free for its engine's next task as soon as the engine is done; the image is then
+     * finished beside it. /healthz and /metrics count the two apart: busy engine slots never
+     * exceed the slots, and the tasks being finished are a number of their own.
+     */
+    @Test
+    void busyEngineSlotsNeverExceedTheSlotsAndTasksBeingFinishedAreCountedApart() {
+        try (QwenImageServer server = start(new ScriptedEngine("gpu-a"), Map.of("QWEN_IMAGE_WORKERS", "2"))) {
+            Api api = new Api(server.localUrl(), TestServer.KEY);
+            java.util.List<String> ids = new java.util.ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                ids.add(api.submitOk("{\"prompt\": \"busy " + i + "\", \"size\": \"1536*1536\"}"));
+            }
+            int maxBusy = 0;
+            int maxFinishing = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (System.nanoTime() < deadline) {
+                com.fasterxml.jackson.databind.JsonNode health = get(server, "/healthz").json();
+                com.fasterxml.jackson.databind.JsonNode lane = health.path("engines").get(0);
+                maxBusy = Math.max(maxBusy, lane.path("busy").asInt());
+                maxFinishing = Math.max(maxFinishing, lane.path("finishing").asInt());
+                assertThat(health.at("/workers/busy").asInt()).isLessThanOrEqualTo(health.at("/workers/slots").asInt());
+                if (health.at("/queue/queued").asInt() == 0 && health.at("/queue/processing").asInt() == 0) {
+                    break;
+                }
+            }
+            ids.forEach(id -> api.awaitStatus(id, "TASK_STATUS_SUCCEED"::equals, Duration.ofSeconds(60)));
+            assertThat(maxBusy).as("busy engine slots").isBetween(1, 2);
+            assertThat(maxFinishing).as("tasks being finished while the engine went on").isPositive();
+            assertThat(get(server, "/metrics").body()).containsPattern("qwen_image_engine_finishing\\{engine=\"gpu-a\",worker=\"[^\"]+\"} ");
+        }
+    }
+
     @Test
     void metricsCoverQueueStagesEnginesAndRequests() {
         try (QwenImageServer server = start(new ScriptedEngine("gpu-a"), Map.of())) {

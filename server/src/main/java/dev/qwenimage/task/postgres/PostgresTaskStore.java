@@ -426,8 +426,8 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
             update(c, "DELETE FROM worker_lanes WHERE worker_id = ?", workerId);
             try (PreparedStatement ps = c.prepareStatement("""
                     INSERT INTO worker_lanes (worker_id, engine, state, slots, busy, default_steps, seconds_per_step,
-                                              post_seconds, description, last_error, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                                              post_seconds, description, last_error, updated_at, finishing)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
                 for (LaneReport l : lanes) {
                     ps.setString(1, workerId);
                     ps.setString(2, l.engine());
@@ -440,6 +440,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
                     ps.setString(9, l.description());
                     ps.setString(10, l.lastError());
                     ps.setLong(11, l.updatedAt().toEpochMilli());
+                    ps.setInt(12, l.finishing());
                     ps.addBatch();
                 }
                 ps.executeBatch();
@@ -453,14 +454,14 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
         return read(c -> {
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT worker_id, engine, state, slots, busy, default_steps, seconds_per_step, post_seconds,
-                           description, last_error, updated_at
+                           description, last_error, updated_at, finishing
                       FROM worker_lanes WHERE updated_at >= ? ORDER BY engine, worker_id""")) {
                 ps.setLong(1, since.toEpochMilli());
                 List<LaneReport> out = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.add(new LaneReport(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4),
-                                rs.getInt(5), rs.getInt(6), rs.getDouble(7), rs.getDouble(8), rs.getString(9),
+                                rs.getInt(5), rs.getInt(12), rs.getInt(6), rs.getDouble(7), rs.getDouble(8), rs.getString(9),
                                 rs.getString(10), Instant.ofEpochMilli(rs.getLong(11))));
                     }
                 }

@@ -134,8 +134,8 @@ class PostgresTaskStoreTest extends TaskStoreContract {
     void workerNodesPublishTheirLanesAndStaleReportsAreIgnored() {
         PostgresTaskStore pg = (PostgresTaskStore) store;
         Instant now = Instant.now();
-        pg.publish("node-1", List.of(new LaneReport("node-1", "comfyui", "up", 2, 1, 20, 1.5, 0.2, "ComfyUI", "", now)));
-        pg.publish("node-2", List.of(new LaneReport("node-2", "sdcpp", "down", 1, 0, 20, 3.0, 0.2, "sd-server",
+        pg.publish("node-1", List.of(new LaneReport("node-1", "comfyui", "up", 2, 1, 0, 20, 1.5, 0.2, "ComfyUI", "", now)));
+        pg.publish("node-2", List.of(new LaneReport("node-2", "sdcpp", "down", 1, 0, 0, 20, 3.0, 0.2, "sd-server",
                 "connection refused", now.minusSeconds(120))));
         assertThat(pg.lanes(now.minusSeconds(30))).extracting(LaneReport::workerId, LaneReport::engine)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("node-1", "comfyui"));

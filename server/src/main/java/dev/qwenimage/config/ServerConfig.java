@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import dev.qwenimage.engine.EngineSpec;
 import dev.qwenimage.image.Watermark;
+import dev.qwenimage.sdk.cli.DurationText;
 import dev.qwenimage.safety.NsfwPolicy;
 import java.util.Properties;
 
@@ -167,7 +168,7 @@ public record ServerConfig(
                 r.intIn(Setting.DB_POOL, 1, 1000));
         OptionalInt workers = r.string(Setting.WORKERS).isBlank() ? OptionalInt.empty()
                 : OptionalInt.of(r.intIn(Setting.WORKERS, 1, 1024));
-        Duration ttl = Duration.ofSeconds(r.intIn(Setting.URL_TTL, 0, Integer.MAX_VALUE));
+        Duration ttl = r.wholeSeconds(Setting.URL_TTL, Duration.ZERO);
         String publicUrl = r.string(Setting.PUBLIC_URL).strip();
         if (!publicUrl.isEmpty() && !publicUrl.matches("https?://[^\\s/?#]+(/[^\\s?#]*)?")) {
             throw new ConfigException(Setting.PUBLIC_URL.env() + " must be an http(s) URL such as https://img.example.com, got '" + publicUrl + "'");
@@ -369,15 +370,28 @@ public record ServerConfig(
         }
 
         Duration duration(Setting s, Duration min) {
+            String v = string(s).strip();
+            Duration d;
             try {
-                Duration d = Durations.parse(string(s));
-                if (d.compareTo(min) < 0) {
-                    throw new ConfigException(s.env() + " must be at least " + min + ", got " + string(s));
-                }
-                return d;
+                d = Durations.parse(v);
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(s.env() + ": " + e.getMessage());
             }
+            if (d.compareTo(min) < 0) {
+                throw new ConfigException(s.env() + " must be at least " + Durations.human(min) + ", got '" + v + "'"
+                        + (DurationText.isBareNumber(v) ? " (a bare number means seconds: write e.g. " + v + "m, " + v + "h or "
+                        + v + "d)" : ""));
+            }
+            return d;
+        }
+
+        /** A duration in whole seconds (the wire carries seconds), at least {@code min}. */
+        Duration wholeSeconds(Setting s, Duration min) {
+            Duration d = duration(s, min);
+            if (d.toMillis() % 1000 != 0) {
+                throw new ConfigException(s.env() + " must be whole seconds, got '" + string(s).strip() + "'");
+            }
+            return d;
         }
     }
 }

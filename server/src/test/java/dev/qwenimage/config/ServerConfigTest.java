@@ -58,6 +58,35 @@ class ServerConfigTest {
     }
 
     @Test
+    void aDurationBelowItsBoundSaysTheBoundAsPeopleWriteItAndWhatABareNumberMeant() {
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_RETENTION", "5")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("QWEN_IMAGE_RETENTION must be at least 1m, got '5' (a bare number means seconds: write e.g. 5m, 5h or 5d)");
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_LEASE", "500ms")))
+                .hasMessage("QWEN_IMAGE_LEASE must be at least 1s, got '500ms'");
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_SYNC_TIMEOUT", "soon")))
+                .hasMessageStartingWith("QWEN_IMAGE_SYNC_TIMEOUT: not a duration: 'soon'")
+                .hasMessageContaining("a bare number means seconds");
+    }
+
+    @Test
+    void everyDurationSettingTakesCombinedUnitsAndTheLinkLifetimeIsADurationToo() {
+        ServerConfig c = ServerConfig.of(Map.of("QWEN_IMAGE_RETENTION", "1d12h", "QWEN_IMAGE_LEASE", "1m30s",
+                "QWEN_IMAGE_ENGINE_CHECK", "1.5m", "QWEN_IMAGE_PREVIEW_STEP_DELAY", "0.25s", "QWEN_IMAGE_SYNC_TIMEOUT", "1h30m",
+                "QWEN_IMAGE_URL_TTL", "2h"));
+        assertThat(c.retention()).isEqualTo(Duration.ofHours(36));
+        assertThat(c.lease()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(c.engineCheck()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(c.previewStepDelay()).isEqualTo(Duration.ofMillis(250));
+        assertThat(c.syncTimeout()).isEqualTo(Duration.ofMinutes(90));
+        assertThat(c.urlTtl()).isEqualTo(Duration.ofHours(2));
+        assertThat(ServerConfig.of(Map.of("QWEN_IMAGE_URL_TTL", "3600")).urlTtl()).isEqualTo(Duration.ofHours(1));
+        assertThat(ServerConfig.of(Map.of("QWEN_IMAGE_URL_TTL", "0")).urlTtl()).isZero();
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_URL_TTL", "1.5s")))
+                .hasMessageContaining("QWEN_IMAGE_URL_TTL").hasMessageContaining("whole seconds");
+    }
+
+    @Test
     void badValuesAreRefusedWithAMessageNamingTheSetting() {
         assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_PORT", "http")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("QWEN_IMAGE_PORT");

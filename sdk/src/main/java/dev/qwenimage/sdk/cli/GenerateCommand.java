@@ -14,12 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -46,7 +43,6 @@ public final class GenerateCommand implements Callable<Integer> {
     public static final int UNAVAILABLE = 3;
 
     static final String DEFAULT_URL = "http://localhost:8080";
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
 
     @Spec
     CommandSpec spec;
@@ -84,7 +80,7 @@ public final class GenerateCommand implements Callable<Integer> {
     Path output;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m",
-            description = "How long to wait for the image, e.g. 90s, 10m, 1h (default: ${DEFAULT-VALUE}); the task is cancelled then.")
+            description = "How long to wait for the image, e.g. 90s, 10m, 1h30m; a bare number means seconds (default: ${DEFAULT-VALUE}). The task is cancelled then.")
     String timeout;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
@@ -296,33 +292,17 @@ public final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    /** {@code 90}, {@code 90s}, {@code 500ms}, {@code 10m}, {@code 1h} or ISO-8601 ({@code PT10M}). */
+    /** A positive duration as {@link DurationText} reads it ({@code 90s}, {@code 10m}, {@code 1h30m}; a bare number is seconds). */
     static Duration parseDuration(String text) {
-        String t = text == null ? "" : text.strip();
-        Matcher m = DURATION.matcher(t);
-        if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(Locale.ROOT);
-            Duration d = switch (unit) {
-                case "ms" -> Duration.ofMillis(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofSeconds(n);
-            };
+        try {
+            Duration d = DurationText.parse(text);
             if (!d.isZero()) {
                 return d;
             }
-        } else {
-            try {
-                Duration d = Duration.parse(t);
-                if (!d.isZero() && !d.isNegative()) {
-                    return d;
-                }
-            } catch (DateTimeParseException e) {
-                // reported below
-            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--timeout: " + e.getMessage());
         }
-        throw new IllegalArgumentException("--timeout must be a positive duration such as 90s, 10m or 1h; got \"" + text + "\"");
+        throw new IllegalArgumentException("--timeout must be longer than 0, e.g. 90s, 10m or 1h; got \"" + text + "\"");
     }
 
     private static String firstNonBlank(String a, String b, String fallback) {

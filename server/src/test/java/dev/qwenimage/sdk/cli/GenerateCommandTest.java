@@ -162,6 +162,16 @@ class GenerateCommandTest {
     }
 
     @Test
+    void theTimeoutIsWrittenLikeEveryOtherDuration() {
+        assertThat(GenerateCommand.parseDuration("1h30m")).isEqualTo(java.time.Duration.ofMinutes(90));
+        assertThat(GenerateCommand.parseDuration("2d")).isEqualTo(java.time.Duration.ofDays(2));
+        assertThat(GenerateCommand.parseDuration("1.5m")).isEqualTo(java.time.Duration.ofSeconds(90));
+        assertThat(GenerateCommand.parseDuration("90")).isEqualTo(java.time.Duration.ofSeconds(90));
+        Run r = run(Map.of("QWEN_IMAGE_API_KEY", "k"), false, "a cat", "--timeout", "soon");
+        assertThat(r.err()).contains("--timeout: not a duration: 'soon'").contains("a bare number means seconds");
+    }
+
+    @Test
     void urlAndKeyComeFromTheEnvironmentAndTheServersKeyFile() throws Exception {
         try (TestServer server = TestServer.start(dataDir, Map.of())) {
             Files.createDirectories(workDir.resolve("data"));

@@ -129,7 +129,7 @@ public record ServerConfig(
         }
         for (var e : overrides.entrySet()) {
             if (Setting.byEnv(e.getKey()) == null) {
-                throw new ConfigException("unknown setting " + e.getKey() + " (see --help for the list)");
+                throw new ConfigException("unknown setting " + e.getKey() + SettingNames.suggestion(e.getKey()));
             }
             values.put(e.getKey(), e.getValue());
         }
@@ -300,7 +300,7 @@ public record ServerConfig(
         Map<String, String> out = new HashMap<>();
         for (String key : p.stringPropertyNames()) {
             if (Setting.byEnv(key) == null) {
-                throw new ConfigException("unknown setting " + key + " in " + file + " (see --help for the list)");
+                throw new ConfigException("unknown setting " + key + " in " + file + SettingNames.suggestion(key));
             }
             out.put(key, p.getProperty(key));
         }

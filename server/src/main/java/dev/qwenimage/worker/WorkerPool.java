@@ -106,6 +106,11 @@ public final class WorkerPool implements AutoCloseable {
         return (int) runningOn.values().stream().filter(lane.engineName()::equals).count();
     }
 
+    /** Running tasks this pool gave back to the queue when it was closed. */
+    public int handedBack() {
+        return runner.handedBack();
+    }
+
     public String workerId() {
         return workerId;
     }

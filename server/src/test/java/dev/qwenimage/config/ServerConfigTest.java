@@ -103,6 +103,19 @@ class ServerConfigTest {
     }
 
     @Test
+    void anUnknownNameInTheFileOrOnTheCommandLineIsRefusedWithTheNameMeant() throws Exception {
+        Path file = dir.resolve("qwen.properties");
+        Files.writeString(file, "QWEN_IMAGE_WROKERS=3\n");
+        assertThatThrownBy(() -> ServerConfig.load(Map.of("QWEN_IMAGE_CONFIG", file.toString()), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("unknown setting QWEN_IMAGE_WROKERS in " + file + "; did you mean QWEN_IMAGE_WORKERS?");
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_PROT", "1")))
+                .hasMessage("unknown setting QWEN_IMAGE_PROT; did you mean QWEN_IMAGE_PORT?");
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_FAVOURITE_COLOUR", "blue")))
+                .hasMessage("unknown setting QWEN_IMAGE_FAVOURITE_COLOUR (./qwen-image serve --help lists them)");
+    }
+
+    @Test
     void splitRolesNeedASharedPostgresStore() {
         assertThat(ServerConfig.of(Map.of()).role()).isEqualTo(Role.ALL);
         assertThat(ServerConfig.of(Map.of()).database().embedded()).isTrue();

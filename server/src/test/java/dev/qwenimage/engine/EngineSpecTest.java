@@ -89,6 +89,15 @@ class EngineSpecTest {
     }
 
     @Test
+    void aMisspeltKindOrOptionIsRefusedWithTheNameMeant() {
+        assertThatThrownBy(() -> EngineSpec.parseAll(SETTING, "comfy:http://a:1"))
+                .hasMessageContaining("unknown engine kind 'comfy' (did you mean comfyui?); known kinds: ");
+        EngineSpec s = EngineSpec.parseAll(SETTING, "comfyui:http://a:1?stpes=8").getFirst();
+        assertThatThrownBy(() -> s.requireOnly(Set.of("steps", "cfg")))
+                .hasMessageContaining("unknown option 'stpes' (did you mean steps?); the comfyui engine takes: ");
+    }
+
+    @Test
     void secretsInOptionsStayOutOfMessages() {
         assertThatThrownBy(() -> EngineSpec.parseAll(SETTING, "ppio:https://api.ppio.com?key=sk_secret&slots=x"))
                 .hasMessageNotContaining("sk_secret");

@@ -43,6 +43,16 @@ class SettingNamesTest {
     }
 
     @Test
+    void theReadmeDocumentsTheNamesTheLauncherAndTheCommandLineRead() throws Exception {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("..", "README.md"));
+        for (String name : SettingNames.OTHERS.keySet()) {
+            assertThat(readme).as("a configuration table row for " + name).contains("| `" + name + "` |");
+        }
+        String cli = readme.substring(readme.indexOf("- **CLI**"), readme.indexOf("- **Java SDK**"));
+        assertThat(cli).contains("`QWEN_IMAGE_URL`").contains("`QWEN_IMAGE_API_KEY`").contains("`QWEN_IMAGE_PORT`");
+    }
+
+    @Test
     void everySettingIsAKnownName() {
         for (Setting s : Setting.ALL) {
             assertThat(SettingNames.unknownVariables(Map.of(s.env(), "x"))).as(s.env()).isEmpty();

@@ -86,9 +86,8 @@ public final class TaskRunner {
         try {
             TaskSpec spec = task.spec();
             int steps = spec.steps().orElse(engine.defaultSteps());
-            GenerationRequest request = new GenerationRequest(task.id(), spec.prompt(), spec.negativePrompt(),
-                    GenerationRequest.nearestMultipleOf16(spec.width()), GenerationRequest.nearestMultipleOf16(spec.height()),
-                    spec.seed(), steps);
+            GenerationRequest request = GenerationRequest.forSize(task.id(), spec.prompt(), spec.negativePrompt(),
+                    spec.width(), spec.height(), spec.seed(), steps);
             if (task.attempts() == 1) {
                 metrics.stage("queue", engine.name(), Duration.between(task.createdAt(), clock.instant()));
             }

@@ -66,7 +66,7 @@ public final class PreviewEngine implements Engine {
 
     @Override
     public GenerationResult generate(GenerationRequest request, ProgressSink progress, Cancellation cancellation) {
-        Poster poster = Poster.plan(request.prompt(), request.width(), request.height(), request.seed());
+        Poster poster = Poster.plan(request);
         BufferedImage image = poster.canvas();
         int total = request.steps();
         int height = request.height();

@@ -295,7 +295,11 @@ public record ServerConfig(
         try (java.io.Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             p.load(in);
         } catch (IOException e) {
-            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+            String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : Files.isDirectory(file) ? "it is a directory" : e.getMessage();
+            throw new ConfigException("cannot read the config file " + file + " (" + why + "); check " + Setting.CONFIG.env()
+                    + " or --config");
         }
         Map<String, String> out = new HashMap<>();
         for (String key : p.stringPropertyNames()) {

@@ -116,6 +116,15 @@ class ServerConfigTest {
     }
 
     @Test
+    void aConfigFileThatCannotBeReadSaysWhyAndWhereItWasNamed() {
+        Path missing = dir.resolve("missing.properties");
+        assertThatThrownBy(() -> ServerConfig.load(Map.of("QWEN_IMAGE_CONFIG", missing.toString()), Map.of()))
+                .hasMessage("cannot read the config file " + missing + " (no such file); check QWEN_IMAGE_CONFIG or --config");
+        assertThatThrownBy(() -> ServerConfig.load(Map.of("QWEN_IMAGE_CONFIG", dir.toString()), Map.of()))
+                .hasMessage("cannot read the config file " + dir + " (it is a directory); check QWEN_IMAGE_CONFIG or --config");
+    }
+
+    @Test
     void splitRolesNeedASharedPostgresStore() {
         assertThat(ServerConfig.of(Map.of()).role()).isEqualTo(Role.ALL);
         assertThat(ServerConfig.of(Map.of()).database().embedded()).isTrue();

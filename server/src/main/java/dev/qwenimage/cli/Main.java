@@ -55,8 +55,9 @@ public final class Main implements Runnable {
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
             boolean config = ex instanceof ConfigException;
+            boolean canDebug = cmd.getCommandSpec().findOption("--debug") != null;
             err.println("qwen-image: " + (ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage())
-                    + (config || debug ? "" : " (--debug prints the details)"));
+                    + (config || debug || !canDebug ? "" : " (--debug prints the details)"));
             if (debug) {
                 ex.printStackTrace(err);
             }

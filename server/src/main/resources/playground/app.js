@@ -2,7 +2,7 @@
 
 import { Api, ApiError, CANCELLED, STATUS, isFinished } from "./api.js";
 import { GalleryStore, GalleryView, keyId } from "./gallery.js";
-import { codePoints, etaText, sizeText } from "./format.js";
+import { codePoints, countText, etaText, sizeText } from "./format.js";
 import { checkCustom, parseSize, presets, sizeParam } from "./sizes.js";
 
 const SETTINGS_KEY = "qwen-image-playground.settings.v1";
@@ -193,7 +193,7 @@ function chosenSeed() {
 }
 
 function updatePromptCount() {
-  el.promptCount.textContent = String(codePoints(el.prompt.value));
+  el.promptCount.textContent = countText(codePoints(el.prompt.value), "character");
 }
 
 // ---- result panel -----------------------------------------------------------------------------
@@ -229,11 +229,17 @@ function showApiError(e, doing) {
 
 function showProgress(status, percent, eta) {
   const value = Math.max(0, Math.min(100, Math.round(percent)));
+  const queued = status === STATUS.QUEUED;
   el.progressBlock.hidden = false;
-  el.progress.value = value;
-  el.progressPercent.textContent = `${value}%`;
-  const what = tracked?.cancelling ? "Cancelling" : status === STATUS.QUEUED ? "Waiting in the queue" : "Generating";
-  const text = [`${what}: ${value}%`, etaText(eta)].filter(Boolean).join(" · ");
+  // a waiting task has no progress yet: the bar is indeterminate and no percentage is shown
+  if (queued) {
+    el.progress.removeAttribute("value");
+  } else {
+    el.progress.value = value;
+  }
+  el.progressPercent.textContent = queued ? "" : `${value}%`;
+  const what = `${tracked?.cancelling ? "Cancelling" : queued ? "Waiting in the queue" : "Generating"}${queued ? "" : `: ${value}%`}`;
+  const text = [what, etaText(eta)].filter(Boolean).join(" · ");
   if (el.progressLabel.textContent !== text) {
     el.progressLabel.textContent = text;
   }

@@ -38,6 +38,11 @@ export function sizeText(width, height) {
   return `${width} × ${height}`;
 }
 
+/** "1 character", "2 characters", "0 characters". */
+export function countText(n, noun) {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 /** Length in code points, as the server counts a prompt. */
 export function codePoints(text) {
   let n = 0;

@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import dev.qwenimage.engine.EngineSpec;
 import dev.qwenimage.image.Watermark;
+import dev.qwenimage.sdk.cli.DurationText;
 import dev.qwenimage.safety.NsfwPolicy;
 import java.util.Properties;
 
@@ -130,7 +131,7 @@ public record ServerConfig(
         }
         for (var e : overrides.entrySet()) {
             if (Setting.byEnv(e.getKey()) == null) {
-                throw new ConfigException("unknown setting " + e.getKey() + " (see --help for the list)");
+                throw new ConfigException("unknown setting " + e.getKey() + SettingNames.suggestion(e.getKey()));
             }
             values.put(e.getKey(), e.getValue());
         }
@@ -169,7 +170,7 @@ public record ServerConfig(
                 r.intIn(Setting.DB_POOL, 1, 1000));
         OptionalInt workers = r.string(Setting.WORKERS).isBlank() ? OptionalInt.empty()
                 : OptionalInt.of(r.intIn(Setting.WORKERS, 1, 1024));
-        Duration ttl = Duration.ofSeconds(r.intIn(Setting.URL_TTL, 0, Integer.MAX_VALUE));
+        Duration ttl = r.wholeSeconds(Setting.URL_TTL, Duration.ZERO);
         String publicUrl = r.string(Setting.PUBLIC_URL).strip();
         if (!publicUrl.isEmpty() && !publicUrl.matches("https?://[^\\s/?#]+(/[^\\s?#]*)?")) {
             throw new ConfigException(Setting.PUBLIC_URL.env() + " must be an http(s) URL such as https://img.example.com, got '" + publicUrl + "'");
@@ -298,12 +299,16 @@ public record ServerConfig(
         try (java.io.Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             p.load(in);
         } catch (IOException e) {
-            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+            String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : Files.isDirectory(file) ? "it is a directory" : e.getMessage();
+            throw new ConfigException("cannot read the config file " + file + " (" + why + "); check " + Setting.CONFIG.env()
+                    + " or --config");
         }
         Map<String, String> out = new HashMap<>();
         for (String key : p.stringPropertyNames()) {
             if (Setting.byEnv(key) == null) {
-                throw new ConfigException("unknown setting " + key + " in " + file + " (see --help for the list)");
+                throw new ConfigException("unknown setting " + key + " in " + file + SettingNames.suggestion(key));
             }
             out.put(key, p.getProperty(key));
         }
@@ -381,15 +386,28 @@ public record ServerConfig(
         }
 
         Duration duration(Setting s, Duration min) {
+            String v = string(s).strip();
+            Duration d;
             try {
-                Duration d = Durations.parse(string(s));
-                if (d.compareTo(min) < 0) {
-                    throw new ConfigException(s.env() + " must be at least " + min + ", got " + string(s));
-                }
-                return d;
+                d = Durations.parse(v);
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(s.env() + ": " + e.getMessage());
             }
+            if (d.compareTo(min) < 0) {
+                throw new ConfigException(s.env() + " must be at least " + Durations.human(min) + ", got '" + v + "'"
+                        + (DurationText.isBareNumber(v) ? " (a bare number means seconds: write e.g. " + v + "m, " + v + "h or "
+                        + v + "d)" : ""));
+            }
+            return d;
+        }
+
+        /** A duration in whole seconds (the wire carries seconds), at least {@code min}. */
+        Duration wholeSeconds(Setting s, Duration min) {
+            Duration d = duration(s, min);
+            if (d.toMillis() % 1000 != 0) {
+                throw new ConfigException(s.env() + " must be whole seconds, got '" + string(s).strip() + "'");
+            }
+            return d;
         }
     }
 }

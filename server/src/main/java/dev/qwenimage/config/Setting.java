@@ -64,8 +64,8 @@ public record Setting(String env, String defaultValue, String description) {
     public static final Setting NSFW_ACTION = new Setting("QWEN_IMAGE_NSFW_ACTION", "flag",
             "What happens to a flagged image: flag (kept, reported), blur (a blurred image is stored instead) or block "
                     + "(nothing is stored; the task ends FAILED saying so).");
-    public static final Setting URL_TTL = new Setting("QWEN_IMAGE_URL_TTL", "3600",
-            "Seconds an image link stays valid (image_url_ttl). 0: links do not expire.");
+    public static final Setting URL_TTL = new Setting("QWEN_IMAGE_URL_TTL", "1h",
+            "How long an image link stays valid, e.g. 1h or 7d (clients see it in seconds, as image_url_ttl). 0: links do not expire.");
     public static final Setting URL_SECRET = new Setting("QWEN_IMAGE_URL_SECRET", "",
             "Secret that signs image links and derives each key's webhook signing secret. Empty: generated on first start and kept in the data directory. api nodes need the same value on every node.");
     public static final Setting RETENTION = new Setting("QWEN_IMAGE_RETENTION", "24h",

@@ -1,6 +1,7 @@
 package dev.qwenimage.engine;
 
 import dev.qwenimage.config.ConfigException;
+import dev.qwenimage.config.Nearest;
 import dev.qwenimage.config.Durations;
 import java.net.URI;
 import java.net.URLDecoder;
@@ -75,7 +76,9 @@ public record EngineSpec(String kind, String name, Optional<URI> url, OptionalIn
                 : question < 0 ? colon : Math.min(colon, question);
         String kind = entry.substring(0, kindEnd).strip().toLowerCase(java.util.Locale.ROOT);
         if (!KINDS.contains(kind)) {
-            throw new ConfigException(where + ": unknown engine kind '" + kind + "'; known kinds: " + String.join(", ", KINDS));
+            throw new ConfigException(where + ": unknown engine kind '" + kind + "'"
+                    + Nearest.among(kind, KINDS).map(k -> " (did you mean " + k + "?)").orElse("")
+                    + "; known kinds: " + String.join(", ", KINDS));
         }
         String rest = entry.substring(kindEnd);
         String urlText = "";
@@ -196,7 +199,8 @@ public record EngineSpec(String kind, String name, Optional<URI> url, OptionalIn
                 List<String> all = new ArrayList<>(COMMON);
                 all.addAll(known);
                 all.sort(null);
-                throw new ConfigException(where() + ": unknown option '" + k + "'; the " + kind + " engine takes: "
+                throw new ConfigException(where() + ": unknown option '" + k + "'"
+                        + Nearest.among(k, all).map(n -> " (did you mean " + n + "?)").orElse("") + "; the " + kind + " engine takes: "
                         + String.join(", ", all));
             }
         }

@@ -48,6 +48,8 @@ public final class TaskRunner {
     private final EtaEstimator eta;
     private final Clock clock;
     private final Metrics metrics;
+    /** Tasks given back to the queue because this process was stopping. */
+    private final java.util.concurrent.atomic.AtomicInteger handedBack = new java.util.concurrent.atomic.AtomicInteger();
 
     public TaskRunner(TaskStore store, ImagePipeline pipeline, BlobStore blobs, EtaEstimator eta, Clock clock, Metrics metrics) {
         this.metrics = metrics;
@@ -56,6 +58,11 @@ public final class TaskRunner {
         this.blobs = blobs;
         this.eta = eta;
         this.clock = clock;
+    }
+
+    /** How many running tasks went back to the queue because the service was stopping. */
+    public int handedBack() {
+        return handedBack.get();
     }
 
     /** The blob key of a task's image: one per task, so a re-run overwrites instead of adding. */
@@ -79,9 +86,8 @@ public final class TaskRunner {
         try {
             TaskSpec spec = task.spec();
             int steps = spec.steps().orElse(engine.defaultSteps());
-            GenerationRequest request = new GenerationRequest(task.id(), spec.prompt(), spec.negativePrompt(),
-                    GenerationRequest.nearestMultipleOf16(spec.width()), GenerationRequest.nearestMultipleOf16(spec.height()),
-                    spec.seed(), steps);
+            GenerationRequest request = GenerationRequest.forSize(task.id(), spec.prompt(), spec.negativePrompt(),
+                    spec.width(), spec.height(), spec.seed(), steps);
             if (task.attempts() == 1) {
                 metrics.stage("queue", engine.name(), Duration.between(task.createdAt(), clock.instant()));
             }
@@ -121,6 +127,7 @@ public final class TaskRunner {
                 case GenerationResult.Cancelled c -> {
                     if (SHUTDOWN.equals(c.reason())) {
                         store.release(task.id(), workerId, clock.instant());
+                        handedBack.incrementAndGet();
                     } else if (!LEASE_LOST.equals(c.reason())) {
                         failed(task, workerId, "cancelled");
                     }

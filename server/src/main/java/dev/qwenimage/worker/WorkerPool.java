@@ -125,6 +125,11 @@ public final class WorkerPool implements AutoCloseable {
                 .filter(e -> e.getValue().equals(lane.engineName()) && !generating.contains(e.getKey())).count();
     }
 
+    /** Running tasks this pool gave back to the queue when it was closed. */
+    public int handedBack() {
+        return runner.handedBack();
+    }
+
     public String workerId() {
         return workerId;
     }

@@ -144,6 +144,38 @@ class PlaygroundBrowserTest {
     }
 
     @Test
+    void aQueuedTaskSaysItIsWaitingWithItsEtaAndShowsNoPercentage() {
+        // given every worker slot busy, so that the page's task has to wait its turn
+        int slots = server.server().workers().orElseThrow().slots();
+        for (int i = 0; i < slots; i++) {
+            api.submitOk("{\"prompt\": \"keeping a slot busy\", \"size\": \"256*256\"}");
+        }
+        driver.findElement(By.id("api-key")).sendKeys(TestServer.KEY);
+        driver.findElement(By.id("prompt")).sendKeys("waiting my turn");
+        presetLabel("1x1").click();
+        recordProgress();
+
+        driver.findElement(By.id("submit")).click();
+
+        waitFor(Duration.ofSeconds(60), d -> imageLoaded("#result-image"));
+        List<String> seen = seenProgress();
+        assertThat(seen).as("the queue and its ETA, without a percentage")
+                .anySatisfy(t -> assertThat(t).matches(" \\| Waiting in the queue · about \\d+ s left"));
+        assertThat(seen).noneMatch(t -> t.contains("Waiting in the queue:") || t.contains("queue") && t.contains("%"));
+        assertThat(seen).anySatisfy(t -> assertThat(t).containsPattern("\\d+% \\| Generating: \\d+%"));
+    }
+
+    @Test
+    void thePromptCounterCountsInWords() {
+        WebElement prompt = driver.findElement(By.id("prompt"));
+        assertThat(text("prompt-help")).startsWith("0 characters · ");
+        prompt.sendKeys("a");
+        assertThat(text("prompt-help")).startsWith("1 character · ");
+        prompt.sendKeys("灯");
+        assertThat(text("prompt-help")).startsWith("2 characters · ");
+    }
+
+    @Test
     void moreOptionsSendTheSeedNegativePromptAndFormat() {
         driver.findElement(By.id("api-key")).sendKeys(TestServer.KEY);
         driver.findElement(By.id("prompt")).sendKeys("a paper boat on a puddle");

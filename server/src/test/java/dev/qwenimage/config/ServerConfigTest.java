@@ -58,6 +58,35 @@ class ServerConfigTest {
     }
 
     @Test
+    void aDurationBelowItsBoundSaysTheBoundAsPeopleWriteItAndWhatABareNumberMeant() {
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_RETENTION", "5")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("QWEN_IMAGE_RETENTION must be at least 1m, got '5' (a bare number means seconds: write e.g. 5m, 5h or 5d)");
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_LEASE", "500ms")))
+                .hasMessage("QWEN_IMAGE_LEASE must be at least 1s, got '500ms'");
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_SYNC_TIMEOUT", "soon")))
+                .hasMessageStartingWith("QWEN_IMAGE_SYNC_TIMEOUT: not a duration: 'soon'")
+                .hasMessageContaining("a bare number means seconds");
+    }
+
+    @Test
+    void everyDurationSettingTakesCombinedUnitsAndTheLinkLifetimeIsADurationToo() {
+        ServerConfig c = ServerConfig.of(Map.of("QWEN_IMAGE_RETENTION", "1d12h", "QWEN_IMAGE_LEASE", "1m30s",
+                "QWEN_IMAGE_ENGINE_CHECK", "1.5m", "QWEN_IMAGE_PREVIEW_STEP_DELAY", "0.25s", "QWEN_IMAGE_SYNC_TIMEOUT", "1h30m",
+                "QWEN_IMAGE_URL_TTL", "2h"));
+        assertThat(c.retention()).isEqualTo(Duration.ofHours(36));
+        assertThat(c.lease()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(c.engineCheck()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(c.previewStepDelay()).isEqualTo(Duration.ofMillis(250));
+        assertThat(c.syncTimeout()).isEqualTo(Duration.ofMinutes(90));
+        assertThat(c.urlTtl()).isEqualTo(Duration.ofHours(2));
+        assertThat(ServerConfig.of(Map.of("QWEN_IMAGE_URL_TTL", "3600")).urlTtl()).isEqualTo(Duration.ofHours(1));
+        assertThat(ServerConfig.of(Map.of("QWEN_IMAGE_URL_TTL", "0")).urlTtl()).isZero();
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_URL_TTL", "1.5s")))
+                .hasMessageContaining("QWEN_IMAGE_URL_TTL").hasMessageContaining("whole seconds");
+    }
+
+    @Test
     void badValuesAreRefusedWithAMessageNamingTheSetting() {
         assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_PORT", "http")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("QWEN_IMAGE_PORT");
@@ -71,6 +100,28 @@ class ServerConfigTest {
                 .hasMessageContaining("QWEN_IMAGE_PUBLIC_URL");
         assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_PROT", "1")))
                 .hasMessageContaining("unknown setting QWEN_IMAGE_PROT");
+    }
+
+    @Test
+    void anUnknownNameInTheFileOrOnTheCommandLineIsRefusedWithTheNameMeant() throws Exception {
+        Path file = dir.resolve("qwen.properties");
+        Files.writeString(file, "QWEN_IMAGE_WROKERS=3\n");
+        assertThatThrownBy(() -> ServerConfig.load(Map.of("QWEN_IMAGE_CONFIG", file.toString()), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("unknown setting QWEN_IMAGE_WROKERS in " + file + "; did you mean QWEN_IMAGE_WORKERS?");
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_PROT", "1")))
+                .hasMessage("unknown setting QWEN_IMAGE_PROT; did you mean QWEN_IMAGE_PORT?");
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_FAVOURITE_COLOUR", "blue")))
+                .hasMessage("unknown setting QWEN_IMAGE_FAVOURITE_COLOUR (./qwen-image serve --help lists them)");
+    }
+
+    @Test
+    void aConfigFileThatCannotBeReadSaysWhyAndWhereItWasNamed() {
+        Path missing = dir.resolve("missing.properties");
+        assertThatThrownBy(() -> ServerConfig.load(Map.of("QWEN_IMAGE_CONFIG", missing.toString()), Map.of()))
+                .hasMessage("cannot read the config file " + missing + " (no such file); check QWEN_IMAGE_CONFIG or --config");
+        assertThatThrownBy(() -> ServerConfig.load(Map.of("QWEN_IMAGE_CONFIG", dir.toString()), Map.of()))
+                .hasMessage("cannot read the config file " + dir + " (it is a directory); check QWEN_IMAGE_CONFIG or --config");
     }
 
     @Test

@@ -79,6 +79,25 @@ class EngineSpecTest {
     }
 
     @Test
+    void durationOptionsAreWrittenLikeTheDurationSettings() {
+        EngineSpec s = EngineSpec.parseAll(SETTING, "comfyui:http://a:1?timeout=1h30m&poll=1.5s&grace=90").getFirst();
+        assertThat(s.timeout()).hasValue(Duration.ofMinutes(90));
+        assertThat(s.durationOption("poll", Duration.ZERO)).isEqualTo(Duration.ofMillis(1500));
+        assertThat(s.durationOption("grace", Duration.ZERO)).isEqualTo(Duration.ofSeconds(90));
+        assertThatThrownBy(() -> EngineSpec.parseAll(SETTING, "comfyui:http://a:1?timeout=soon"))
+                .hasMessageContaining("timeout: not a duration: 'soon'").hasMessageContaining("a bare number means seconds");
+    }
+
+    @Test
+    void aMisspeltKindOrOptionIsRefusedWithTheNameMeant() {
+        assertThatThrownBy(() -> EngineSpec.parseAll(SETTING, "comfy:http://a:1"))
+                .hasMessageContaining("unknown engine kind 'comfy' (did you mean comfyui?); known kinds: ");
+        EngineSpec s = EngineSpec.parseAll(SETTING, "comfyui:http://a:1?stpes=8").getFirst();
+        assertThatThrownBy(() -> s.requireOnly(Set.of("steps", "cfg")))
+                .hasMessageContaining("unknown option 'stpes' (did you mean steps?); the comfyui engine takes: ");
+    }
+
+    @Test
     void secretsInOptionsStayOutOfMessages() {
         assertThatThrownBy(() -> EngineSpec.parseAll(SETTING, "ppio:https://api.ppio.com?key=sk_secret&slots=x"))
                 .hasMessageNotContaining("sk_secret");

@@ -27,9 +27,11 @@ public final class ServerProcess implements AutoCloseable {
     private final List<String> output = Collections.synchronizedList(new ArrayList<>());
     private final CompletableFuture<String> url = new CompletableFuture<>();
 
+    private final Thread reader;
+
     private ServerProcess(Process process) {
         this.process = process;
-        Thread.ofPlatform().daemon(true).start(() -> {
+        reader = Thread.ofPlatform().daemon(true).start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 String listening = null;
@@ -51,19 +53,72 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     public static ServerProcess start(Path dataDir, Map<String, String> env) {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Djava.awt.headless=true", "-Xmx512m", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "dev.qwenimage.cli.Main", "serve");
-        pb.environment().keySet().removeIf(k -> k.startsWith("QWEN_IMAGE_"));
-        pb.environment().put("QWEN_IMAGE_PORT", "0");
-        pb.environment().put("QWEN_IMAGE_HOST", "127.0.0.1");
-        pb.environment().put("QWEN_IMAGE_DATA_DIR", dataDir.toString());
-        pb.environment().putAll(env);
+        return start(dataDir, env, List.of());
+    }
+
+    /** {@code qwen-image serve} with extra command-line arguments. */
+    public static ServerProcess start(Path dataDir, Map<String, String> env, List<String> serveArgs) {
+        List<String> args = new ArrayList<>(List.of("serve"));
+        args.addAll(serveArgs);
+        ProcessBuilder pb = command(dataDir, env, args);
         pb.redirectErrorStream(true);
         try {
             return new ServerProcess(pb.start());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** How a run of the command line ended: its exit code and what it wrote on stdout and stderr. */
+    public record Finished(int exitCode, String out, String err) {
+        public List<String> errLines() {
+            return err.lines().toList();
+        }
+    }
+
+    /**
+     * Runs {@code qwen-image args...} (e.g. {@code serve} that is expected to fail) to its end, with
+     * the environment of {@link #start} plus {@code env}; gives up after 60 seconds.
+     */
+    public static Finished run(Path dataDir, Map<String, String> env, String... args) {
+        ProcessBuilder pb = command(dataDir, env, List.of(args));
+        try {
+            Process p = pb.start();
+            p.getOutputStream().close();
+            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("qwen-image " + String.join(" ", args) + " did not end within 60 s:\n" + out.getNow("")
+                        + err.getNow(""));
+            }
+            return new Finished(p.exitValue(), out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static ProcessBuilder command(Path dataDir, Map<String, String> env, List<String> args) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(java, "-Djava.awt.headless=true", "-Xmx512m",
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "dev.qwenimage.cli.Main"));
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().keySet().removeIf(k -> k.startsWith("QWEN_IMAGE_"));
+        pb.environment().put("QWEN_IMAGE_PORT", "0");
+        pb.environment().put("QWEN_IMAGE_HOST", "127.0.0.1");
+        pb.environment().put("QWEN_IMAGE_DATA_DIR", dataDir.toString());
+        pb.environment().putAll(env);
+        return pb;
+    }
+
+    private static String read(java.io.InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
         }
     }
 
@@ -92,10 +147,14 @@ public final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * SIGTERM (what Ctrl-C and orchestrators send): the service stops gracefully. What it prints
+     * while stopping is still read ({@link Process#destroy} would close the pipes at once).
+     */
     @Override
     public void close() {
         if (process.isAlive()) {
-            process.destroy();
+            process.toHandle().destroy();
             try {
                 if (!process.waitFor(20, TimeUnit.SECONDS)) {
                     process.destroyForcibly();
@@ -104,6 +163,11 @@ public final class ServerProcess implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 process.destroyForcibly();
             }
+        }
+        try {
+            reader.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

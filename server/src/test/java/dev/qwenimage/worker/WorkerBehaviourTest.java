@@ -46,6 +46,8 @@ class WorkerBehaviourTest {
             var request = engine.requests().getFirst();
             assertThat(request.width()).isEqualTo(1008);
             assertThat(request.height()).isEqualTo(704);
+            assertThat(request.requestedWidth()).as("the size the client asked for reaches the engine too").isEqualTo(1000);
+            assertThat(request.requestedHeight()).isEqualTo(700);
             assertThat(request.steps()).isEqualTo(8);
             assertThat(request.prompt()).isEqualTo("rounding");
             assertThat(request.seed()).isEqualTo(server.store().find(id).orElseThrow().spec().seed());

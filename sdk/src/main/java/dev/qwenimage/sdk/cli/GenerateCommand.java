@@ -14,12 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -34,7 +31,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "generate", sortOptions = false,
         description = {"Generates one image and saves it, showing the task's progress.",
-                "Works against this server or any server of the same API (e.g. https://api.ppio.com)."},
+                "Works against this server or any server of the same API, e.g.", "https://api.ppio.com."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:the image was saved", "1:the task failed (its reason is printed)",
                 "2:usage or configuration error (bad option, missing or refused API key, request refused)",
@@ -46,7 +43,8 @@ public final class GenerateCommand implements Callable<Integer> {
     public static final int UNAVAILABLE = 3;
 
     static final String DEFAULT_URL = "http://localhost:8080";
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
+    private static final String URL_VARIABLE = "QWEN_IMAGE_URL";
+    private static final String KEY_VARIABLE = "QWEN_IMAGE_API_KEY";
 
     @Spec
     CommandSpec spec;
@@ -55,12 +53,13 @@ public final class GenerateCommand implements Callable<Integer> {
     String prompt;
 
     @Option(names = "--url", paramLabel = "URL",
-            description = "Base URL of the API (default: $QWEN_IMAGE_URL, else " + DEFAULT_URL + ").")
+            description = "Base URL of the API (default: $QWEN_IMAGE_URL, else the local server on port "
+                    + "$QWEN_IMAGE_PORT, 8080 when unset).")
     String url;
 
     @Option(names = "--key", paramLabel = "KEY",
-            description = "API key (default: $QWEN_IMAGE_API_KEY, else the key in ./data/api-key, "
-                    + "or $QWEN_IMAGE_DATA_DIR/api-key, that the server writes on its first start).")
+            description = "API key (default: $QWEN_IMAGE_API_KEY, else the key the local server writes on its first "
+                    + "start: api-key in $QWEN_IMAGE_DATA_DIR, ./data when unset).")
     String key;
 
     @Option(names = "--size", paramLabel = "W*H", description = "Image size, e.g. 1328*1328 (default: the server's, 1024*1024).")
@@ -84,7 +83,7 @@ public final class GenerateCommand implements Callable<Integer> {
     Path output;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m",
-            description = "How long to wait for the image, e.g. 90s, 10m, 1h (default: ${DEFAULT-VALUE}); the task is cancelled then.")
+            description = "How long to wait for the image, e.g. 90s, 10m, 1h30m; a bare number means seconds (default: ${DEFAULT-VALUE}). The task is cancelled then.")
     String timeout;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
@@ -117,16 +116,20 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
 
-        String baseUrl = firstNonBlank(url, env.get("QWEN_IMAGE_URL"), DEFAULT_URL);
-        String apiKey;
+        String baseUrl;
+        Found<String> apiKey;
         GenerateRequest request;
         Duration limit;
         QwenImageClient.Builder clientSettings;
+        Found<String> server;
         try {
-            apiKey = apiKey();
+            LocalServer local = LocalServer.of(env, workDir);
+            server = serverUrl(local);
+            baseUrl = server.value();
+            apiKey = apiKey(local);
             request = request();
             limit = parseDuration(timeout);
-            clientSettings = QwenImageClient.builder().baseUrl(baseUrl).apiKey(apiKey)
+            clientSettings = QwenImageClient.builder().baseUrl(baseUrl).apiKey(apiKey.value())
                     .pollInterval(Duration.ofMillis(500), Duration.ofSeconds(2));
             checkOutput();
         } catch (IllegalArgumentException | IllegalStateException e) {
@@ -171,47 +174,137 @@ public final class GenerateCommand implements Callable<Integer> {
             out.println("saved " + file + " (" + describe(request, result, imageType, workDir.resolve(file)) + ")");
             return OK;
         } catch (QwenImageException e) {
-            return report(e, err);
+            return report(e, err, server, apiKey);
         } catch (UncheckedIOException e) {
             err.println("qwen-image: " + e.getMessage());
             return USAGE;
         }
     }
 
-    private static int report(QwenImageException e, PrintWriter err) {
+    private static int report(QwenImageException e, PrintWriter err, Found<String> server, Found<String> key) {
         if (e.reason().equals(QwenImageException.TASK_FAILED)) {
             err.println("qwen-image: task failed: " + e.getMessage());
             return TASK_FAILED;
         }
         String code = e.status() > 0 ? " (" + e.status() + " " + e.reason() + ")" : "";
         if (e.isClientError()) {
-            err.println("qwen-image: the server refused the request" + code + ": " + e.getMessage());
+            err.println("qwen-image: the server refused the request" + code + ": " + e.getMessage()
+                    + (e.status() == 401 ? " (the key came from " + key.source() + ")" : ""));
             return USAGE;
+        }
+        if (e.reason().equals(QwenImageException.NETWORK_ERROR) && e.status() <= 0) {
+            String why = e.getMessage().replaceFirst("^.*\\(" + java.util.regex.Pattern.quote(server.value()) + "[^)]*\\):\\s*", "");
+            err.println("qwen-image: no server answers at " + server.value() + " (" + why + "; the URL comes from "
+                    + server.source() + "): start one with ./qwen-image, or pass --url or set " + URL_VARIABLE
+                    + " to the server's address");
+            return UNAVAILABLE;
         }
         String retry = e.retryAfter().map(d -> "; the server asks to retry in " + d.toSeconds() + "s").orElse("");
         err.println("qwen-image: " + e.getMessage() + code + retry);
         return UNAVAILABLE;
     }
 
-    private String apiKey() {
-        String k = firstNonBlank(key, env.get("QWEN_IMAGE_API_KEY"), null);
-        if (k != null) {
-            return k;
+    /** A value and where it came from (an option, a variable, a file), for messages. */
+    private record Found<T>(T value, String source) {
+    }
+
+    /** The server's URL: --url, else $QWEN_IMAGE_URL, else the local server's port and host. */
+    private Found<String> serverUrl(LocalServer local) {
+        if (url != null && !url.isBlank()) {
+            return new Found<>(url.strip(), "--url");
         }
-        Path dataDir = workDir.resolve(firstNonBlank(env.get("QWEN_IMAGE_DATA_DIR"), "data", null));
-        Path keyFile = dataDir.resolve("api-key");
-        if (Files.isRegularFile(keyFile)) {
+        String fromEnv = env.get(URL_VARIABLE);
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return new Found<>(fromEnv.strip(), URL_VARIABLE);
+        }
+        return local.url();
+    }
+
+    /** The key: --key, else $QWEN_IMAGE_API_KEY, else the key file the local server wrote. */
+    private Found<String> apiKey(LocalServer local) {
+        if (key != null && !key.isBlank()) {
+            return new Found<>(key.strip(), "--key");
+        }
+        String fromEnv = env.get(KEY_VARIABLE);
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return new Found<>(fromEnv.strip(), KEY_VARIABLE);
+        }
+        Path keyFile = local.keyFile();
+        Path shown = local.dataDirSetting().isEmpty() ? Path.of("data", "api-key") : keyFile;
+        if (Files.isRegularFile(workDir.resolve(keyFile))) {
             try {
-                String fromFile = Files.readString(keyFile, StandardCharsets.UTF_8).strip();
+                String fromFile = Files.readString(workDir.resolve(keyFile), StandardCharsets.UTF_8).strip();
                 if (!fromFile.isEmpty()) {
-                    return fromFile;
+                    return new Found<>(fromFile, shown.toString());
                 }
             } catch (IOException e) {
-                throw new IllegalStateException("cannot read the API key from " + keyFile + ": " + e.getMessage());
+                throw new IllegalStateException("cannot read the API key from " + shown + ": " + e.getMessage());
             }
         }
-        throw new IllegalStateException("no API key: pass --key, set QWEN_IMAGE_API_KEY, or run where ./data/api-key is "
-                + "(the server writes its key there on its first start)");
+        throw new IllegalStateException("no API key: pass --key, set " + KEY_VARIABLE + ", or run where " + shown + " is "
+                + "(the server writes its key there on its first start when it has no QWEN_IMAGE_API_KEYS)");
+    }
+
+    /**
+     * The server a user starts in this folder with {@code ./qwen-image}: the settings it would read
+     * for its port, host and data directory, from the environment, else from the
+     * {@code QWEN_IMAGE_CONFIG} file, else the server's defaults.
+     */
+    private record LocalServer(Map<String, String> env, Map<String, String> file, String fileName) {
+        static LocalServer of(Map<String, String> env, Path workDir) {
+            String name = env.getOrDefault("QWEN_IMAGE_CONFIG", "").strip();
+            Map<String, String> file = new java.util.HashMap<>();
+            if (!name.isEmpty()) {
+                java.util.Properties p = new java.util.Properties();
+                try (var in = Files.newBufferedReader(workDir.resolve(name), StandardCharsets.UTF_8)) {
+                    p.load(in);
+                } catch (IOException e) {
+                    throw new IllegalStateException("cannot read the server's config file " + name + " (QWEN_IMAGE_CONFIG): "
+                            + e.getMessage());
+                }
+                p.stringPropertyNames().forEach(k -> file.put(k, p.getProperty(k)));
+            }
+            return new LocalServer(env, Map.copyOf(file), name);
+        }
+
+        private String get(String setting) {
+            String v = env.get(setting);
+            if (v == null || v.isBlank()) {
+                v = file.get(setting);
+            }
+            return v == null ? "" : v.strip();
+        }
+
+        /** Where {@code setting}'s value came from: its variable, or the config file. */
+        private String source(String setting) {
+            String v = env.get(setting);
+            return v != null && !v.isBlank() ? setting : setting + " in " + fileName;
+        }
+
+        Found<String> url() {
+            String port = get("QWEN_IMAGE_PORT");
+            String host = get("QWEN_IMAGE_HOST");
+            if (port.equals("0")) {
+                throw new IllegalArgumentException("QWEN_IMAGE_PORT=0 lets the server pick a free port, so the server cannot be "
+                        + "found by it: pass --url (the server's banner prints it) or set " + URL_VARIABLE);
+            }
+            boolean anyHost = host.isEmpty() || host.equals("0.0.0.0") || host.equals("::");
+            if (port.isEmpty() && anyHost) {
+                return new Found<>(DEFAULT_URL, "the default, as neither QWEN_IMAGE_URL nor QWEN_IMAGE_PORT is set");
+            }
+            String h = anyHost ? "localhost" : host.contains(":") ? "[" + host + "]" : host;
+            return new Found<>("http://" + h + ":" + (port.isEmpty() ? "8080" : port),
+                    port.isEmpty() ? source("QWEN_IMAGE_HOST") : source("QWEN_IMAGE_PORT"));
+        }
+
+        String dataDirSetting() {
+            return get("QWEN_IMAGE_DATA_DIR");
+        }
+
+        Path keyFile() {
+            String dir = dataDirSetting();
+            return Path.of(dir.isEmpty() ? "data" : dir).resolve("api-key");
+        }
     }
 
     private GenerateRequest request() {
@@ -296,33 +389,17 @@ public final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    /** {@code 90}, {@code 90s}, {@code 500ms}, {@code 10m}, {@code 1h} or ISO-8601 ({@code PT10M}). */
+    /** A positive duration as {@link DurationText} reads it ({@code 90s}, {@code 10m}, {@code 1h30m}; a bare number is seconds). */
     static Duration parseDuration(String text) {
-        String t = text == null ? "" : text.strip();
-        Matcher m = DURATION.matcher(t);
-        if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(Locale.ROOT);
-            Duration d = switch (unit) {
-                case "ms" -> Duration.ofMillis(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofSeconds(n);
-            };
+        try {
+            Duration d = DurationText.parse(text);
             if (!d.isZero()) {
                 return d;
             }
-        } else {
-            try {
-                Duration d = Duration.parse(t);
-                if (!d.isZero() && !d.isNegative()) {
-                    return d;
-                }
-            } catch (DateTimeParseException e) {
-                // reported below
-            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--timeout: " + e.getMessage());
         }
-        throw new IllegalArgumentException("--timeout must be a positive duration such as 90s, 10m or 1h; got \"" + text + "\"");
+        throw new IllegalArgumentException("--timeout must be longer than 0, e.g. 90s, 10m or 1h; got \"" + text + "\"");
     }
 
     private static String firstNonBlank(String a, String b, String fallback) {

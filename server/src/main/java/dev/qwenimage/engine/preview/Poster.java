@@ -1,5 +1,6 @@
 package dev.qwenimage.engine.preview;
 
+import dev.qwenimage.engine.GenerationRequest;
 import dev.qwenimage.image.CjkFont;
 import java.awt.AlphaComposite;
 import java.awt.Color;
@@ -51,6 +52,8 @@ final class Poster {
     }
 
     private final String prompt;
+    /** What the notice at the foot of the text says: that no model ran, the seed, the size the client asked for. */
+    private final String notice;
     private final int width;
     private final int height;
     private final long seed;
@@ -63,9 +66,10 @@ final class Poster {
     private final float projSpan;
     private final List<Field> fields;
 
-    private Poster(String prompt, int width, int height, long seed, float[] from, float[] to, double angle,
+    private Poster(String prompt, String notice, int width, int height, long seed, float[] from, float[] to, double angle,
                    List<Field> fields) {
         this.prompt = prompt;
+        this.notice = notice;
         this.width = width;
         this.height = height;
         this.seed = seed;
@@ -85,8 +89,16 @@ final class Poster {
         this.fields = fields;
     }
 
-    /** Plans the poster for a request; cheap (no pixels yet). */
-    static Poster plan(String prompt, int width, int height, long seed) {
+    /**
+     * Plans the poster for a request, at the engine's working size; cheap (no pixels yet). The
+     * notice names the size the client asked for, which the image is resized to afterwards.
+     */
+    static Poster plan(GenerationRequest request) {
+        return plan(request.prompt(), request.width(), request.height(), request.seed(),
+                "PREVIEW · no model ran · seed " + request.seed() + " · " + request.requestedWidth() + "×" + request.requestedHeight());
+    }
+
+    private static Poster plan(String prompt, int width, int height, long seed, String notice) {
         List<String> words = words(prompt);
         long whole = mix(hash(prompt) ^ mix(seed));
         Integer firstColour = words.stream().map(COLOURS::get).filter(c -> c != null).findFirst().orElse(null);
@@ -109,7 +121,7 @@ final class Poster {
                     shortSide * (0.18f + 0.32f * unit(mix(h + 5))), rgb[0], rgb[1], rgb[2],
                     0.35f + 0.4f * unit(mix(h + 6))));
         }
-        return new Poster(prompt, width, height, seed, from, to, angle, fields);
+        return new Poster(prompt, notice, width, height, seed, from, to, angle, fields);
     }
 
     BufferedImage canvas() {
@@ -157,7 +169,15 @@ final class Poster {
         }
     }
 
-    /** Draws the prompt, wrapped to fit a central panel, and a footer that says this is a preview. */
+    String notice() {
+        return notice;
+    }
+
+    /**
+     * Draws the prompt, wrapped to fit a central panel, and under it the notice that says this is
+     * a preview. Both stay out of the bands along the top and bottom edges ({@link #edgeBand}),
+     * where a corner watermark goes, so the mark never covers them whichever corner it takes.
+     */
     void paintText(BufferedImage image) {
         Graphics2D g = image.createGraphics();
         try {
@@ -166,15 +186,29 @@ final class Poster {
             g.setRenderingHint(RenderingHints.KEY_FRACTIONALMETRICS, RenderingHints.VALUE_FRACTIONALMETRICS_ON);
             FontRenderContext frc = g.getFontRenderContext();
             float shortSide = Math.min(width, height);
-            float wrap = width * 0.80f;
-            float maxHeight = height * 0.62f;
+            float edge = edgeBand(shortSide);
 
-            Block block = fit(frc, wrap, maxHeight, Math.max(10f, shortSide / 44f), shortSide / 9f);
+            float footSize = Math.max(9f, shortSide / 42f);
+            List<TextLayout> foot = noticeLines(frc, footSize);
+            float footPad = footSize * 0.5f;
+            float footW = 0;
+            float lineH = 0;
+            for (TextLayout l : foot) {
+                footW = Math.max(footW, l.getAdvance() + 2 * footPad);
+                lineH = Math.max(lineH, l.getAscent() + l.getDescent());
+            }
+            float footH = lineH * foot.size() + footSize * 0.6f;
+            float gap = footSize * 0.6f;
+
+            float maxFont = shortSide / 9f;
+            float room = height - 2 * edge - footH - gap - 2 * maxFont * 0.7f;
+            Block block = fit(frc, width * 0.80f, Math.max(footSize, Math.min(height * 0.62f, room)), Math.max(10f, shortSide / 44f), maxFont);
             float pad = block.fontSize() * 0.7f;
             float panelW = block.width() + 2 * pad;
             float panelH = block.height() + 2 * pad;
+            float groupH = panelH + gap + footH;
             float px = (width - panelW) / 2;
-            float py = (height - panelH) / 2 - height * 0.03f;
+            float py = Math.max(edge, edge + (height - 2 * edge - groupH) / 2);
             g.setComposite(AlphaComposite.SrcOver);
             g.setColor(new Color(8, 8, 12, 120));
             g.fill(new RoundRectangle2D.Float(px, py, panelW, panelH, pad, pad));
@@ -186,17 +220,53 @@ final class Poster {
                 y += line.getDescent() + line.getLeading() + block.fontSize() * 0.12f;
             }
 
-            String footer = "PREVIEW · no model ran · seed " + seed + " · " + width + "×" + height;
-            float footSize = Math.max(9f, shortSide / 42f);
-            TextLayout foot = new TextLayout(CjkFont.styled(footer, footSize).getIterator(), frc);
-            float band = foot.getAscent() + foot.getDescent() + footSize * 0.8f;
+            float fy = py + panelH + gap;
             g.setColor(new Color(8, 8, 12, 140));
-            g.fill(new java.awt.geom.Rectangle2D.Float(0, height - band, width, band));
+            g.fill(new RoundRectangle2D.Float((width - footW) / 2, fy, footW, footH, footH / 2, footH / 2));
             g.setColor(new Color(250, 250, 246, 220));
-            foot.draw(g, (width - foot.getAdvance()) / 2, height - band + footSize * 0.4f + foot.getAscent());
+            float ly = fy + footSize * 0.3f;
+            for (TextLayout l : foot) {
+                l.draw(g, (width - l.getAdvance()) / 2, ly + l.getAscent());
+                ly += lineH;
+            }
         } finally {
             g.dispose();
         }
+    }
+
+    /**
+     * The notice in one line, or in two (split before the seed) on an image too narrow for one,
+     * the font shrunk further only if even those do not fit.
+     */
+    List<TextLayout> noticeLines(FontRenderContext frc, float size) {
+        float room = width * 0.92f;
+        int split = notice.indexOf(" · seed ");
+        List<String> texts = List.of(notice);
+        if (layoutOf(notice, size, frc).getAdvance() > room && split > 0) {
+            texts = List.of(notice.substring(0, split), notice.substring(split + 3));
+        }
+        float widest = 0;
+        for (String t : texts) {
+            widest = Math.max(widest, layoutOf(t, size, frc).getAdvance());
+        }
+        float fitted = widest > room ? size * room / widest : size;
+        List<TextLayout> lines = new ArrayList<>();
+        for (String t : texts) {
+            lines.add(layoutOf(t, fitted, frc));
+        }
+        return lines;
+    }
+
+    private static TextLayout layoutOf(String text, float size, FontRenderContext frc) {
+        return new TextLayout(CjkFont.styled(text, size).getIterator(), frc);
+    }
+
+    /**
+     * Height of the bands along the top and bottom edges the text keeps free: more than a corner
+     * watermark takes (its margin plus its text, about 0.09 of the short side, at least 23 px).
+     */
+    static float edgeBand(float shortSide) {
+        return Math.max(28f, shortSide * 0.11f);
     }
 
     /** Lines of wrapped text at one font size, and the box they take. */

@@ -1,5 +1,6 @@
 package dev.qwenimage.engine.preview;
 
+import dev.qwenimage.config.Durations;
 import dev.qwenimage.engine.Cancellation;
 import dev.qwenimage.engine.Engine;
 import dev.qwenimage.engine.GenerationRequest;
@@ -50,7 +51,7 @@ public final class PreviewEngine implements Engine {
     @Override
     public String describe() {
         return "preview (built-in CPU renderer: draws the prompt on a poster; runs NO model), " + steps + " steps"
-                + (stepDelay.isZero() ? "" : ", +" + stepDelay.toMillis() + " ms per step");
+                + (stepDelay.isZero() ? "" : ", +" + Durations.human(stepDelay) + " per step");
     }
 
     @Override
@@ -66,7 +67,7 @@ public final class PreviewEngine implements Engine {
 
     @Override
     public GenerationResult generate(GenerationRequest request, ProgressSink progress, Cancellation cancellation) {
-        Poster poster = Poster.plan(request.prompt(), request.width(), request.height(), request.seed());
+        Poster poster = Poster.plan(request);
         BufferedImage image = poster.canvas();
         int total = request.steps();
         int height = request.height();

@@ -162,6 +162,16 @@ class GenerateCommandTest {
     }
 
     @Test
+    void theTimeoutIsWrittenLikeEveryOtherDuration() {
+        assertThat(GenerateCommand.parseDuration("1h30m")).isEqualTo(java.time.Duration.ofMinutes(90));
+        assertThat(GenerateCommand.parseDuration("2d")).isEqualTo(java.time.Duration.ofDays(2));
+        assertThat(GenerateCommand.parseDuration("1.5m")).isEqualTo(java.time.Duration.ofSeconds(90));
+        assertThat(GenerateCommand.parseDuration("90")).isEqualTo(java.time.Duration.ofSeconds(90));
+        Run r = run(Map.of("QWEN_IMAGE_API_KEY", "k"), false, "a cat", "--timeout", "soon");
+        assertThat(r.err()).contains("--timeout: not a duration: 'soon'").contains("a bare number means seconds");
+    }
+
+    @Test
     void urlAndKeyComeFromTheEnvironmentAndTheServersKeyFile() throws Exception {
         try (TestServer server = TestServer.start(dataDir, Map.of())) {
             Files.createDirectories(workDir.resolve("data"));
@@ -172,6 +182,64 @@ class GenerateCommandTest {
             assertThat(r.code()).as(r.err()).isZero();
             assertThat(workDir.resolve(r.taskId() + ".jpeg")).isRegularFile();
             assertThat(r.out()).contains("saved " + r.taskId() + ".jpeg (256*256 jpeg, ");
+        }
+    }
+
+    @Test
+    void withoutUrlItFindsALocalServerByTheServersOwnPortHostAndDataDirectory() throws Exception {
+        Path serverData = workDir.resolve("elsewhere");
+        try (TestServer server = TestServer.start(serverData, Map.of())) {
+            Files.writeString(serverData.resolve("api-key"), TestServer.KEY + "\n");
+            String port = String.valueOf(server.server().port());
+
+            Run r = run(Map.of("QWEN_IMAGE_PORT", port, "QWEN_IMAGE_HOST", "127.0.0.1", "QWEN_IMAGE_DATA_DIR", "elsewhere"),
+                    false, "a cat", "--size", "256*256");
+
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(r.out()).contains("submitted to http://127.0.0.1:" + port);
+        }
+    }
+
+    @Test
+    void theServersConfigFileIsReadTooAndTheEnvironmentWinsOverIt() throws Exception {
+        try (TestServer server = TestServer.start(dataDir, Map.of())) {
+            Path file = Files.writeString(workDir.resolve("qwen.properties"), "QWEN_IMAGE_PORT=" + server.server().port()
+                    + "\nQWEN_IMAGE_DATA_DIR=" + dataDir + "\n");
+            Files.writeString(dataDir.resolve("api-key"), TestServer.KEY + "\n");
+
+            Run fromFile = run(Map.of("QWEN_IMAGE_CONFIG", file.toString()), false, "a cat", "--size", "256*256");
+            assertThat(fromFile.code()).as(fromFile.err()).isZero();
+            assertThat(fromFile.out()).contains("submitted to http://localhost:" + server.server().port());
+
+            Run envWins = run(Map.of("QWEN_IMAGE_CONFIG", file.toString(), "QWEN_IMAGE_URL", "http://127.0.0.1:1"), false, "a cat");
+            assertThat(envWins.code()).isEqualTo(GenerateCommand.UNAVAILABLE);
+        }
+    }
+
+    @Test
+    void whenNoServerAnswersItSaysWhereItLookedAndWhy() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Run r = run(Map.of("QWEN_IMAGE_API_KEY", "k", "QWEN_IMAGE_PORT", String.valueOf(port)), false, "a cat");
+
+        assertThat(r.code()).isEqualTo(GenerateCommand.UNAVAILABLE);
+        assertThat(r.err()).startsWith("qwen-image: no server answers at http://localhost:" + port + " (")
+                .contains("the URL comes from QWEN_IMAGE_PORT)").contains("--url").contains("QWEN_IMAGE_URL");
+        assertThat(r.err().lines()).hasSize(1);
+    }
+
+    @Test
+    void aKeyRefusedByTheServerSaysWhereTheKeyCameFrom() throws Exception {
+        try (TestServer server = TestServer.start(dataDir, Map.of())) {
+            Files.createDirectories(workDir.resolve("data"));
+            Files.writeString(workDir.resolve("data/api-key"), "a-stale-key\n");
+
+            Run r = run(Map.of("QWEN_IMAGE_URL", server.api().baseUrl()), false, "a cat");
+
+            assertThat(r.code()).isEqualTo(GenerateCommand.USAGE);
+            assertThat(r.err()).contains("401 INVALID_API_KEY").contains("the key came from " + Path.of("data", "api-key"));
         }
     }
 

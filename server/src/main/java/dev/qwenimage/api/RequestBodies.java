@@ -10,6 +10,7 @@ import dev.qwenimage.task.Submission;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -28,10 +29,12 @@ final class RequestBodies {
 
     /** Writes maps with their keys sorted: the same JSON content always gives the same bytes. */
     private final ObjectMapper canonical;
+    private final Duration requestTimeout;
 
-    RequestBodies(ObjectMapper mapper) {
+    RequestBodies(ObjectMapper mapper, Duration requestTimeout) {
         this.mapper = mapper.copy().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.canonical = mapper.copy().enable(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+        this.requestTimeout = requestTimeout;
     }
 
     /** The body as a JSON object, after the size and media-type checks. */
@@ -168,7 +171,7 @@ final class RequestBodies {
         return mediaType.equals("application/json") || mediaType.endsWith("+json");
     }
 
-    private static byte[] readLimited(Context ctx) {
+    private byte[] readLimited(Context ctx) {
         long declared = ctx.req().getContentLengthLong();
         if (declared > MAX_BODY_BYTES) {
             // read a moderately large body to its end before answering, so the client, still
@@ -182,18 +185,35 @@ final class RequestBodies {
             }
             throw tooLarge();
         }
-        if (declared >= 0) {
-            return ctx.bodyAsBytes(); // the usual case: a length within the limit, read the way Javalin reads any body
-        }
-        try (InputStream in = ctx.req().getInputStream()) { // chunked: read at most one byte past the limit
-            byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
-            if (body.length > MAX_BODY_BYTES) {
-                throw tooLarge();
+        try {
+            if (declared >= 0) {
+                return ctx.bodyAsBytes(); // the usual case: a length within the limit, read the way Javalin reads any body
             }
-            return body;
-        } catch (IOException e) {
-            throw new ApiError(400, "INVALID_JSON", "the request body could not be read: " + e.getMessage());
+            try (InputStream in = ctx.req().getInputStream()) { // chunked: read at most one byte past the limit
+                byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
+                if (body.length > MAX_BODY_BYTES) {
+                    throw tooLarge();
+                }
+                return body;
+            }
+        } catch (ApiError e) {
+            throw e;
+        } catch (Exception e) {
+            throw unreadable(e);
         }
+    }
+
+    /** The answer to a body that could not be read: it stalled or ran out of time (408), or its framing is broken (400). */
+    private ApiError unreadable(Exception e) {
+        if (JettyErrors.isTimeout(e)) {
+            JettyErrors.Answer answer = JettyErrors.timeout(requestTimeout);
+            return new ApiError(408, answer.reason(), answer.message());
+        }
+        if (e instanceof IOException || e instanceof java.io.UncheckedIOException || e instanceof org.eclipse.jetty.http.HttpException) {
+            return new ApiError(400, "BAD_REQUEST", "the request body could not be read: it ended before its declared length, "
+                    + "or its chunked encoding is malformed");
+        }
+        throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
     }
 
     static ApiError tooLarge() {

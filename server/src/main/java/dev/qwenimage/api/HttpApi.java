@@ -98,6 +98,7 @@ public final class HttpApi {
         JettyErrors errors = new JettyErrors(requestTimeout);
         cfg.jetty.modifyServer(server -> {
             server.setErrorHandler(errors);
+            server.insertHandler(errors.emptyBodies());
             server.addBean(new RequestDeadline(server, requestTimeout));
         });
         cfg.jetty.modifyServletContextHandler(context -> context.setErrorHandler(errors));

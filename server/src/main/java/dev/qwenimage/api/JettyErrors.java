@@ -9,6 +9,7 @@ import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ErrorHandler;
@@ -56,16 +57,51 @@ final class JettyErrors implements Request.Handler {
             callback.succeeded();
             return true;
         }
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        response.write(true, ByteBuffer.wrap(body(request, status, detail, cause)), callback);
+        return true;
+    }
+
+    /** The error body for {@code status}; a 500 is logged with an id the message quotes. */
+    private byte[] body(Request request, int status, String detail, Throwable cause) {
         Answer answer = answer(status, detail, request);
         if (status == HttpStatus.INTERNAL_SERVER_ERROR_500) {
             String errorId = UUID.randomUUID().toString().substring(0, 8);
-            log.error("HTTP {} on {} {} (error id {})", status, request.getMethod(), request.getHttpURI().getPath(), errorId, cause);
+            log.error("HTTP 500 on {} {} (error id {})", request.getMethod(), request.getHttpURI().getPath(), errorId, cause);
             answer = new Answer(answer.reason(), answer.message() + "; quote error id " + errorId + " when reporting it");
         }
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-        response.write(true, ByteBuffer.wrap(ErrorBody.json(request.getHttpURI().getPath(), status, answer.reason(),
-                answer.message(), Map.of())), callback);
-        return true;
+        return ErrorBody.json(request.getHttpURI().getPath(), status, answer.reason(), answer.message(), Map.of());
+    }
+
+    /**
+     * A handler in front of the routes that gives a body to an error answer that would leave
+     * without one: a failure Javalin catches itself (an exception while it writes a result after
+     * the route returned, a read that timed out) sets the status and writes nothing.
+     */
+    Handler.Wrapper emptyBodies() {
+        return new Handler.Wrapper() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) throws Exception {
+                return super.handle(request, new Response.Wrapper(request, response) {
+                    private boolean wrote;
+
+                    @Override
+                    public void write(boolean last, ByteBuffer content, Callback written) {
+                        ByteBuffer out = content;
+                        int status = getStatus();
+                        if (!wrote && last && (content == null || !content.hasRemaining()) && !isCommitted() && status >= 400
+                                && !HttpStatus.hasNoBody(status)) {
+                            byte[] body = body(request, status, null, null);
+                            getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+                            getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+                            out = ByteBuffer.wrap(body);
+                        }
+                        wrote |= out != null && out.hasRemaining();
+                        super.write(last, out, written);
+                    }
+                }, callback);
+            }
+        };
     }
 
     private Answer answer(int status, String detail, Request request) {

@@ -119,14 +119,6 @@ final class OpenAiImages {
     }
 
     private static Optional<String> text(JsonNode body, String field) {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) {
-            return Optional.empty();
-        }
-        if (!n.isTextual()) {
-            throw new ApiError(400, "INVALID_" + field.toUpperCase(Locale.ROOT), field + " must be a string",
-                    Map.of("field", field), Map.of());
-        }
-        return Optional.of(n.textValue());
+        return Optional.ofNullable(RequestBodies.optionalString(body, field, "INVALID_" + field.toUpperCase(Locale.ROOT)));
     }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.qwenimage.task.IdempotencyKey;
 import dev.qwenimage.task.Submission;
 import dev.qwenimage.task.TaskService;
+import dev.qwenimage.task.TextRules;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
@@ -174,6 +175,9 @@ final class RequestBodies {
         if (!n.isTextual()) {
             throw typeError(path + field, reason, "a string", n);
         }
+        TextRules.unpairedSurrogate(path + field, n.textValue()).ifPresent(problem -> {
+            throw new ApiError(400, reason, problem, Map.of("field", path + field), Map.of());
+        });
         return n.textValue();
     }
 

@@ -98,7 +98,13 @@ class FieldRulesTest {
                 no("a key twice", "{\"prompt\": \"a cat\", \"prompt\": \"a dog\"}", "INVALID_JSON"),
                 no("a key twice, nested", "{" + P + ", \"extra\": {\"response_image_type\": \"png\", \"response_image_type\": \"jpeg\"}}",
                         "INVALID_JSON"),
-                ok("unknown fields", "{" + P + ", \"model_name\": \"x\", \"extra\": {\"foo\": 1}}"));
+                ok("unknown fields", "{" + P + ", \"model_name\": \"x\", \"extra\": {\"foo\": 1}}"),
+                // a lone surrogate in any string is refused with that field's reason, never stored as '?'
+                no("a lone surrogate in the webhook URL", "{" + P + ", \"extra\": {\"webhook\": {\"url\": \"https://example.com/\\ud800\"}}}",
+                        "INVALID_WEBHOOK_URL"),
+                no("a lone surrogate in the image type", "{" + P + ", \"extra\": {\"response_image_type\": \"\\udfffpng\"}}",
+                        "INVALID_IMAGE_TYPE"),
+                no("a lone surrogate in the size", "{" + P + ", \"size\": \"512*512\\ud800\"}", "INVALID_SIZE"));
     }
 
     /** Rows: what, the body of an OpenAI generation, and the reason it is refused with, or null. */

@@ -85,7 +85,7 @@ public final class HttpApi {
         serverSettings(cfg, host, port, DEFAULT_REQUEST_TIMEOUT);
     }
 
-    /** As {@link #serverSettings(JavalinConfig, String, int)}, with a request must arrive in full within {@code requestTimeout}. */
+    /** As {@link #serverSettings(JavalinConfig, String, int)}, where a request must arrive in full within {@code requestTimeout}. */
     public static void serverSettings(JavalinConfig cfg, String host, int port, Duration requestTimeout) {
         cfg.startup.showJavalinBanner = false;
         cfg.startup.showOldJavalinVersionWarning = false;

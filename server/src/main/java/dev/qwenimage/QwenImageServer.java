@@ -170,7 +170,8 @@ public final class QwenImageServer implements AutoCloseable {
 
             http = new HttpApi(new HttpApi.Deps(tasks, keys, blobs, signer, linkTtl, config.publicUrl(),
                     config.host(), this::health, id -> workers.ifPresent(w -> w.cancel(id)), webhookSigner,
-                    config.syncTimeout(), config.metrics() ? Optional.of(metrics) : Optional.empty(), this::readiness))
+                    config.syncTimeout(), config.metrics() ? Optional.of(metrics) : Optional.empty(), this::readiness,
+                    config.requestTimeout()))
                     .create(config.host(), config.port());
             http.start();
             resources.push(http::stop);

@@ -12,8 +12,12 @@ import java.util.regex.Pattern;
  * default applies and a server that does not know an extension (the cloud API knows only prompt,
  * size and watermark) never sees it.
  *
- * <p>Ranges (sides 256..1536, seed 0..2<sup>53</sup>-1 or -1 for random) are the server's to
- * check: its answer is a {@link QwenImageException} with reason {@code INVALID_SIZE} and so on.
+ * <p>A request checks the shape of its fields itself, by the server's rules (README, "Field
+ * rules"): a prompt has a character that shows, and neither text field holds a control character
+ * other than tab, line feed and carriage return or an unpaired surrogate; a size string is two
+ * decimal numbers without sign or leading zero. Ranges (sides 256..1536, seed 0..2<sup>53</sup>-1
+ * or -1 for random, the prompt's length) are the server's to check, since servers may differ:
+ * its answer is a {@link QwenImageException} with reason {@code INVALID_SIZE} and so on.
  *
  * @param prompt            what to draw
  * @param width             image width in pixels, or {@code null} for the server's default size;
@@ -30,11 +34,18 @@ import java.util.regex.Pattern;
 public record GenerateRequest(String prompt, Integer width, Integer height, Boolean watermark, Long seed,
                               String negativePrompt, ImageType responseImageType, URI webhookUrl,
                               String idempotencyKey) {
-    private static final Pattern SIZE = Pattern.compile("\\s*(\\d{1,5})\\s*[*xX]\\s*(\\d{1,5})\\s*");
+    private static final Pattern SIZE = Pattern.compile("([1-9][0-9]{0,4})[*xX]([1-9][0-9]{0,4})");
     private static final int MAX_IDEMPOTENCY_KEY = 255;
 
     public GenerateRequest {
         Objects.requireNonNull(prompt, "prompt");
+        TextRules.check("prompt", prompt);
+        if (!TextRules.hasVisible(prompt)) {
+            throw new IllegalArgumentException("prompt must not be empty or only white space");
+        }
+        if (negativePrompt != null) {
+            TextRules.check("negative_prompt", negativePrompt);
+        }
         if ((width == null) != (height == null)) {
             throw new IllegalArgumentException("width and height are set together");
         }
@@ -114,14 +125,16 @@ public record GenerateRequest(String prompt, Integer width, Integer height, Bool
         }
 
         /**
-         * The image size as {@code "<width>*<height>"} (also {@code "WxH"}).
+         * The image size as {@code "<width>*<height>"} (also {@code "WxH"}): white space around it
+         * is ignored, each side is decimal digits without sign or leading zero.
          *
-         * @throws IllegalArgumentException when it is not two numbers
+         * @throws IllegalArgumentException when it is not so written
          */
         public Builder size(String size) {
-            Matcher m = SIZE.matcher(Objects.requireNonNull(size, "size"));
+            Matcher m = SIZE.matcher(Objects.requireNonNull(size, "size").strip());
             if (!m.matches()) {
-                throw new IllegalArgumentException("size must be <width>*<height>, e.g. 1328*1328; got \"" + size + "\"");
+                throw new IllegalArgumentException("size must be <width>*<height> with each side a whole number "
+                        + "(digits only: no sign, no leading zero), e.g. 1328*1328; got \"" + size + "\"");
             }
             return size(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
         }

@@ -56,7 +56,7 @@ public final class HttpApi {
     public record Deps(Optional<TaskService> tasks, Optional<ApiKeys> keys, BlobStore blobs, UrlSigner signer, Duration urlTtl,
                        Optional<String> publicUrl, String listenHost, Supplier<Map<String, Object>> health,
                        Consumer<String> stopHere, WebhookSigner webhooks, Duration syncTimeout, Optional<Metrics> metrics,
-                       Supplier<Map<String, Object>> readiness) {
+                       Supplier<Map<String, Object>> readiness, Duration requestTimeout) {
     }
 
     private final Deps deps;
@@ -67,20 +67,30 @@ public final class HttpApi {
     private final ObjectMapper json = new ObjectMapper(JsonFactory.builder()
             .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build())
             .registerModule(new com.fasterxml.jackson.module.blackbird.BlackbirdModule());
-    private final RequestBodies bodies = new RequestBodies(json);
+    private final RequestBodies bodies;
     private final OpenAiImages openAi;
 
     public HttpApi(Deps deps) {
         this.deps = deps;
+        this.bodies = new RequestBodies(json, deps.requestTimeout());
         this.openAi = deps.tasks().map(t -> new OpenAiImages(t, deps.blobs(), deps.signer().clock(), deps.syncTimeout())).orElse(null);
     }
+
+    /** The deadline on receiving a request in full where none is configured ({@code QWEN_IMAGE_REQUEST_TIMEOUT}'s default). */
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
     /**
      * The HTTP server settings of the service, shared with the benchmark's bare baseline so both
      * run on the same stack: virtual threads, no response compression (bodies are a few hundred
-     * bytes; images are already compressed), 64 KiB request limit.
+     * bytes; images are already compressed), 64 KiB request limit, the contract's error body on
+     * what Jetty answers itself, and the deadline on receiving a request.
      */
     public static void serverSettings(JavalinConfig cfg, String host, int port) {
+        serverSettings(cfg, host, port, DEFAULT_REQUEST_TIMEOUT);
+    }
+
+    /** As {@link #serverSettings(JavalinConfig, String, int)}, where a request must arrive in full within {@code requestTimeout}. */
+    public static void serverSettings(JavalinConfig cfg, String host, int port, Duration requestTimeout) {
         cfg.startup.showJavalinBanner = false;
         cfg.startup.showOldJavalinVersionWarning = false;
         cfg.http.prefer405over404 = true;
@@ -89,11 +99,18 @@ public final class HttpApi {
         cfg.concurrency.useVirtualThreads = true;
         cfg.jetty.host = host;
         cfg.jetty.port = port;
+        JettyErrors errors = new JettyErrors(requestTimeout);
+        cfg.jetty.modifyServer(server -> {
+            server.setErrorHandler(errors);
+            server.insertHandler(errors.emptyBodies());
+            server.addBean(new RequestDeadline(server, requestTimeout));
+        });
+        cfg.jetty.modifyServletContextHandler(context -> context.setErrorHandler(errors));
     }
 
     public Javalin create(String host, int port) {
         return Javalin.create(cfg -> {
-            serverSettings(cfg, host, port);
+            serverSettings(cfg, host, port, deps.requestTimeout());
 
             if (deps.tasks().isPresent()) {
                 cfg.routes.post("/v3/async/qwen-image-txt2img", timed("/v3/async/qwen-image-txt2img", this::submit));
@@ -281,19 +298,7 @@ public final class HttpApi {
                        Map<String, String> headers) {
         ctx.attribute(ERROR_WRITTEN, Boolean.TRUE);
         headers.forEach(ctx::header);
-        if (ctx.path().startsWith("/v1/")) {
-            // OpenAI clients read {"error": {...}}; the contract's fields stay beside it
-            Map<String, Object> body = new java.util.LinkedHashMap<>();
-            body.put("error", Map.of("message", message, "type", status >= 500 ? "server_error" : "invalid_request_error",
-                    "param", metadata.getOrDefault("field", ""), "code", reason.toLowerCase(Locale.ROOT)));
-            body.put("code", status);
-            body.put("reason", reason);
-            body.put("message", message);
-            body.put("metadata", metadata);
-            writeJson(ctx, status, body);
-            return;
-        }
-        writeJson(ctx, status, new ErrorBody(status, reason, message, metadata));
+        ctx.status(status).contentType("application/json").result(ErrorBody.json(ctx.path(), status, reason, message, metadata));
     }
 
     private void writeJson(Context ctx, int status, Object body) {

@@ -2,6 +2,7 @@ package dev.qwenimage.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.qwenimage.storage.BlobStore;
+import dev.qwenimage.task.ImageSize;
 import dev.qwenimage.task.Submission;
 import dev.qwenimage.task.TaskService;
 import dev.qwenimage.task.TaskState;
@@ -16,9 +17,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The OpenAI-compatible door: {@code POST /v1/images/generations} (model {@code qwen-image},
@@ -30,7 +28,6 @@ import java.util.regex.Pattern;
 final class OpenAiImages {
     static final String MODEL = "qwen-image";
     private static final List<String> MODEL_NAMES = List.of("qwen-image", "qwen/qwen-image", "qwen-image-txt2img");
-    private static final Pattern SIZE = Pattern.compile("(\\d{1,5})[xX*](\\d{1,5})");
 
     private final TaskService tasks;
     private final BlobStore blobs;
@@ -52,7 +49,7 @@ final class OpenAiImages {
                     Map.of("field", "model"), Map.of());
         }
         JsonNode n = body.get("n");
-        if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.intValue() == 1)) {
+        if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.canConvertToInt() && n.intValue() == 1)) {
             throw new ApiError(400, "INVALID_N", "n must be 1: each request makes one image", Map.of("field", "n"), Map.of());
         }
         String format = text(body, "response_format").orElse("url");
@@ -60,12 +57,9 @@ final class OpenAiImages {
             throw new ApiError(400, "INVALID_RESPONSE_FORMAT", "response_format must be url or b64_json",
                     Map.of("field", "response_format"), Map.of());
         }
-        String size = text(body, "size").filter(s -> !s.equals("auto")).map(OpenAiImages::toContractSize).orElse(null);
-        OptionalLong seed = body.hasNonNull("seed") && body.get("seed").canConvertToLong()
-                ? OptionalLong.of(body.get("seed").longValue()) : OptionalLong.empty();
-        String prompt = body.hasNonNull("prompt") && body.get("prompt").isTextual() ? body.get("prompt").textValue() : null;
-        Submission submission = new Submission(prompt, size, false, seed, text(body, "negative_prompt").orElse(""),
-                Optional.empty(), Optional.empty());
+        String size = text(body, "size").filter(s -> !s.strip().equals("auto")).map(OpenAiImages::toContractSize).orElse(null);
+        Submission submission = new Submission(RequestBodies.optionalString(body, "prompt", "INVALID_PROMPT"), size, false,
+                RequestBodies.seed(body), text(body, "negative_prompt").orElse(""), Optional.empty(), Optional.empty());
 
         String id = tasks.submit(owner, submission);
         TaskView done = awaitFinished(owner, id, baseUrl);
@@ -116,21 +110,15 @@ final class OpenAiImages {
         }
     }
 
-    /** OpenAI's {@code 1024x1024} as the contract's {@code 1024*1024}; anything else goes through as is (and is refused there). */
+    /** OpenAI's {@code 1024x1024} (or {@code X}, or {@code *}) as the contract's {@code 1024*1024}; the sides' range is checked on submit. */
     private static String toContractSize(String size) {
-        Matcher m = SIZE.matcher(size.strip());
-        return m.matches() ? m.group(1) + "*" + m.group(2) : size;
+        return ImageSize.parseOpenAi(size).map(ImageSize::toString).orElseThrow(() -> new ApiError(400, "INVALID_SIZE",
+                "size must be \"auto\" or <width>x<height> with each side a whole number in " + ImageSize.MIN_SIDE + ".."
+                        + ImageSize.MAX_SIDE + " (digits only: no sign, no leading zero), e.g. \"1024x1024\"; got \""
+                        + (size.length() <= 40 ? size : size.substring(0, 40) + "…") + "\"", Map.of("field", "size"), Map.of()));
     }
 
     private static Optional<String> text(JsonNode body, String field) {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) {
-            return Optional.empty();
-        }
-        if (!n.isTextual()) {
-            throw new ApiError(400, "INVALID_" + field.toUpperCase(Locale.ROOT), field + " must be a string",
-                    Map.of("field", field), Map.of());
-        }
-        return Optional.of(n.textValue());
+        return Optional.ofNullable(RequestBodies.optionalString(body, field, "INVALID_" + field.toUpperCase(Locale.ROOT)));
     }
 }

@@ -1,23 +1,32 @@
 package dev.qwenimage.api;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeType;
 import dev.qwenimage.task.IdempotencyKey;
 import dev.qwenimage.task.Submission;
+import dev.qwenimage.task.TaskService;
+import dev.qwenimage.task.TextRules;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CoderResult;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * Reads and type-checks request bodies: size limit (413), media type (415), JSON syntax and the
- * JSON types of known fields (400). Unknown fields are ignored, as the contract asks.
+ * Reads and type-checks request bodies: media type (415: JSON, in UTF-8, and said so), size limit
+ * (413), a body that stops arriving (408), UTF-8 and JSON syntax with each key once per object
+ * (400 INVALID_JSON), and the JSON types of known fields (400). Unknown fields are ignored, as the
+ * contract asks; {@code null} counts as absent.
  */
 final class RequestBodies {
     static final int MAX_BODY_BYTES = 64 * 1024;
@@ -28,28 +37,37 @@ final class RequestBodies {
 
     /** Writes maps with their keys sorted: the same JSON content always gives the same bytes. */
     private final ObjectMapper canonical;
+    private final Duration requestTimeout;
 
-    RequestBodies(ObjectMapper mapper) {
-        this.mapper = mapper.copy().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    RequestBodies(ObjectMapper mapper, Duration requestTimeout) {
+        this.mapper = mapper.copy().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         this.canonical = mapper.copy().enable(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+        this.requestTimeout = requestTimeout;
     }
 
-    /** The body as a JSON object, after the size and media-type checks. */
+    /** The body as a JSON object, after the media-type and size checks. */
     JsonNode jsonObject(Context ctx) {
-        String contentType = ctx.header("Content-Type");
-        if (contentType != null && !isJson(contentType)) {
-            throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
-                    "the body must be JSON: send Content-Type: application/json (got " + contentType.strip() + ")");
-        }
+        mediaTypeProblem(ctx.header("Content-Type")).ifPresent(problem -> {
+            throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", problem);
+        });
         byte[] body = readLimited(ctx);
         if (body.length == 0) {
             throw new ApiError(400, "INVALID_JSON", "the request body is empty; send a JSON object such as {\"prompt\": \"a cat\"}");
         }
+        utf8Problem(body).ifPresent(problem -> {
+            throw new ApiError(400, "INVALID_JSON", problem);
+        });
         JsonNode node;
         try {
             node = mapper.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new ApiError(400, "INVALID_JSON", "the request body is not valid JSON: " + e.getOriginalMessage());
+            String why = e.getOriginalMessage();
+            if (why != null && why.startsWith("Duplicate field")) {
+                throw new ApiError(400, "INVALID_JSON", "the request body is not valid JSON for this API: "
+                        + why.replace("Duplicate field", "it names the field") + " twice in one object; send each field once");
+            }
+            throw new ApiError(400, "INVALID_JSON", "the request body is not valid JSON: " + why);
         } catch (IOException e) {
             throw new ApiError(400, "INVALID_JSON", "the request body could not be read");
         }
@@ -78,8 +96,9 @@ final class RequestBodies {
             return Optional.empty();
         }
         key = key.strip();
-        if (key.isEmpty() || key.length() > 255) {
-            throw new ApiError(400, "INVALID_IDEMPOTENCY_KEY", "the Idempotency-Key header must be 1 to 255 characters");
+        if (key.isEmpty() || key.length() > 255 || !key.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)) {
+            throw new ApiError(400, "INVALID_IDEMPOTENCY_KEY",
+                    "the Idempotency-Key header must be 1 to 255 printable ASCII characters without spaces, e.g. a UUID");
         }
         try {
             Object content = canonical.treeToValue(body, Object.class);
@@ -103,14 +122,7 @@ final class RequestBodies {
             }
             watermark = wm.booleanValue();
         }
-        OptionalLong seed = OptionalLong.empty();
-        JsonNode sn = body.get("seed");
-        if (sn != null && !sn.isNull()) {
-            if (!sn.isIntegralNumber() || !sn.canConvertToLong()) {
-                throw typeError("seed", "INVALID_SEED", "a whole number (-1 for a random seed)", sn);
-            }
-            seed = OptionalLong.of(sn.longValue());
-        }
+        OptionalLong seed = seed(body);
         String negative = optionalString(body, "negative_prompt", "INVALID_NEGATIVE_PROMPT");
         Optional<String> imageType = Optional.empty();
         Optional<String> webhook = Optional.empty();
@@ -131,7 +143,26 @@ final class RequestBodies {
         return new Submission(prompt, size, watermark, seed, negative == null ? "" : negative, imageType, webhook);
     }
 
-    private static String optionalString(JsonNode body, String field, String reason) {
+    /**
+     * {@code seed} as a JSON integer: written without a fraction or an exponent, not as a string
+     * ({@code 1.0}, {@code 1e3} and {@code "7"} are refused); its range is the task domain's.
+     */
+    static OptionalLong seed(JsonNode body) {
+        JsonNode sn = body.get("seed");
+        if (sn == null || sn.isNull()) {
+            return OptionalLong.empty();
+        }
+        if (!sn.isIntegralNumber()) {
+            throw typeError("seed", "INVALID_SEED", "a whole number written without a fraction or exponent (-1 for a random seed)", sn);
+        }
+        if (!sn.canConvertToLong()) {
+            throw new ApiError(400, "INVALID_SEED", "seed must be -1 (random) or a whole number from 0 to " + TaskService.MAX_SEED
+                    + "; got " + abbreviate(sn.asText()), Map.of("field", "seed"), Map.of());
+        }
+        return OptionalLong.of(sn.longValue());
+    }
+
+    static String optionalString(JsonNode body, String field, String reason) {
         return optionalString(body, field, reason, "");
     }
 
@@ -144,31 +175,76 @@ final class RequestBodies {
         if (!n.isTextual()) {
             throw typeError(path + field, reason, "a string", n);
         }
+        TextRules.unpairedSurrogate(path + field, n.textValue()).ifPresent(problem -> {
+            throw new ApiError(400, reason, problem, Map.of("field", path + field), Map.of());
+        });
         return n.textValue();
     }
 
     private static ApiError typeError(String field, String reason, String expected, JsonNode got) {
-        return new ApiError(400, reason, field + " must be " + expected + ", got " + describe(got.getNodeType()),
+        return new ApiError(400, reason, field + " must be " + expected + ", got " + describe(got),
                 Map.of("field", field), Map.of());
     }
 
-    private static String describe(JsonNodeType type) {
-        return switch (type) {
-            case NUMBER -> "a number";
+    private static String describe(JsonNode got) {
+        return switch (got.getNodeType()) {
+            case NUMBER -> "the number " + abbreviate(got.asText());
             case BOOLEAN -> "a boolean";
             case ARRAY -> "an array";
             case OBJECT -> "an object";
             case STRING -> "a string";
-            default -> type.name().toLowerCase(Locale.ROOT);
+            default -> got.getNodeType().name().toLowerCase(Locale.ROOT);
         };
     }
 
-    private static boolean isJson(String contentType) {
-        String mediaType = contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
-        return mediaType.equals("application/json") || mediaType.endsWith("+json");
+    private static String abbreviate(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 40) + "…";
     }
 
-    private static byte[] readLimited(Context ctx) {
+    /**
+     * What is wrong with the request's {@code Content-Type}: JSON is required
+     * ({@code application/json} or any {@code +json} type), and in UTF-8 (a {@code charset}, when
+     * given, must say so). Empty when it is fine.
+     */
+    static Optional<String> mediaTypeProblem(String contentType) {
+        if (contentType == null || contentType.isBlank()) {
+            return Optional.of("the request has no Content-Type; the body must be JSON: send Content-Type: application/json");
+        }
+        String[] parts = contentType.split(";");
+        String mediaType = parts[0].strip().toLowerCase(Locale.ROOT);
+        if (!mediaType.equals("application/json") && !(mediaType.startsWith("application/") && mediaType.endsWith("+json"))) {
+            return Optional.of("the body must be JSON: send Content-Type: application/json (got " + abbreviate(contentType.strip()) + ")");
+        }
+        for (int i = 1; i < parts.length; i++) {
+            String[] param = parts[i].split("=", 2);
+            if (param[0].strip().equalsIgnoreCase("charset")) {
+                String charset = param.length < 2 ? "" : param[1].strip().replaceAll("^\"|\"$", "");
+                if (!charset.equalsIgnoreCase("utf-8") && !charset.equalsIgnoreCase("utf8")) {
+                    return Optional.of("the body must be JSON in UTF-8: send Content-Type: application/json (or with charset=utf-8); got "
+                            + abbreviate(contentType.strip()));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** What is wrong with the body's bytes as UTF-8 JSON text; empty when nothing. */
+    private static Optional<String> utf8Problem(byte[] body) {
+        for (int i = 0; i < body.length; i++) {
+            if (body[i] == 0) {
+                return Optional.of("the request body must be JSON text in UTF-8; it holds a NUL byte at byte " + (i + 1)
+                        + " (UTF-16 or UTF-32 text?)");
+            }
+        }
+        ByteBuffer in = ByteBuffer.wrap(body);
+        CoderResult r = StandardCharsets.UTF_8.newDecoder().decode(in, CharBuffer.allocate(body.length), true);
+        if (r.isError()) {
+            return Optional.of("the request body is not valid UTF-8 (at byte " + (in.position() + 1) + "); send JSON text in UTF-8");
+        }
+        return Optional.empty();
+    }
+
+    private byte[] readLimited(Context ctx) {
         long declared = ctx.req().getContentLengthLong();
         if (declared > MAX_BODY_BYTES) {
             // read a moderately large body to its end before answering, so the client, still
@@ -182,18 +258,35 @@ final class RequestBodies {
             }
             throw tooLarge();
         }
-        if (declared >= 0) {
-            return ctx.bodyAsBytes(); // the usual case: a length within the limit, read the way Javalin reads any body
-        }
-        try (InputStream in = ctx.req().getInputStream()) { // chunked: read at most one byte past the limit
-            byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
-            if (body.length > MAX_BODY_BYTES) {
-                throw tooLarge();
+        try {
+            if (declared >= 0) {
+                return ctx.bodyAsBytes(); // the usual case: a length within the limit, read the way Javalin reads any body
             }
-            return body;
-        } catch (IOException e) {
-            throw new ApiError(400, "INVALID_JSON", "the request body could not be read: " + e.getMessage());
+            try (InputStream in = ctx.req().getInputStream()) { // chunked: read at most one byte past the limit
+                byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
+                if (body.length > MAX_BODY_BYTES) {
+                    throw tooLarge();
+                }
+                return body;
+            }
+        } catch (ApiError e) {
+            throw e;
+        } catch (Exception e) {
+            throw unreadable(e);
         }
+    }
+
+    /** The answer to a body that could not be read: it stalled or ran out of time (408), or its framing is broken (400). */
+    private ApiError unreadable(Exception e) {
+        if (JettyErrors.isTimeout(e)) {
+            JettyErrors.Answer answer = JettyErrors.timeout(requestTimeout);
+            return new ApiError(408, answer.reason(), answer.message());
+        }
+        if (e instanceof IOException || e instanceof java.io.UncheckedIOException || e instanceof org.eclipse.jetty.http.HttpException) {
+            return new ApiError(400, "BAD_REQUEST", "the request body could not be read: it ended before its declared length, "
+                    + "or its chunked encoding is malformed");
+        }
+        throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
     }
 
     static ApiError tooLarge() {

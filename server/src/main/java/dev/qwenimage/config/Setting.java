@@ -105,6 +105,9 @@ public record Setting(String env, String defaultValue, String description) {
     public static final Setting SYNC_TIMEOUT = new Setting("QWEN_IMAGE_SYNC_TIMEOUT", "10m",
             "How long POST /v1/images/generations (the OpenAI-compatible, synchronous door) waits for its image before it "
                     + "cancels the task and answers 504.");
+    public static final Setting REQUEST_TIMEOUT = new Setting("QWEN_IMAGE_REQUEST_TIMEOUT", "30s",
+            "How long a client has to send a whole request, headers and body, from its first byte; a request still "
+                    + "arriving then is answered 408 and its connection closed (slow clients cannot hold connections open).");
     public static final Setting WEBHOOK_ALLOW = new Setting("QWEN_IMAGE_WEBHOOK_ALLOW", "",
             "Comma-separated hosts and CIDR ranges webhooks may reach even though they are internal (loopback, private, "
                     + "link-local addresses are refused otherwise), e.g. hooks.internal,10.20.0.0/16.");
@@ -129,7 +132,7 @@ public record Setting(String env, String defaultValue, String description) {
     public static final List<Setting> ALL = List.of(PORT, HOST, DATA_DIR, API_KEYS, PUBLIC_URL, ROLE, DB_URL, DB_USER, DB_PASSWORD, DB_POOL, ENGINES, WORKERS, ENGINE_FAILURES, ENGINE_CHECK,
             PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, WATERMARK_TEXT, WATERMARK_CORNER, AIGC_LABEL, AIGC_PRODUCER,
             NSFW, NSFW_THRESHOLD, NSFW_ACTION, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
-            MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, MAX_QUEUED, SYNC_TIMEOUT, WEBHOOK_ALLOW, WEBHOOK_ATTEMPTS, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
+            MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, MAX_QUEUED, SYNC_TIMEOUT, REQUEST_TIMEOUT, WEBHOOK_ALLOW, WEBHOOK_ATTEMPTS, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
             S3_SECRET_KEY, S3_PATH_STYLE, S3_PREFIX, S3_PUBLIC_ENDPOINT, S3_CREATE_BUCKET, LOG_LEVEL, LOG_FORMAT, METRICS, MIN_FREE_DISK, NO_ENGINE_TIMEOUT, CONFIG);
 
     public static Setting byEnv(String env) {

@@ -7,8 +7,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.OptionalInt;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import dev.qwenimage.health.DiskSpace;
 import dev.qwenimage.image.ImageType;
 import dev.qwenimage.webhook.WebhookTargets;
@@ -18,12 +16,9 @@ import dev.qwenimage.webhook.WebhookTargets;
  * poll reports (status, progress, honest ETA, image link).
  */
 public final class TaskService {
-    public static final int MIN_SIDE = 256;
-    public static final int MAX_SIDE = 1536;
     public static final String DEFAULT_SIZE = "1024*1024";
     /** The largest seed accepted: 2^53 - 1, the largest whole number every JSON client represents exactly. */
     public static final long MAX_SEED = (1L << 53) - 1;
-    private static final Pattern SIZE = Pattern.compile("(\\d{1,5})\\*(\\d{1,5})");
 
     /** Answers the link for a stored image, given the key and the caller's base URL. */
     @FunctionalInterface
@@ -142,34 +137,42 @@ public final class TaskService {
     }
 
     TaskSpec validate(Submission s) {
-        if (s.prompt() == null || s.prompt().isBlank()) {
-            throw new InvalidTaskRequest("INVALID_PROMPT", "prompt", "prompt is required and must not be empty");
+        if (s.prompt() == null) {
+            throw new InvalidTaskRequest("INVALID_PROMPT", "prompt", "prompt is required: send {\"prompt\": \"what to draw\"}");
+        }
+        TextRules.problem("prompt", s.prompt()).ifPresent(problem -> {
+            throw new InvalidTaskRequest("INVALID_PROMPT", "prompt", problem);
+        });
+        if (!TextRules.hasVisible(s.prompt())) {
+            throw new InvalidTaskRequest("INVALID_PROMPT", "prompt", "prompt is required and must not be empty or only white space");
         }
         String prompt = s.prompt().strip();
-        int length = prompt.codePointCount(0, prompt.length());
+        int length = TextRules.length(prompt);
         if (length > maxPromptLength) {
             throw new InvalidTaskRequest("INVALID_PROMPT", "prompt",
                     "prompt is " + length + " characters long; the maximum is " + maxPromptLength);
         }
-        String size = s.size() == null ? DEFAULT_SIZE : s.size().strip();
-        Matcher m = SIZE.matcher(size);
-        if (!m.matches()) {
+        String sizeText = s.size() == null ? DEFAULT_SIZE : s.size();
+        ImageSize size = ImageSize.parse(sizeText).orElseThrow(() -> new InvalidTaskRequest("INVALID_SIZE", "size",
+                "size must be <width>*<height> with each side a whole number in " + ImageSize.MIN_SIDE + ".." + ImageSize.MAX_SIDE
+                        + " (digits only: no sign, no leading zero), e.g. \"1024*1024\"; got \"" + abbreviate(sizeText) + "\""));
+        if (!size.inRange()) {
             throw new InvalidTaskRequest("INVALID_SIZE", "size",
-                    "size must be <width>*<height> with each side in " + MIN_SIDE + ".." + MAX_SIDE + ", e.g. \"1024*1024\"; got \"" + abbreviate(size) + "\"");
+                    "size must be <width>*<height> with each side in " + ImageSize.MIN_SIDE + ".." + ImageSize.MAX_SIDE + "; got " + size);
         }
-        int w = Integer.parseInt(m.group(1));
-        int h = Integer.parseInt(m.group(2));
-        if (w < MIN_SIDE || w > MAX_SIDE || h < MIN_SIDE || h > MAX_SIDE) {
-            throw new InvalidTaskRequest("INVALID_SIZE", "size",
-                    "size must be <width>*<height> with each side in " + MIN_SIDE + ".." + MAX_SIDE + "; got " + w + "*" + h);
-        }
+        int w = size.width();
+        int h = size.height();
         if (s.seed().isPresent() && (s.seed().getAsLong() < -1 || s.seed().getAsLong() > MAX_SEED)) {
             throw new InvalidTaskRequest("INVALID_SEED", "seed",
                     "seed must be -1 (random) or a whole number from 0 to " + MAX_SEED + "; got " + s.seed().getAsLong());
         }
         long seed = s.seed().isPresent() && s.seed().getAsLong() >= 0 ? s.seed().getAsLong() : random.nextLong(0, 1L << 32);
-        String negative = s.negativePrompt() == null ? "" : s.negativePrompt().strip();
-        if (negative.codePointCount(0, negative.length()) > maxPromptLength) {
+        String negative = s.negativePrompt() == null ? "" : s.negativePrompt();
+        TextRules.problem("negative_prompt", negative).ifPresent(problem -> {
+            throw new InvalidTaskRequest("INVALID_NEGATIVE_PROMPT", "negative_prompt", problem);
+        });
+        negative = negative.strip();
+        if (TextRules.length(negative) > maxPromptLength) {
             throw new InvalidTaskRequest("INVALID_NEGATIVE_PROMPT", "negative_prompt",
                     "negative_prompt is longer than " + maxPromptLength + " characters");
         }

@@ -35,6 +35,8 @@ import dev.qwenimage.storage.S3BlobStore;
 import dev.qwenimage.storage.UrlSigner;
 import dev.qwenimage.task.EtaEstimator;
 import dev.qwenimage.task.Janitor;
+import dev.qwenimage.task.NoEngineTimeout;
+import dev.qwenimage.config.Durations;
 import dev.qwenimage.task.QueueStats;
 import dev.qwenimage.task.Rescue;
 import dev.qwenimage.task.Rescuer;
@@ -146,7 +148,8 @@ public final class QwenImageServer implements AutoCloseable {
                 List<WorkerPool.Lane> lanes = new ArrayList<>();
                 for (EngineSetup setup : setups) {
                     resources.push(setup.engine());
-                    eta.prior(setup.engine().name(), setup.engine().typicalStepTime());
+                    Engine engine = setup.engine();
+                    eta.prior(engine.name(), (w, h) -> engine.typicalStepTime(w, h).toNanos() / 1e9);
                     EngineGuard guard = new EngineGuard(setup.engine(), clock, config.engineFailures(), config.engineCheck(),
                             PROBE_MIN, config.engineCheck().multipliedBy(4));
                     lanes.add(new WorkerPool.Lane(guard, setup.slots(), setup.timeout()));
@@ -163,7 +166,7 @@ public final class QwenImageServer implements AutoCloseable {
 
             WebhookTargets webhookTargets = new WebhookTargets(config.webhookAllow());
             Optional<TaskService> tasks = role.servesApi()
-                    ? Optional.of(new TaskService(store, eta, clock, fleet::capacity, config.maxAttempts(),
+                    ? Optional.of(new TaskService(store, eta, clock, fleet, config.maxAttempts(),
                     config.maxPromptLength(), config.maxQueuedPerKey(), config.maxQueued(),
                     (key, base) -> blobs.link(key, base, linkTtl), webhookTargets, disk))
                     : Optional.empty();
@@ -198,6 +201,10 @@ public final class QwenImageServer implements AutoCloseable {
             }
             // Any node may sweep expired leases and old tasks: both are idempotent statements.
             long leaseMs = config.lease().toMillis();
+            if (!config.noEngineTimeout().isZero()) {
+                scheduler.scheduleWithFixedDelay(new NoEngineTimeout(store, fleet, clock, config.noEngineTimeout(),
+                        Durations.human(config.noEngineTimeout())), 1, 1, TimeUnit.SECONDS);
+            }
             scheduler.scheduleWithFixedDelay(new Rescuer(store, clock), leaseMs / 2, Math.max(500, leaseMs / 4), TimeUnit.MILLISECONDS);
             long janitorMs = Math.clamp(config.retention().toMillis() / 10, 1_000, 600_000);
             scheduler.scheduleWithFixedDelay(new Janitor(store, watchedBlobs, clock, config.retention()), 0, janitorMs, TimeUnit.MILLISECONDS);

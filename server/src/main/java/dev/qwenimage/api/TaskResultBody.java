@@ -1,5 +1,6 @@
 package dev.qwenimage.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.qwenimage.task.TaskState;
 import dev.qwenimage.task.TaskView;
@@ -14,8 +15,13 @@ public record TaskResultBody(Extra extra, TaskBody task, List<ImageBody> images,
 
     public static final String TASK_TYPE = "QWEN_IMAGE_TEXT_TO_IMAGE";
 
-    /** {@code seed} is our extension: the seed the image was (or will be) generated with. */
-    public record Extra(@JsonProperty("has_nsfw_contents") List<Boolean> hasNsfwContents, long seed) {
+    /**
+     * {@code seed} and {@code wait_reason} are our extensions: the seed the image was (or will be)
+     * generated with, and, only while a queued task cannot start because no engine is up, why
+     * ({@code task.reason} stays empty until a task fails, as the contract has it).
+     */
+    public record Extra(@JsonProperty("has_nsfw_contents") List<Boolean> hasNsfwContents, long seed,
+                        @JsonProperty("wait_reason") @JsonInclude(JsonInclude.Include.NON_NULL) String waitReason) {
     }
 
     public record TaskBody(@JsonProperty("task_id") String taskId,
@@ -46,6 +52,7 @@ public record TaskResultBody(Extra extra, TaskBody task, List<ImageBody> images,
                         view.task().spec().imageType().wireName(), result)))
                 .orElse(List.of());
         List<Boolean> hasNsfw = images.isEmpty() || result == null ? List.of() : List.of(result.valid());
-        return new TaskResultBody(new Extra(hasNsfw, view.task().spec().seed()), task, images, List.of(), List.of());
+        return new TaskResultBody(new Extra(hasNsfw, view.task().spec().seed(), view.waitReason().orElse(null)), task, images,
+                List.of(), List.of());
     }
 }

@@ -29,6 +29,15 @@ public interface Engine extends AutoCloseable {
         return Duration.ofSeconds(1);
     }
 
+    /**
+     * What one step is expected to cost at {@code width x height} before anything is measured, and
+     * how a pace measured at one size carries over to another. By default in proportion to the
+     * pixels (a diffusion model's work per step grows with them).
+     */
+    default Duration typicalStepTime(int width, int height) {
+        return Duration.ofNanos(Math.round(typicalStepTime().toNanos() * (width * (double) height) / (1024.0 * 1024.0)));
+    }
+
     GenerationResult generate(GenerationRequest request, ProgressSink progress, Cancellation cancellation);
 
     /**

@@ -7,8 +7,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Estimates how long tasks take from what was measured: an exponentially weighted moving average
  * of seconds per step for each engine and resolution (bucketed by megapixels), plus the time spent
- * after the engine (post-processing, storage). Before the first measurement of an engine the
- * engine's own prior is used.
+ * after the engine (post-processing, storage). Before the first measurement of an engine, and to
+ * carry a measurement over to a size not measured yet, the engine's own cost model is used.
  */
 public final class EtaEstimator {
     private static final double ALPHA = 0.3;
@@ -18,13 +18,33 @@ public final class EtaEstimator {
     private record Key(String engine, long bucket) {
     }
 
-    private final Map<Key, Double> secondsPerStep = new ConcurrentHashMap<>();
-    private final Map<String, Double> postSeconds = new ConcurrentHashMap<>();
-    private final Map<String, Double> priorSecondsPerStep = new ConcurrentHashMap<>();
+    /** A measured pace (moving average) and the pixel count it was measured at. */
+    private record Sample(double secondsPerStep, double pixels) {
+    }
 
-    /** Sets the seconds per step at 1024x1024 assumed for {@code engine} before anything is measured. */
+    /** What a step costs at a size, as an engine expects before measuring (its cost model). */
+    @FunctionalInterface
+    public interface StepCost {
+        double secondsPerStep(int width, int height);
+    }
+
+    private final Map<Key, Sample> measured = new ConcurrentHashMap<>();
+    private final Map<String, Double> postSeconds = new ConcurrentHashMap<>();
+    private final Map<String, StepCost> priors = new ConcurrentHashMap<>();
+
+    /** Sets the seconds per step at 1024x1024 assumed for {@code engine} before anything is measured, in proportion to pixels elsewhere. */
     public void prior(String engine, Duration stepAt1024) {
-        priorSecondsPerStep.put(engine, stepAt1024.toNanos() / 1e9);
+        double s = stepAt1024.toNanos() / 1e9;
+        prior(engine, (w, h) -> s * w * (double) h / (1024.0 * 1024.0));
+    }
+
+    /**
+     * Sets {@code engine}'s own cost model: what a step costs at each size before anything is
+     * measured, and how a measured pace carries over to a size not measured yet (the preview
+     * engine's steps cost about the same at any size; a GPU's grow with the pixels).
+     */
+    public void prior(String engine, StepCost cost) {
+        priors.put(engine, cost);
     }
 
     /** Seconds spent after the engine (post-processing, storage) for {@code engine}, as measured; 0 before any. */
@@ -38,7 +58,7 @@ public final class EtaEstimator {
      */
     public void adopt(String engine, double secondsPerStepAt1024, double post) {
         if (secondsPerStepAt1024 > 0) {
-            secondsPerStep.put(new Key(engine, bucket(1024, 1024)), secondsPerStepAt1024);
+            measured.put(new Key(engine, bucket(1024, 1024)), new Sample(secondsPerStepAt1024, 1024.0 * 1024.0));
         }
         postSeconds.put(engine, Math.max(0, post));
     }
@@ -49,29 +69,55 @@ public final class EtaEstimator {
             return;
         }
         double sps = engineTime.toNanos() / 1e9 / steps;
-        secondsPerStep.merge(new Key(engine, bucket(width, height)), sps, (old, now) -> old + ALPHA * (now - old));
+        double pixels = width * (double) height;
+        measured.merge(new Key(engine, bucket(width, height)), new Sample(sps, pixels),
+                (old, now) -> new Sample(old.secondsPerStep() + ALPHA * (now.secondsPerStep() - old.secondsPerStep()), now.pixels()));
         postSeconds.merge(engine, postTime.toNanos() / 1e9, (old, now) -> old + ALPHA * (now - old));
     }
 
-    /** Measured (or estimated) seconds per step for {@code engine} at {@code width x height}. */
+    /**
+     * Measured (or estimated) seconds per step for {@code engine} at {@code width x height}. A size
+     * not measured yet is estimated from the measured ones: along the line through the two nearest
+     * (in pixels) when there are two, from the one there is by the engine's cost model, and from
+     * the cost model alone before anything is measured.
+     */
     public double secondsPerStep(String engine, int width, int height) {
         long b = bucket(width, height);
-        Double exact = secondsPerStep.get(new Key(engine, b));
+        Sample exact = measured.get(new Key(engine, b));
         if (exact != null) {
-            return exact;
+            return exact.secondsPerStep();
         }
-        // nearest measured resolution of this engine, scaled by pixel count (diffusion cost is ~linear in pixels)
-        Key nearest = null;
-        for (Key k : secondsPerStep.keySet()) {
-            if (k.engine().equals(engine) && (nearest == null || Math.abs(k.bucket() - b) < Math.abs(nearest.bucket() - b))) {
-                nearest = k;
+        double pixels = width * (double) height;
+        Sample nearest = null;
+        Sample second = null;
+        for (var e : measured.entrySet()) {
+            if (!e.getKey().engine().equals(engine)) {
+                continue;
+            }
+            Sample s = e.getValue();
+            if (nearest == null || Math.abs(s.pixels() - pixels) < Math.abs(nearest.pixels() - pixels)) {
+                second = nearest;
+                nearest = s;
+            } else if (second == null || Math.abs(s.pixels() - pixels) < Math.abs(second.pixels() - pixels)) {
+                second = s;
             }
         }
-        if (nearest != null) {
-            return secondsPerStep.get(nearest) * (double) b / Math.max(1, nearest.bucket());
+        StepCost prior = priors.getOrDefault(engine, (w, h) -> w * (double) h / (1024.0 * 1024.0));
+        if (nearest != null && second != null && Math.abs(second.pixels() - nearest.pixels()) > 1) {
+            double slope = (second.secondsPerStep() - nearest.secondsPerStep()) / (second.pixels() - nearest.pixels());
+            double line = nearest.secondsPerStep() + slope * (pixels - nearest.pixels());
+            // never below a tenth of the cheapest measured pace per pixel: a line through noisy
+            // measurements must not promise a size for free
+            double floor = 0.1 * Math.min(nearest.secondsPerStep() / nearest.pixels(), second.secondsPerStep() / second.pixels()) * pixels;
+            return Math.max(line, floor);
         }
-        double prior = priorSecondsPerStep.getOrDefault(engine, 1.0);
-        return prior * (width * (double) height) / (1024.0 * 1024.0);
+        if (nearest != null) {
+            int side = (int) Math.max(1, Math.round(Math.sqrt(nearest.pixels())));
+            double atNearest = prior.secondsPerStep(side, side);
+            double atTarget = prior.secondsPerStep(width, height);
+            return atNearest > 0 ? nearest.secondsPerStep() * atTarget / atNearest : nearest.secondsPerStep() * pixels / nearest.pixels();
+        }
+        return prior.secondsPerStep(width, height);
     }
 
     /** Estimated seconds for a whole task on {@code engine}. */

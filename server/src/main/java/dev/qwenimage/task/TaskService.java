@@ -29,7 +29,7 @@ public final class TaskService {
     private final TaskStore store;
     private final EtaEstimator eta;
     private final Clock clock;
-    private final Supplier<List<EngineCapacity>> capacity;
+    private final EngineAvailability engines;
     private final int maxAttempts;
     private final int maxPromptLength;
     /** Caps on QUEUED tasks, per API key and in all; 0 for none. */
@@ -60,10 +60,10 @@ public final class TaskService {
     }
 
     /**
-     * @param capacity the engines that can take work now (all configured ones when none is up),
-     *                 asked on each poll of a queued or running task
+     * @param engines the engines that can take work now (all configured ones when none is up), and why
+     *                none can, asked on each poll of a queued or running task
      */
-    public TaskService(TaskStore store, EtaEstimator eta, Clock clock, Supplier<List<EngineCapacity>> capacity,
+    public TaskService(TaskStore store, EtaEstimator eta, Clock clock, EngineAvailability engines,
                        int maxAttempts, int maxPromptLength, long maxQueuedPerKey, long maxQueued, ImageLinks links,
                        WebhookTargets webhookTargets, DiskSpace disk) {
         this.disk = disk;
@@ -73,7 +73,7 @@ public final class TaskService {
         this.store = store;
         this.eta = eta;
         this.clock = clock;
-        this.capacity = capacity;
+        this.engines = engines;
         this.maxAttempts = maxAttempts;
         this.maxPromptLength = maxPromptLength;
         this.links = links;
@@ -132,7 +132,7 @@ public final class TaskService {
 
     /** About one task's run on a typical slot: when a queued task of the caller is likely to have started. */
     private long retryAfterSeconds(TaskSpec spec) {
-        long own = eta.queuedEtaSeconds(spec.width(), spec.height(), capacity.get(), 0, QueueStats.EMPTY);
+        long own = eta.queuedEtaSeconds(spec.width(), spec.height(), engines.capacity(), 0, QueueStats.EMPTY);
         return Math.clamp(own, 1, 120);
     }
 
@@ -208,22 +208,27 @@ public final class TaskService {
         int h = task.spec().height();
         return switch (task.state()) {
             case TaskState.Queued q -> {
+                Optional<String> blocked = engines.nothingRunsBecause();
+                if (blocked.isPresent()) {
+                    // no engine can start it: any ETA would be a guess, so say 0 (unknown) and why
+                    yield new TaskView(task, 0, 0, Optional.empty(), blocked);
+                }
                 QueueStats stats = queueStats(task.createdAt());
                 List<EngineCapacity> lanes = task.spec().steps().isPresent()
-                        ? capacity.get().stream().map(l -> new EngineCapacity(l.engine(), task.spec().steps().getAsInt(), l.slots())).toList()
-                        : capacity.get();
+                        ? engines.capacity().stream().map(l -> new EngineCapacity(l.engine(), task.spec().steps().getAsInt(), l.slots())).toList()
+                        : engines.capacity();
                 yield new TaskView(task, eta.queuedEtaSeconds(w, h, lanes, stats.queuedAhead(task.turn()), stats), 0,
-                        Optional.empty());
+                        Optional.empty(), Optional.empty());
             }
             case TaskState.Processing p -> {
                 String engine = task.engine().orElse("");
-                int steps = task.spec().steps().orElseGet(() -> capacity.get().stream()
+                int steps = task.spec().steps().orElseGet(() -> engines.capacity().stream()
                         .filter(l -> l.engine().equals(engine)).mapToInt(EngineCapacity::defaultSteps).findFirst().orElse(20));
                 yield new TaskView(task, eta.runningEtaSeconds(engine, w, h, steps, p.progressPercent()),
-                        Math.min(99, p.progressPercent()), Optional.empty());
+                        Math.min(99, p.progressPercent()), Optional.empty(), Optional.empty());
             }
-            case TaskState.Succeeded s -> new TaskView(task, 0, 100, Optional.of(links.link(s.imageKey(), baseUrl.get())));
-            case TaskState.Failed f -> new TaskView(task, 0, 0, Optional.empty());
+            case TaskState.Succeeded s -> new TaskView(task, 0, 100, Optional.of(links.link(s.imageKey(), baseUrl.get())), Optional.empty());
+            case TaskState.Failed f -> new TaskView(task, 0, 0, Optional.empty(), Optional.empty());
         };
     }
 

@@ -117,6 +117,8 @@ public final class TaskSql {
              WHERE state = 'PROCESSING' AND lease_expires_at < ?""";
     public static final String CANCEL_QUEUED =
             "UPDATE tasks SET state = 'FAILED', reason = 'cancelled', finished_at = ? WHERE id = ? AND state = 'QUEUED'";
+    public static final String FAIL_WAITING =
+            "UPDATE tasks SET state = 'FAILED', reason = ?, finished_at = ? WHERE state = 'QUEUED' AND created_at < ?";
     public static final String CANCEL_RUNNING = "UPDATE tasks SET cancel_requested = 1 WHERE id = ? AND state = 'PROCESSING'";
     public static final String EXISTS = "SELECT 1 FROM tasks WHERE id = ?";
     public static final String FIND_IDEMPOTENCY_KEY = "SELECT body_hash, task_id, created_at FROM idempotency_keys WHERE owner = ? AND key = ?";

@@ -33,6 +33,12 @@ public interface TaskStore extends WebhookOutbox, AutoCloseable {
     Admission admit(NewTask task, Optional<IdempotencyKey> key);
 
     /**
+     * Ends FAILED, with {@code reason}, every QUEUED task created before {@code queuedBefore}:
+     * tasks no engine could take in time ({@link NoEngineTimeout}). Returns how many.
+     */
+    int failWaiting(Instant queuedBefore, String reason, Instant now);
+
+    /**
      * Cancels the task: a QUEUED one ends FAILED ("cancelled") at once; a PROCESSING one is marked,
      * and its worker stops it (see {@link #cancelRequested}).
      */

@@ -1,5 +1,6 @@
 package dev.qwenimage.worker;
 
+import dev.qwenimage.task.EngineAvailability;
 import dev.qwenimage.task.EngineCapacity;
 import dev.qwenimage.task.EtaEstimator;
 import dev.qwenimage.task.LaneRegistry;
@@ -21,7 +22,7 @@ import java.util.Optional;
  * real capacity and measured pace, and to show every engine in /healthz. A report older than three
  * heartbeats is a dead node's and is ignored.
  */
-public final class Fleet {
+public final class Fleet implements EngineAvailability {
     public static final Duration HEARTBEAT = Duration.ofSeconds(5);
     private static final Duration STALE = HEARTBEAT.multipliedBy(3);
     private static final long CACHE_NANOS = 1_000_000_000L;
@@ -98,8 +99,32 @@ public final class Fleet {
     }
 
     /** The engines that can take work now, or all of them when none can (they are expected back). */
+    @Override
     public List<EngineCapacity> capacity() {
         return current().capacity();
+    }
+
+    /**
+     * Why nothing can start now: no lane at all (a fleet whose workers have not reported, or have
+     * all stopped), or no lane up, with each engine's state and last error.
+     */
+    @Override
+    public Optional<String> nothingRunsBecause() {
+        List<LaneReport> lanes = lanes();
+        if (lanes.isEmpty()) {
+            return Optional.of(registry.isPresent() ? "no worker node is running (none has reported for "
+                    + STALE.toSeconds() + " s); the task starts when one does" : "no engine is configured");
+        }
+        if (lanes.stream().anyMatch(LaneReport::up)) {
+            return Optional.empty();
+        }
+        StringBuilder why = new StringBuilder("no engine is up, so the task waits for one: ");
+        for (int i = 0; i < lanes.size(); i++) {
+            LaneReport l = lanes.get(i);
+            why.append(i == 0 ? "" : "; ").append(l.engine()).append(registry.isPresent() ? " on " + l.workerId() : "")
+                    .append(" is ").append(l.state()).append(l.lastError().isEmpty() ? "" : " (" + l.lastError() + ")");
+        }
+        return Optional.of(why.toString());
     }
 
     private static List<EngineCapacity> capacityOf(List<LaneReport> lanes) {

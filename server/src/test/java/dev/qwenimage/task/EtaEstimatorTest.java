@@ -34,6 +34,24 @@ class EtaEstimatorTest {
     }
 
     @Test
+    void aSizeNotMeasuredYetIsCarriedOverByTheEnginesOwnCostModel() {
+        // an engine whose steps cost the same at every size (the preview engine with a step delay)
+        eta.prior("preview", (w, h) -> 0.1);
+        eta.record("preview", 1024, 1024, 20, Duration.ofSeconds(2), Duration.ZERO);
+        assertThat(eta.secondsPerStep("preview", 1536, 1536)).isCloseTo(0.1, within(1e-9));
+        assertThat(eta.secondsPerStep("preview", 256, 256)).isCloseTo(0.1, within(1e-9));
+    }
+
+    @Test
+    void withTwoSizesMeasuredAnotherIsReadOffTheLineThroughTheNearestTwo() {
+        eta.record("gpu", 512, 512, 10, Duration.ofMillis(2500), Duration.ZERO);   // 0.25 s per step at 262,144 px
+        eta.record("gpu", 1024, 1024, 10, Duration.ofSeconds(10), Duration.ZERO);  // 1.0 s per step at 1,048,576 px
+        assertThat(eta.secondsPerStep("gpu", 768, 768)).isCloseTo(0.5625, within(1e-9));
+        // beyond them the same line goes on
+        assertThat(eta.secondsPerStep("gpu", 1536, 1536)).isCloseTo(0.25 + 0.75 * (2359296 - 262144) / 786432.0, within(1e-9));
+    }
+
+    @Test
     void queuedTaskWaitsForTheWorkAheadSharedBySlotsPlusItsOwnRun() {
         eta.record("gpu", 1024, 1024, 10, Duration.ofSeconds(10), Duration.ofSeconds(1)); // 11 s per task
         QueueStats stats = new QueueStats(4, 2, 50.0, List.of());

@@ -49,6 +49,22 @@ public abstract class TaskStoreContract {
     }
 
     @Test
+    void failWaitingEndsOnlyTheTasksQueuedBeforeTheCutoff() {
+        String old = enqueue("a");
+        String running = enqueue("a");
+        clock.advance(Duration.ofMinutes(5));
+        java.time.Instant cutoff = clock.instant();
+        String recent = enqueue("a");
+        assertThat(store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow().id()).isEqualTo(old);
+        // old is now running; only `running` (still queued, and older than the cutoff) fails
+        assertThat(store.failWaiting(cutoff, "no engine could take it", clock.instant())).isEqualTo(1);
+        assertThat(store.find(running).orElseThrow().state()).isInstanceOf(TaskState.Failed.class);
+        assertThat(((TaskState.Failed) store.find(running).orElseThrow().state()).reason()).isEqualTo("no engine could take it");
+        assertThat(store.find(old).orElseThrow().state()).isInstanceOf(TaskState.Processing.class);
+        assertThat(store.find(recent).orElseThrow().state()).isInstanceOf(TaskState.Queued.class);
+    }
+
+    @Test
     void aWriteProbeSucceedsOnAStoreThatTakesWritesAndKeepsItHealthy() {
         store.probeWrite("node-a", clock.instant());
         store.probeWrite("node-a", clock.instant().plusSeconds(5));

@@ -65,6 +65,13 @@ public final class PreviewEngine implements Engine {
         return stepDelay.plusMillis(Math.max(1, 150 / steps));
     }
 
+    /** The step delay is the same at every size; only the drawing grows with the pixels. */
+    @Override
+    public Duration typicalStepTime(int width, int height) {
+        double render = Math.max(1, 150 / steps) * (width * (double) height) / (1024.0 * 1024.0);
+        return stepDelay.plusNanos(Math.round(render * 1_000_000));
+    }
+
     @Override
     public GenerationResult generate(GenerationRequest request, ProgressSink progress, Cancellation cancellation) {
         Poster poster = Poster.plan(request);

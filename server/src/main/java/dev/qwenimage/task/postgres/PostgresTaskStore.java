@@ -200,6 +200,11 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     }
 
     @Override
+    public int failWaiting(Instant queuedBefore, String reason, Instant now) {
+        return update(TaskSql.FAIL_WAITING, reason, now.toEpochMilli(), queuedBefore.toEpochMilli());
+    }
+
+    @Override
     public Set<String> cancelRequested(Collection<String> ids) {
         if (ids.isEmpty()) {
             return Set.of();

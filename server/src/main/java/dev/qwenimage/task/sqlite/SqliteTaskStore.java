@@ -285,6 +285,15 @@ public final class SqliteTaskStore implements TaskStore {
     }
 
     @Override
+    public int failWaiting(Instant queuedBefore, String reason, Instant now) {
+        int n = writer.execute(session -> update(session, TaskSql.FAIL_WAITING, reason, now.toEpochMilli(), queuedBefore.toEpochMilli()));
+        if (n > 0) {
+            cache.invalidateAll();
+        }
+        return n;
+    }
+
+    @Override
     public Set<String> cancelRequested(Collection<String> ids) {
         if (ids.isEmpty()) {
             return Set.of();

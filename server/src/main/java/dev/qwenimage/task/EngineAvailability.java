@@ -1,0 +1,16 @@
+package dev.qwenimage.task;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The engines as the queue sees them: which can take work, for ETAs, and, when none can, why, so
+ * a waiting task says what it waits for instead of promising an ETA nobody can keep.
+ */
+public interface EngineAvailability {
+    /** The engines that can take work now, or all configured ones when none can (they are expected back). */
+    List<EngineCapacity> capacity();
+
+    /** Why no queued task can start now (no engine up, none reported), or empty when one can. */
+    Optional<String> nothingRunsBecause();
+}

@@ -134,7 +134,9 @@ class EngineRoutingTest {
             assertThat(late.calls()).isZero();
             JsonNode queued = api(server).result(id).json();
             assertThat(queued.at("/task/status").asText()).isEqualTo("TASK_STATUS_QUEUED");
-            assertThat(queued.at("/task/eta").asInt()).isPositive();
+            // no engine is up: no ETA to promise, and the task says what it waits for
+            assertThat(queued.at("/task/eta").asInt()).isZero();
+            assertThat(queued.at("/extra/wait_reason").asText()).contains("late is starting").contains("connection refused");
 
             probe.set(EngineHealth.up());
             assertThat(api(server).awaitFinished(id, Duration.ofSeconds(30)).at("/task/status").asText())

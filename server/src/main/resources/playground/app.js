@@ -227,7 +227,7 @@ function showApiError(e, doing) {
   showError(e.message, [hints.join(" "), code].filter(Boolean).join(" — "));
 }
 
-function showProgress(status, percent, eta) {
+function showProgress(status, percent, eta, waitReason = "") {
   const value = Math.max(0, Math.min(100, Math.round(percent)));
   const queued = status === STATUS.QUEUED;
   el.progressBlock.hidden = false;
@@ -239,7 +239,8 @@ function showProgress(status, percent, eta) {
   }
   el.progressPercent.textContent = queued ? "" : `${value}%`;
   const what = `${tracked?.cancelling ? "Cancelling" : queued ? "Waiting in the queue" : "Generating"}${queued ? "" : `: ${value}%`}`;
-  const text = [what, etaText(eta)].filter(Boolean).join(" · ");
+  // while no engine can start it, the server says why instead of giving an ETA
+  const text = [what, waitReason || etaText(eta)].filter(Boolean).join(" · ");
   if (el.progressLabel.textContent !== text) {
     el.progressLabel.textContent = text;
   }
@@ -343,7 +344,7 @@ async function track(item) {
         return;
       }
       if (!isFinished(task.status)) {
-        showProgress(task.status, task.progress_percent ?? 0, task.eta);
+        showProgress(task.status, task.progress_percent ?? 0, task.eta, body.extra?.wait_reason ?? "");
       }
       delay = pollDelay(task);
     }

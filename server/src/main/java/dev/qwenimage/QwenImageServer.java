@@ -213,7 +213,7 @@ public final class QwenImageServer implements AutoCloseable {
             if (role.runsWorkers()) {
                 probes.add(new WriteProbe.Target(imageHealth, watchedBlobs::probeWrite));
             }
-            scheduler.scheduleWithFixedDelay(safe("write probes", new WriteProbe(probes, clock)), 1, 1, TimeUnit.SECONDS);
+            scheduler.scheduleWithFixedDelay(safe("write probes", new WriteProbe(probes)), 1, 1, TimeUnit.SECONDS);
             if (tasks.isPresent()) {
                 TaskService service = tasks.get();
                 String base = config.publicUrl().orElseGet(this::localUrl);

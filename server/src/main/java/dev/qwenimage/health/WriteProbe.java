@@ -1,8 +1,6 @@
 package dev.qwenimage.health;
 
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -25,26 +23,30 @@ public final class WriteProbe implements Runnable {
     public record Target(WriteHealth health, Runnable write) {
     }
 
-    private record Probe(Target target, AtomicBoolean running, Instant[] last) {
+    /** One target's probe: whether one is running, and when the last started (System.nanoTime). */
+    private record Probe(Target target, AtomicBoolean running, long[] lastNanos) {
     }
 
     private final List<Probe> probes;
-    private final Clock clock;
 
-    public WriteProbe(List<Target> targets, Clock clock) {
-        this.clock = clock;
-        this.probes = targets.stream().map(t -> new Probe(t, new AtomicBoolean(), new Instant[] {Instant.MIN})).toList();
+    /**
+     * Probes are paced by the machine's monotonic time, not the service clock: they must go on
+     * at their pace whatever that clock says (tests freeze it).
+     */
+    public WriteProbe(List<Target> targets) {
+        long never = System.nanoTime() - Duration.ofDays(1).toNanos();
+        this.probes = targets.stream().map(t -> new Probe(t, new AtomicBoolean(), new long[] {never})).toList();
     }
 
     @Override
     public void run() {
-        Instant now = clock.instant();
+        long now = System.nanoTime();
         for (Probe p : probes) {
-            Duration every = Duration.ofSeconds(p.target().health().ok() ? OK_SECONDS : FAILING_SECONDS);
-            if (p.last()[0].plus(every).isAfter(now) || !p.running().compareAndSet(false, true)) {
+            long every = Duration.ofSeconds(p.target().health().ok() ? OK_SECONDS : FAILING_SECONDS).toNanos();
+            if (now - p.lastNanos()[0] < every || !p.running().compareAndSet(false, true)) {
                 continue;
             }
-            p.last()[0] = now;
+            p.lastNanos()[0] = now;
             Thread.ofVirtual().name("write-probe").start(() -> {
                 try {
                     p.target().write().run();

@@ -53,6 +53,42 @@ class S3ImagesEndToEndTest {
         return TestServer.start(dataDir, values, clock);
     }
 
+    /** The same self-healing as on local disk: a bucket that refuses writes takes the node out until it takes them again. */
+    @Test
+    void aBucketThatStopsTakingWritesTakesTheNodeOutUntilItTakesThemAgain() throws Exception {
+        try (TestServer server = start(Map.of(), MutableClock.startingNow())) {
+            Api api = server.api();
+            api.awaitStatus(api.submitOk("{\"prompt\": \"before\", \"size\": \"256*256\"}"), "TASK_STATUS_SUCCEED"::equals,
+                    Duration.ofSeconds(30));
+            java.util.List<Path> folders;
+            try (var walk = java.nio.file.Files.walk(s3.directory().resolve(s3.bucket()))) {
+                folders = walk.filter(java.nio.file.Files::isDirectory).toList();
+            }
+            folders.forEach(f -> dev.qwenimage.support.SmallDisk.immutable(f, true));
+            String id;
+            try {
+                id = api.submitOk("{\"prompt\": \"during\", \"size\": \"256*256\"}");
+                Api.Response notReady = awaitReadyz(api, 503);
+                assertThat(notReady.json().at("/checks/image_writes").asText()).startsWith("failing").contains("S3");
+            } finally {
+                folders.forEach(f -> dev.qwenimage.support.SmallDisk.immutable(f, false));
+            }
+            awaitReadyz(api, 200);
+            api.awaitStatus(id, "TASK_STATUS_SUCCEED"::equals, Duration.ofSeconds(30));
+        }
+    }
+
+    private static Api.Response awaitReadyz(Api api, int status) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        Api.Response r = api.get("/readyz");
+        while (r.status() != status && System.nanoTime() < deadline) {
+            Api.sleep(100);
+            r = api.get("/readyz");
+        }
+        assertThat(r.status()).as("/readyz: " + r.body()).isEqualTo(status);
+        return r;
+    }
+
     @Test
     void finishedImageIsInTheBucketAndItsLinkIsAPresignedUrlAPlainGetDownloads() throws Exception {
         try (TestServer server = start(Map.of(), MutableClock.startingNow())) {

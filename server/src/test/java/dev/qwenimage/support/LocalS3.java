@@ -98,6 +98,11 @@ public final class LocalS3 implements AutoCloseable {
         client.createBucket(b -> b.bucket(bucket));
     }
 
+    /** The folder S3Proxy keeps its buckets in (one sub-folder per bucket), for fault tests. */
+    public Path directory() {
+        return dir;
+    }
+
     /** Starts S3Proxy with the bucket {@value #DEFAULT_BUCKET}. */
     public static LocalS3 start() {
         return start(DEFAULT_BUCKET);

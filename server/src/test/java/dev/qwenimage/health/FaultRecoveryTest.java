@@ -47,7 +47,7 @@ class FaultRecoveryTest {
             assertThat(refused.status()).as(refused.body()).isEqualTo(503);
             assertThat(refused.reason()).isEqualTo("STORE_UNAVAILABLE");
             assertThat(refused.raw().headers().firstValue("Retry-After")).isPresent();
-            Api.Response notReady = awaitReadyz(api, 503);
+            Api.Response notReady = api.awaitGet("/readyz", 503, PATIENCE);
             assertThat(notReady.json().at("/checks/store_writes").asText()).startsWith("failing");
             assertThat(api.get("/healthz").json().at("/writes/task_store/ok").asBoolean()).isFalse();
             assertThat(api.get("/metrics").body()).contains("qwen_image_writes_ok{target=\"task_store\"} 0.0");
@@ -61,7 +61,7 @@ class FaultRecoveryTest {
 
             disk.free();
             String after = api.submitOk(TASK);
-            awaitReadyz(api, 200);
+            api.awaitGet("/readyz", 200, PATIENCE);
             api.awaitStatus(after, "TASK_STATUS_SUCCEED"::equals, PATIENCE);
             assertThat(api.get("/healthz").json().at("/writes/task_store/ok").asBoolean()).isTrue();
             assertThat(api.get("/metrics").body()).contains("qwen_image_writes_ok{target=\"task_store\"} 1.0");
@@ -78,7 +78,7 @@ class FaultRecoveryTest {
             String id;
             try {
                 id = api.submitOk(TASK);
-                Api.Response notReady = awaitReadyz(api, 503);
+                Api.Response notReady = api.awaitGet("/readyz", 503, PATIENCE);
                 assertThat(notReady.json().at("/checks/image_writes").asText()).startsWith("failing");
                 assertThat(api.get("/healthz").json().at("/writes/image_store/ok").asBoolean()).isFalse();
                 // the slots wait for the image store rather than spend the task's last attempt
@@ -88,7 +88,7 @@ class FaultRecoveryTest {
             } finally {
                 folders.forEach(f -> SmallDisk.immutable(f, false));
             }
-            awaitReadyz(api, 200);
+            api.awaitGet("/readyz", 200, PATIENCE);
             api.awaitStatus(id, "TASK_STATUS_SUCCEED"::equals, PATIENCE);
             assertThat(uploadLeftovers(dir)).isEmpty();
         }
@@ -114,16 +114,6 @@ class FaultRecoveryTest {
         }
     }
 
-    private static Api.Response awaitReadyz(Api api, int status) {
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        Api.Response r = api.get("/readyz");
-        while (r.status() != status && System.nanoTime() < deadline) {
-            Api.sleep(100);
-            r = api.get("/readyz");
-        }
-        assertThat(r.status()).as("/readyz: " + r.body()).isEqualTo(status);
-        return r;
-    }
 
     private static List<Path> folders(Path root) throws IOException {
         try (Stream<Path> s = Files.walk(root)) {

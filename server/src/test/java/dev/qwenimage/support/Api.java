@@ -96,6 +96,20 @@ public final class Api {
         return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).GET());
     }
 
+    /** GETs {@code path} until it answers {@code status}, or fails after {@code timeout} with the last answer. */
+    public Response awaitGet(String path, int status, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Response r = get(path);
+        while (r.status() != status && System.nanoTime() < deadline) {
+            sleep(100);
+            r = get(path);
+        }
+        if (r.status() != status) {
+            throw new AssertionError(path + " did not answer " + status + " within " + timeout + "; last: " + r.status() + " " + r.body());
+        }
+        return r;
+    }
+
     public Response send(HttpRequest.Builder request) {
         try {
             HttpResponse<byte[]> r = HTTP.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofByteArray());

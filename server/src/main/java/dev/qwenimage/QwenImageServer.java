@@ -123,6 +123,7 @@ public final class QwenImageServer implements AutoCloseable {
             Optional<WorkerPool> pool = Optional.empty();
             // read at scrape time, when the fleet (built below) exists
             Metrics metrics = new Metrics(this::cachedQueue, this::fleetLanes);
+            metrics.taskReads(store::reads);
             if (role.runsWorkers()) {
                 List<EngineSetup> setups = injected != null ? injected : configuredEngines(config);
                 List<WorkerPool.Lane> lanes = new ArrayList<>();

@@ -267,8 +267,7 @@ public final class TaskService {
     /** The task if {@code owner} owns it. */
     public Task find(String owner, String id) {
         return Optional.ofNullable(id)
-                .flatMap(store::find)
-                .filter(t -> t.owner().equals(owner))
+                .flatMap(i -> store.find(owner, i))
                 .orElseThrow(() -> new TaskNotFound(id));
     }
 

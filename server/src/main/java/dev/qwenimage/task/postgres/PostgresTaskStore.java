@@ -66,6 +66,8 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     /** Finished tasks: immutable until retention deletes them, so polls of done tasks skip the database. */
     private final Cache<String, Task> finished = Caffeine.newBuilder()
             .maximumSize(50_000).expireAfterWrite(Duration.ofMinutes(1)).build();
+    private final java.util.concurrent.atomic.LongAdder cacheHits = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder databaseReads = new java.util.concurrent.atomic.LongAdder();
 
     private PostgresTaskStore(HikariDataSource pool, PgWakeups.Connector connector, String channel) {
         this.pool = pool;
@@ -253,11 +255,32 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     public Optional<Task> find(String id) {
         Task cached = finished.getIfPresent(id);
         if (cached != null) {
+            cacheHits.increment();
             return Optional.of(cached);
         }
+        databaseReads.increment();
         Optional<Task> task = Optional.ofNullable(read(c -> TaskSql.find(c, id)));
         task.filter(t -> t.state().isFinished()).ifPresent(t -> finished.put(id, t));
         return task;
+    }
+
+    @Override
+    public Optional<Task> find(String owner, String id) {
+        Task cached = finished.getIfPresent(id);
+        if (cached != null && cached.owner().equals(owner)) {
+            cacheHits.increment();
+            return Optional.of(cached);
+        }
+        // another owner's task, cached or not, gets the read an unknown id gets: one that finds no row
+        databaseReads.increment();
+        Optional<Task> task = Optional.ofNullable(read(c -> TaskSql.findOwned(c, id, owner)));
+        task.filter(t -> t.state().isFinished()).ifPresent(t -> finished.put(id, t));
+        return task;
+    }
+
+    @Override
+    public Reads reads() {
+        return new Reads(cacheHits.sum(), databaseReads.sum());
     }
 
     @Override

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.qwenimage.config.Redaction;
 import dev.qwenimage.safety.NsfwVerdict;
 import dev.qwenimage.task.LaneRegistry;
 import dev.qwenimage.task.LaneReport;
@@ -97,7 +98,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
         try {
             pool = new HikariDataSource(cfg);
         } catch (RuntimeException e) {
-            throw new StoreException("cannot connect to PostgreSQL at " + redact(jdbcUrl) + ": " + rootMessage(e), e);
+            throw new StoreException("cannot connect to PostgreSQL at " + Redaction.text(jdbcUrl) + ": " + rootMessage(e), e);
         }
         try {
             Matcher m = SCHEMA.matcher(jdbcUrl);
@@ -120,7 +121,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
             }, channel);
         } catch (RuntimeException e) {
             pool.close();
-            throw new StoreException("cannot prepare the task tables in PostgreSQL at " + redact(jdbcUrl) + ": "
+            throw new StoreException("cannot prepare the task tables in PostgreSQL at " + Redaction.text(jdbcUrl) + ": "
                     + rootMessage(e), e);
         }
     }
@@ -541,16 +542,11 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
         }
     }
 
-    /** The URL without a password parameter, for messages. */
-    static String redact(String jdbcUrl) {
-        return jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1…");
-    }
-
     private static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
         }
-        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        return t.getMessage() == null ? t.getClass().getSimpleName() : Redaction.text(t.getMessage());
     }
 }

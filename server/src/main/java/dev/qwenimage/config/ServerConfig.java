@@ -282,7 +282,7 @@ public record ServerConfig(
         List<String> entries = Arrays.stream(r.string(Setting.WEBHOOK_ALLOW).split(",")).map(String::strip)
                 .filter(e -> !e.isEmpty()).toList();
         try {
-            new dev.qwenimage.webhook.WebhookTargets(entries);
+            new dev.qwenimage.outbound.OutboundGuard("webhook url", entries, Setting.WEBHOOK_ALLOW.env());
         } catch (IllegalArgumentException e) {
             throw new ConfigException(Setting.WEBHOOK_ALLOW.env() + ": " + e.getMessage());
         }

@@ -10,7 +10,7 @@ import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import dev.qwenimage.image.ImageType;
-import dev.qwenimage.webhook.WebhookTargets;
+import dev.qwenimage.outbound.OutboundGuard;
 
 /**
  * The task domain as the API sees it: the contract's rules for a submit, enqueueing, and what a
@@ -40,7 +40,7 @@ public final class TaskService {
     private final long maxQueuedPerKey;
     private final long maxQueued;
     private final ImageLinks links;
-    private final WebhookTargets webhookTargets;
+    private final OutboundGuard webhookTargets;
     private final SecureRandom random = new SecureRandom();
     /** The queue snapshot that ETAs and the global cap read; see {@link #queueStats()}. */
     private volatile Snapshot snapshot;
@@ -66,7 +66,7 @@ public final class TaskService {
      */
     public TaskService(TaskStore store, EtaEstimator eta, Clock clock, Supplier<List<EngineCapacity>> capacity,
                        int maxAttempts, int maxPromptLength, long maxQueuedPerKey, long maxQueued, ImageLinks links,
-                       WebhookTargets webhookTargets) {
+                       OutboundGuard webhookTargets) {
         this.webhookTargets = webhookTargets;
         this.maxQueuedPerKey = maxQueuedPerKey;
         this.maxQueued = maxQueued;

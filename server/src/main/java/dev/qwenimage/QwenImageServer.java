@@ -343,7 +343,7 @@ public final class QwenImageServer implements AutoCloseable {
             store.nextAvailableAt();
             checks.put("store", "ok");
         } catch (RuntimeException e) {
-            checks.put("store", "unreachable: " + e.getMessage());
+            checks.put("store", "unreachable: " + dev.qwenimage.config.Redaction.text(e.getMessage()));
             ready = false;
         }
         if (workers.isPresent()) {

@@ -103,6 +103,10 @@ class DuplicateHeadersTest {
         assertThat(huge.status()).isEqualTo(431);
         assertThat(huge.json().get("code").asInt()).isEqualTo(431);
         assertThat(huge.json().get("reason").asText()).isEqualTo("REQUEST_HEADER_FIELDS_TOO_LARGE");
+
+        RawResponse longUri = raw("GET /healthz?x=" + "a".repeat(64 * 1024) + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        assertThat(longUri.status()).isEqualTo(414);
+        assertThat(longUri.json().get("reason").asText()).isEqualTo("URI_TOO_LONG");
     }
 
     @Test

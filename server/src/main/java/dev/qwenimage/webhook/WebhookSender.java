@@ -102,7 +102,8 @@ public final class WebhookSender implements Runnable {
                     try {
                         deliver(d);
                     } catch (RuntimeException e) {
-                        // the store went away (shutdown) or failed: the claim runs out and the delivery is tried again
+                        // recording the outcome failed (the store went away): the claim runs out and the next
+                        // claim is another try, counted like any (see deliver)
                         log.warn("webhook for task {} not recorded: {}", d.taskId(), e.getMessage());
                     } finally {
                         inFlight.release();

@@ -19,7 +19,8 @@ import dev.qwenimage.worker.Fleet;
 import dev.qwenimage.ops.Metrics;
 import dev.qwenimage.webhook.WebhookSender;
 import dev.qwenimage.webhook.WebhookSigner;
-import dev.qwenimage.webhook.WebhookTargets;
+import dev.qwenimage.outbound.OutboundGuard;
+import dev.qwenimage.outbound.OutboundHttp;
 import dev.qwenimage.api.TaskResultBody;
 import java.util.ArrayList;
 import java.util.List;
@@ -143,6 +144,7 @@ public final class QwenImageServer implements AutoCloseable {
             metrics.watch(storeHealth);
             metrics.watch(imageHealth);
             metrics.watch(disk);
+            metrics.taskReads(store::reads);
             if (role.runsWorkers()) {
                 List<EngineSetup> setups = injected != null ? injected : configuredEngines(config);
                 List<WorkerPool.Lane> lanes = new ArrayList<>();
@@ -164,7 +166,12 @@ public final class QwenImageServer implements AutoCloseable {
             workers = pool;
             fleet = new Fleet(pool, store.registry(), eta, clock);
 
-            WebhookTargets webhookTargets = new WebhookTargets(config.webhookAllow());
+            OutboundGuard webhookTargets = WebhookSender.guard(config.webhookAllow());
+            // closed after the scheduler that sends with it (resources close last-pushed first)
+            OutboundHttp webhookClient = role.servesApi() ? WebhookSender.client(webhookTargets) : null;
+            if (webhookClient != null) {
+                resources.push(webhookClient);
+            }
             Optional<TaskService> tasks = role.servesApi()
                     ? Optional.of(new TaskService(store, eta, clock, fleet, config.maxAttempts(),
                     config.maxPromptLength(), config.maxQueuedPerKey(), config.maxQueued(),
@@ -219,7 +226,7 @@ public final class QwenImageServer implements AutoCloseable {
                 String base = config.publicUrl().orElseGet(this::localUrl);
                 WebhookSender sender = new WebhookSender(store, id -> service.viewForWebhook(id, base)
                         .map(v -> new WebhookSender.TaskPayload(v.task().owner(), TaskResultBody.of(v, linkTtl))),
-                        webhookSigner, webhookTargets, clock, config.webhookAttempts(), metrics);
+                        webhookSigner, webhookTargets, webhookClient, clock, config.webhookAttempts(), metrics);
                 scheduler.scheduleWithFixedDelay(sender, 1, 1, TimeUnit.SECONDS);
             }
         } catch (IOException e) {
@@ -384,7 +391,7 @@ public final class QwenImageServer implements AutoCloseable {
             store.nextAvailableAt();
             checks.put("store", "ok");
         } catch (RuntimeException e) {
-            checks.put("store", "unreachable: " + e.getMessage());
+            checks.put("store", "unreachable: " + dev.qwenimage.config.Redaction.text(e.getMessage()));
             ready = false;
         }
         ready &= writeCheck(checks, "store_writes", storeHealth);

@@ -26,6 +26,7 @@ import io.javalin.compression.CompressionStrategy;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -48,6 +49,12 @@ public final class HttpApi {
     private static final String TIMED_ROUTE = "qwen-image.route";
     private static final String TIMED_START = "qwen-image.start";
     private static final Pattern HOST_HEADER = Pattern.compile("[A-Za-z0-9.\\-]+(:\\d{1,5})?|\\[[0-9A-Fa-f:.]+\\](:\\d{1,5})?");
+    /**
+     * Headers that name one thing (who calls, which retry, what the body is). Sent twice, a proxy
+     * reading the last copy and this service would disagree, so such a request is refused (Jetty
+     * itself refuses two Host headers and two Content-Lengths: {@link JettyErrors}).
+     */
+    private static final List<String> SINGLE_VALUED = List.of("Authorization", "Idempotency-Key", "Content-Type");
 
     /**
      * Everything the routes need, supplied by the server assembly. A worker node serves only
@@ -112,6 +119,7 @@ public final class HttpApi {
         return Javalin.create(cfg -> {
             serverSettings(cfg, host, port, deps.requestTimeout());
 
+            cfg.routes.before(HttpApi::refuseRepeatedHeaders);
             if (deps.tasks().isPresent()) {
                 cfg.routes.post("/v3/async/qwen-image-txt2img", timed("/v3/async/qwen-image-txt2img", this::submit));
                 cfg.routes.get("/v3/async/task-result", timed("/v3/async/task-result", this::taskResult));
@@ -258,6 +266,19 @@ public final class HttpApi {
     }
 
     // ---- helpers -----------------------------------------------------------------------------
+
+    private static void refuseRepeatedHeaders(Context ctx) {
+        for (String name : SINGLE_VALUED) {
+            java.util.Enumeration<String> values = ctx.req().getHeaders(name);
+            if (values != null && values.hasMoreElements()) {
+                values.nextElement();
+                if (values.hasMoreElements()) {
+                    JettyErrors.Answer answer = JettyErrors.duplicate(name);
+                    throw new ApiError(400, answer.reason(), answer.message(), answer.metadata(), Map.of());
+                }
+            }
+        }
+    }
 
     /** The owner id of the caller's key; accepts {@code Bearer <key>} and a bare key. */
     private String authenticate(Context ctx) {

@@ -27,8 +27,20 @@ import org.slf4j.LoggerFactory;
 final class JettyErrors implements Request.Handler {
     private static final Logger log = LoggerFactory.getLogger(JettyErrors.class);
 
-    /** A stable reason and a message for people. */
-    record Answer(String reason, String message) {
+    /** A stable reason, a message for people and the body's metadata. */
+    record Answer(String reason, String message, Map<String, Object> metadata) {
+        Answer(String reason, String message) {
+            this(reason, message, Map.of());
+        }
+    }
+
+    /**
+     * The answer to a request that names one thing twice: HttpApi's check of the headers it reads
+     * and Jetty's own refusal of two Host headers or two Content-Lengths give the same one.
+     */
+    static Answer duplicate(String header) {
+        return new Answer("DUPLICATE_HEADER", "the request has more than one " + header
+                + " header; send it once (a proxy and this service could otherwise read different ones)", Map.of("header", header));
     }
 
     private final Duration requestTimeout;
@@ -70,7 +82,7 @@ final class JettyErrors implements Request.Handler {
             log.error("HTTP 500 on {} {} (error id {})", request.getMethod(), request.getHttpURI().getPath(), errorId, cause);
             answer = new Answer(answer.reason(), answer.message() + "; quote error id " + errorId + " when reporting it");
         }
-        return ErrorBody.json(request.getHttpURI().getPath(), status, answer.reason(), answer.message(), Map.of());
+        return ErrorBody.json(request.getHttpURI().getPath(), status, answer.reason(), answer.message(), answer.metadata());
     }
 
     /**
@@ -108,6 +120,13 @@ final class JettyErrors implements Request.Handler {
         int headerLimit = request.getConnectionMetaData().getHttpConfiguration().getRequestHeaderSize();
         String generic = HttpStatus.getMessage(status);
         String why = detail == null || detail.isBlank() || detail.equalsIgnoreCase(generic) ? "" : " (" + sanitize(detail) + ")";
+        String lower = detail == null ? "" : detail.toLowerCase(Locale.ROOT);
+        if (status == HttpStatus.BAD_REQUEST_400 && lower.contains("host") && (lower.contains("duplicate") || lower.contains("multiple"))) {
+            return duplicate("Host");
+        }
+        if (status == HttpStatus.BAD_REQUEST_400 && lower.contains("content-length") && (lower.contains("duplicate") || lower.contains("multiple"))) {
+            return duplicate("Content-Length");
+        }
         return switch (status) {
             case HttpStatus.BAD_REQUEST_400 -> new Answer("BAD_REQUEST", "the request is not valid HTTP or its path is not "
                     + "allowed" + why + "; it was not processed");

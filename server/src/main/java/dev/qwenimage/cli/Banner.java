@@ -2,6 +2,7 @@ package dev.qwenimage.cli;
 
 import dev.qwenimage.QwenImageServer;
 import dev.qwenimage.auth.ApiKeys;
+import dev.qwenimage.config.Redaction;
 import dev.qwenimage.config.Role;
 import dev.qwenimage.config.ServerConfig;
 import dev.qwenimage.task.LaneReport;
@@ -23,7 +24,7 @@ final class Banner {
                 .append(c.role() == Role.ALL ? "" : " (role: " + c.role() + ")").append('\n');
         b.append("  listening  ").append(url).append(c.host().equals("0.0.0.0") ? "  (all interfaces)" : "")
                 .append(c.role() == Role.WORKER ? "  (/healthz only)" : "").append('\n');
-        c.publicUrl().ifPresent(p -> b.append("  links      ").append(p).append('\n'));
+        c.publicUrl().ifPresent(p -> b.append("  links      ").append(Redaction.text(p)).append('\n'));
 
         List<LaneReport> lanes = c.role() == Role.API ? server.fleet().lanes() : server.fleet().localLanes();
         boolean previewOnly = !lanes.isEmpty();

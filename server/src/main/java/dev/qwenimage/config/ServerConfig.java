@@ -73,7 +73,7 @@ public record ServerConfig(
 
         @Override
         public String toString() {
-            return embedded() ? "embedded SQLite" : url.replaceAll("(?i)(password=)[^&]*", "$1…");
+            return embedded() ? "embedded SQLite" : Redaction.text(url);
         }
     }
 
@@ -88,17 +88,17 @@ public record ServerConfig(
             return !accessKey.isEmpty();
         }
 
-        /** One line for the banner and logs; never shows the secret key. */
+        /** One line for the banner and logs; never shows the secret key or credentials in the endpoints. */
         public String describe() {
-            return "S3 bucket " + bucket + (prefix.isEmpty() ? "" : " (keys under " + prefix + ")") + " at " + endpoint
-                    + publicEndpoint.map(p -> ", links via " + p).orElse("");
+            return "S3 bucket " + bucket + (prefix.isEmpty() ? "" : " (keys under " + prefix + ")") + " at " + Redaction.url(endpoint)
+                    + publicEndpoint.map(p -> ", links via " + Redaction.url(p)).orElse("");
         }
 
         @Override
         public String toString() {
-            return "S3Settings[endpoint=" + endpoint + ", bucket=" + bucket + ", region=" + region + ", accessKey=" + accessKey
+            return "S3Settings[endpoint=" + Redaction.url(endpoint) + ", bucket=" + bucket + ", region=" + region + ", accessKey=" + accessKey
                     + ", secretKey=" + (secretKey.isEmpty() ? "" : "***") + ", pathStyle=" + pathStyle + ", prefix=" + prefix
-                    + ", publicEndpoint=" + publicEndpoint.map(URI::toString).orElse("") + ", createBucket=" + createBucket + "]";
+                    + ", publicEndpoint=" + publicEndpoint.map(Redaction::url).orElse("") + ", createBucket=" + createBucket + "]";
         }
     }
 
@@ -151,7 +151,7 @@ public record ServerConfig(
         String dbUrl = r.string(Setting.DB_URL).strip();
         if (!dbUrl.isEmpty() && !dbUrl.startsWith("jdbc:postgresql:")) {
             throw new ConfigException(Setting.DB_URL.env() + " must be a PostgreSQL JDBC URL such as "
-                    + "jdbc:postgresql://db:5432/qwen, got '" + dbUrl.replaceAll("(?i)(password=)[^&]*", "$1…") + "'");
+                    + "jdbc:postgresql://db:5432/qwen, got '" + Redaction.text(dbUrl) + "'");
         }
         if (role != Role.ALL && dbUrl.isEmpty()) {
             throw new ConfigException(Setting.ROLE.env() + "=" + role + " runs beside other nodes, which needs a shared store: "
@@ -174,7 +174,7 @@ public record ServerConfig(
         Duration ttl = r.wholeSeconds(Setting.URL_TTL, Duration.ZERO);
         String publicUrl = r.string(Setting.PUBLIC_URL).strip();
         if (!publicUrl.isEmpty() && !publicUrl.matches("https?://[^\\s/?#]+(/[^\\s?#]*)?")) {
-            throw new ConfigException(Setting.PUBLIC_URL.env() + " must be an http(s) URL such as https://img.example.com, got '" + publicUrl + "'");
+            throw new ConfigException(Setting.PUBLIC_URL.env() + " must be an http(s) URL such as https://img.example.com, got '" + Redaction.text(publicUrl) + "'");
         }
         String level = r.string(Setting.LOG_LEVEL).toLowerCase();
         if (!List.of("error", "warn", "info", "debug", "trace").contains(level)) {
@@ -276,12 +276,12 @@ public record ServerConfig(
 
     private static URI httpUrl(Setting s, String value, String example) {
         if (!value.matches(HTTP_URL)) {
-            throw new ConfigException(s.env() + " must be an http(s) URL such as " + example + ", got '" + value + "'");
+            throw new ConfigException(s.env() + " must be an http(s) URL such as " + example + ", got '" + Redaction.text(value) + "'");
         }
         try {
             return new URI(value.replaceAll("/+$", ""));
         } catch (URISyntaxException e) {
-            throw new ConfigException(s.env() + " is not a valid URL: " + e.getMessage());
+            throw new ConfigException(s.env() + " is not a valid URL: " + Redaction.text(e.getMessage()));
         }
     }
 
@@ -289,7 +289,7 @@ public record ServerConfig(
         List<String> entries = Arrays.stream(r.string(Setting.WEBHOOK_ALLOW).split(",")).map(String::strip)
                 .filter(e -> !e.isEmpty()).toList();
         try {
-            new dev.qwenimage.webhook.WebhookTargets(entries);
+            new dev.qwenimage.outbound.OutboundGuard("webhook url", entries, Setting.WEBHOOK_ALLOW.env());
         } catch (IllegalArgumentException e) {
             throw new ConfigException(Setting.WEBHOOK_ALLOW.env() + ": " + e.getMessage());
         }

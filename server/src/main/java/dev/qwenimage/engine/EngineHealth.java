@@ -1,5 +1,7 @@
 package dev.qwenimage.engine;
 
+import dev.qwenimage.config.Redaction;
+
 /** What a health probe of an engine found: reachable and ready, or not, with the reason. */
 public sealed interface EngineHealth {
 
@@ -7,8 +9,11 @@ public sealed interface EngineHealth {
     record Up(String detail) implements EngineHealth {
     }
 
-    /** The engine cannot take work now; {@code reason} says why, for logs and /healthz. */
+    /** The engine cannot take work now; {@code reason} says why, for logs and /healthz (credentials in URLs hidden). */
     record Down(String reason) implements EngineHealth {
+        public Down {
+            reason = Redaction.text(reason);
+        }
     }
 
     static EngineHealth up() {

@@ -3,6 +3,7 @@ package dev.qwenimage.engine;
 import dev.qwenimage.config.ConfigException;
 import dev.qwenimage.config.Nearest;
 import dev.qwenimage.config.Durations;
+import dev.qwenimage.config.Redaction;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -69,7 +70,7 @@ public record EngineSpec(String kind, String name, Optional<URI> url, OptionalIn
     }
 
     static EngineSpec parse(String setting, String entry) {
-        String where = setting + " entry '" + redact(entry) + "'";
+        String where = setting + " entry '" + Redaction.text(redact(entry)) + "'";
         int colon = entry.indexOf(':');
         int question = entry.indexOf('?');
         int kindEnd = colon < 0 ? (question < 0 ? entry.length() : question)
@@ -94,9 +95,19 @@ public record EngineSpec(String kind, String name, Optional<URI> url, OptionalIn
         Optional<URI> url = Optional.empty();
         if (!urlText.isEmpty()) {
             if (!urlText.matches("https?://[^\\s/?#]+(/[^\\s?#]*)?")) {
-                throw new ConfigException(where + ": '" + urlText + "' is not an http(s) URL such as http://127.0.0.1:8188");
+                throw new ConfigException(where + ": '" + Redaction.text(urlText) + "' is not an http(s) URL such as http://127.0.0.1:8188");
             }
-            url = Optional.of(URI.create(urlText.replaceAll("/+$", "")));
+            URI parsed;
+            try {
+                parsed = new URI(urlText.replaceAll("/+$", ""));
+            } catch (java.net.URISyntaxException e) {
+                throw new ConfigException(where + ": '" + Redaction.text(urlText) + "' is not a valid URL");
+            }
+            if (parsed.getHost() == null) {
+                throw new ConfigException(where + ": '" + Redaction.text(urlText) + "' has no valid host name"
+                        + " (a password holding '@', ':' or '/' is written percent-encoded, e.g. %40 for '@')");
+            }
+            url = Optional.of(parsed);
         }
         Map<String, String> options = new LinkedHashMap<>();
         for (String pair : query.split("&")) {
@@ -211,9 +222,15 @@ public record EngineSpec(String kind, String name, Optional<URI> url, OptionalIn
         return url.orElseThrow(() -> new ConfigException(where() + ": the " + kind + " engine needs a URL"));
     }
 
-    /** How this entry is named in messages: kind, name and URL, never the options (they may hold keys). */
+    /** How this entry is named in messages: kind, name and URL (without credentials), never the options (they may hold keys). */
     public String where() {
-        return "engine '" + name + "' (" + kind + url.map(u -> " at " + u).orElse("") + ")";
+        return "engine '" + name + "' (" + kind + url.map(u -> " at " + Redaction.url(u)).orElse("") + ")";
+    }
+
+    /** {@link #where()}: a record's own text would show the options, which may hold keys. */
+    @Override
+    public String toString() {
+        return where();
     }
 
     private static int intOption(String where, String key, String v, int min, int max) {

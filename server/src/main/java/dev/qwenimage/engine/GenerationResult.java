@@ -1,5 +1,6 @@
 package dev.qwenimage.engine;
 
+import dev.qwenimage.config.Redaction;
 import java.awt.image.BufferedImage;
 
 /** The outcome of one {@link Engine#generate} call: an image, a typed failure or a cancellation. */
@@ -9,12 +10,21 @@ public sealed interface GenerationResult {
     record Success(BufferedImage image) implements GenerationResult {
     }
 
-    /** A failure that may pass if the task runs again (engine down, timeout, out of memory). */
+    /**
+     * A failure that may pass if the task runs again (engine down, timeout, out of memory). The
+     * reason reaches the client (task-result), logs and /healthz: credentials in URLs are hidden.
+     */
     record TransientFailure(String reason) implements GenerationResult {
+        public TransientFailure {
+            reason = Redaction.text(reason);
+        }
     }
 
-    /** A failure that will repeat on every attempt (bad workflow, request refused by the engine). */
+    /** A failure that will repeat on every attempt (bad workflow, request refused by the engine); reason as above. */
     record PermanentFailure(String reason) implements GenerationResult {
+        public PermanentFailure {
+            reason = Redaction.text(reason);
+        }
     }
 
     /** The run stopped because {@link Cancellation#cancel} was called. */

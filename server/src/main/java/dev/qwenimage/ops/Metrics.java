@@ -4,7 +4,9 @@ import dev.qwenimage.health.DiskSpace;
 import dev.qwenimage.health.WriteHealth;
 import dev.qwenimage.task.LaneReport;
 import dev.qwenimage.task.QueueStats;
+import dev.qwenimage.task.TaskStore;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -28,7 +30,8 @@ import java.util.function.Supplier;
  *       {@code qwen_image_engine_slots_busy{...}}, {@code qwen_image_engine_finishing{...}}: engine health,
  *       slot utilisation (engines at work) and tasks being finished after their engine;</li>
  *   <li>{@code qwen_image_http_requests_seconds{route, method, status}}: the API's own latency;</li>
- *   <li>{@code qwen_image_webhooks_total{outcome}}: webhook deliveries.</li>
+ *   <li>{@code qwen_image_webhooks_total{outcome}}: webhook deliveries;</li>
+ *   <li>{@code qwen_image_task_reads_total{source}}: task look-ups answered from the store's cache or its database.</li>
  * </ul>
  * Queue and engine gauges are read when scraped, from the same cached snapshots /healthz uses.
  */
@@ -60,6 +63,7 @@ public final class Metrics {
     }
 
     private final Supplier<List<LaneReport>> lanes;
+    private Supplier<TaskStore.Reads> taskReads;
 
     /**
      * {@code qwen_image_writes_ok{target}} (1 while writes to it work) and
@@ -114,6 +118,18 @@ public final class Metrics {
     public void webhook(String outcome) {
         Counter.builder("qwen_image_webhooks").description("webhook delivery tries by outcome").tag("outcome", outcome)
                 .register(registry).increment();
+    }
+
+    /**
+     * {@code qwen_image_task_reads_total{source="cache|database"}}: task look-ups (polls, cancels)
+     * the store answered from its cache or by a database read, read from the store at each scrape.
+     */
+    public void taskReads(Supplier<TaskStore.Reads> reads) {
+        this.taskReads = reads; // function counters hold their source weakly
+        FunctionCounter.builder("qwen_image_task_reads", reads, r -> r.get().cached()).tag("source", "cache")
+                .description("task look-ups by where they were answered").register(registry);
+        FunctionCounter.builder("qwen_image_task_reads", reads, r -> r.get().database()).tag("source", "database")
+                .description("task look-ups by where they were answered").register(registry);
     }
 
     /** The Prometheus text exposition of every metric. */

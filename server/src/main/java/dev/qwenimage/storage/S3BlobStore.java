@@ -1,6 +1,7 @@
 package dev.qwenimage.storage;
 
 import dev.qwenimage.config.ConfigException;
+import dev.qwenimage.config.Redaction;
 import dev.qwenimage.config.ServerConfig.S3Settings;
 import dev.qwenimage.config.Setting;
 import java.io.IOException;
@@ -256,7 +257,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
         }
         if (!bucketExists()) {
             if (!settings.createBucket()) {
-                throw new ConfigException("the S3 bucket '" + bucket + "' does not exist at " + settings.endpoint()
+                throw new ConfigException("the S3 bucket '" + bucket + "' does not exist at " + Redaction.url(settings.endpoint())
                         + ": create it, or set " + Setting.S3_CREATE_BUCKET.env() + "=on to let the service create it");
             }
             createBucket();
@@ -283,7 +284,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
             if (e.statusCode() == 403) {
                 throw new ConfigException(accessDenied());
             }
-            throw new ConfigException("the S3 store at " + settings.endpoint() + " refused to look up bucket '" + bucket
+            throw new ConfigException("the S3 store at " + Redaction.url(settings.endpoint()) + " refused to look up bucket '" + bucket
                     + "': " + reason(e));
         } catch (SdkClientException e) {
             throw unreachable(e);
@@ -311,7 +312,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
         boolean configured = settings.hasStaticCredentials();
         String accessKey = configured ? "the access key in " + Setting.S3_ACCESS_KEY.env()
                 : "the access key the AWS default credentials chain found (" + Setting.S3_ACCESS_KEY.env() + " is empty)";
-        String where = " (" + settings.endpoint() + ", bucket '" + bucket + "'; " + detail + ")";
+        String where = " (" + Redaction.url(settings.endpoint()) + ", bucket '" + bucket + "'; " + detail + ")";
         return switch (code) {
             case "InvalidAccessKeyId" -> "the S3 store does not know " + accessKey + where;
             case "SignatureDoesNotMatch" -> "the S3 store rejected the request signature: "
@@ -331,14 +332,14 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
                     b.createBucketConfiguration(c -> c.locationConstraint(region.id()));
                 }
             });
-            log.info("created the S3 bucket {} at {}", bucket, settings.endpoint());
+            log.info("created the S3 bucket {} at {}", bucket, Redaction.url(settings.endpoint()));
         } catch (BucketAlreadyOwnedByYouException e) {
             log.debug("bucket {} was created meanwhile (another instance?)", bucket);
         } catch (BucketAlreadyExistsException e) {
             throw new ConfigException("cannot create the S3 bucket '" + bucket + "': the name is taken by another account; "
                     + "choose another " + Setting.S3_BUCKET.env());
         } catch (S3Exception e) {
-            throw new ConfigException("cannot create the S3 bucket '" + bucket + "' at " + settings.endpoint() + ": " + reason(e)
+            throw new ConfigException("cannot create the S3 bucket '" + bucket + "' at " + Redaction.url(settings.endpoint()) + ": " + reason(e)
                     + "; create it yourself, or give the credentials s3:CreateBucket");
         } catch (SdkClientException e) {
             throw unreachable(e);
@@ -356,13 +357,13 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
             step = "read";
             byte[] back = s3.getObjectAsBytes(b -> b.bucket(bucket).key(probe)).asByteArray();
             if (!Arrays.equals(back, body)) {
-                throw new ConfigException("the S3 bucket '" + bucket + "' at " + settings.endpoint()
+                throw new ConfigException("the S3 bucket '" + bucket + "' at " + Redaction.url(settings.endpoint())
                         + " returned other bytes than were written to " + probe);
             }
             step = "delete";
             s3.deleteObject(b -> b.bucket(bucket).key(probe));
         } catch (S3Exception e) {
-            throw new ConfigException("the S3 bucket '" + bucket + "' at " + settings.endpoint() + " does not let the service "
+            throw new ConfigException("the S3 bucket '" + bucket + "' at " + Redaction.url(settings.endpoint()) + " does not let the service "
                     + step + " objects (" + step + " of " + probe + ": " + reason(e) + "): the service needs s3:PutObject, s3:GetObject and "
                     + "s3:DeleteObject on it");
         } catch (SdkClientException e) {
@@ -371,7 +372,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     }
 
     private ConfigException unreachable(SdkClientException e) {
-        return new ConfigException("cannot reach the S3 store at " + settings.endpoint() + " (" + e.getMessage() + "); check "
+        return new ConfigException("cannot reach the S3 store at " + Redaction.url(settings.endpoint()) + " (" + Redaction.text(e.getMessage()) + "); check "
                 + Setting.S3_ENDPOINT.env() + " and that the store is running");
     }
 
@@ -394,7 +395,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     }
 
     private UncheckedIOException failure(String what, SdkException e) {
-        return new UncheckedIOException(what + " in S3 bucket " + bucket + " at " + settings.endpoint() + ": " + reason(e),
+        return new UncheckedIOException(what + " in S3 bucket " + bucket + " at " + Redaction.url(settings.endpoint()) + ": " + reason(e),
                 new IOException(reason(e), e));
     }
 
@@ -407,6 +408,6 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
             return "HTTP " + a.statusCode() + (code == null || code.isBlank() ? "" : " " + code)
                     + (message == null || message.isBlank() ? "" : ": " + message);
         }
-        return e.getMessage();
+        return Redaction.text(e.getMessage());
     }
 }

@@ -9,7 +9,7 @@ import java.util.function.Supplier;
 import java.util.OptionalInt;
 import dev.qwenimage.health.DiskSpace;
 import dev.qwenimage.image.ImageType;
-import dev.qwenimage.webhook.WebhookTargets;
+import dev.qwenimage.outbound.OutboundGuard;
 
 /**
  * The task domain as the API sees it: the contract's rules for a submit, enqueueing, and what a
@@ -36,7 +36,7 @@ public final class TaskService {
     private final long maxQueuedPerKey;
     private final long maxQueued;
     private final ImageLinks links;
-    private final WebhookTargets webhookTargets;
+    private final OutboundGuard webhookTargets;
     private final DiskSpace disk;
     /** When to try again after a refusal for disk space: retention and operators free it in minutes, not seconds. */
     static final long LOW_DISK_RETRY_SECONDS = 60;
@@ -65,7 +65,7 @@ public final class TaskService {
      */
     public TaskService(TaskStore store, EtaEstimator eta, Clock clock, EngineAvailability engines,
                        int maxAttempts, int maxPromptLength, long maxQueuedPerKey, long maxQueued, ImageLinks links,
-                       WebhookTargets webhookTargets, DiskSpace disk) {
+                       OutboundGuard webhookTargets, DiskSpace disk) {
         this.disk = disk;
         this.webhookTargets = webhookTargets;
         this.maxQueuedPerKey = maxQueuedPerKey;
@@ -284,8 +284,7 @@ public final class TaskService {
     /** The task if {@code owner} owns it. */
     public Task find(String owner, String id) {
         return Optional.ofNullable(id)
-                .flatMap(store::find)
-                .filter(t -> t.owner().equals(owner))
+                .flatMap(i -> store.find(owner, i))
                 .orElseThrow(() -> new TaskNotFound(id));
     }
 

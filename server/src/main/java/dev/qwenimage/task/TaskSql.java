@@ -87,6 +87,7 @@ public final class TaskSql {
     public static final String PROBE_FORGET = "DELETE FROM write_probe WHERE at < ?";
 
     public static final String FIND = "SELECT " + TaskRows.COLUMNS + " FROM tasks WHERE id = ?";
+    public static final String FIND_OWNED = "SELECT " + TaskRows.COLUMNS + " FROM tasks WHERE id = ? AND owner = ?";
     public static final String PROGRESS =
             "UPDATE tasks SET progress = ? WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?";
     public static final String SUCCEED = """
@@ -179,6 +180,17 @@ public final class TaskSql {
     public static Task find(Connection c, String id) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(FIND)) {
             ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? TaskRows.toTask(rs) : null;
+            }
+        }
+    }
+
+    /** The task with {@code id} if {@code owner} owns it, else null: the same statement for a foreign and an unknown id. */
+    public static Task findOwned(Connection c, String id, String owner) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(FIND_OWNED)) {
+            ps.setString(1, id);
+            ps.setString(2, owner);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? TaskRows.toTask(rs) : null;
             }

@@ -50,7 +50,26 @@ public interface TaskStore extends WebhookOutbox, AutoCloseable {
     /** Forgets idempotency keys created before {@code cutoff}; returns how many. */
     int forgetIdempotencyKeysBefore(Instant cutoff);
 
+    /** Task {@code id}, whoever owns it (webhooks, tools); the API looks tasks up with {@link #find(String, String)}. */
     Optional<Task> find(String id);
+
+    /**
+     * Task {@code id} if {@code owner} owns it. The owner is part of what is looked up: another
+     * owner's task and an unknown id take the same path (one database read by id and owner, which
+     * finds no row; never the cache), so neither answers sooner and a caller cannot tell whether
+     * another key's task exists.
+     */
+    Optional<Task> find(String owner, String id);
+
+    /** How many task look-ups this store answered from its cache and how many by a database read. */
+    Reads reads();
+
+    /** Counts of task look-ups since the store opened. */
+    record Reads(long cached, long database) {
+        public Reads minus(Reads earlier) {
+            return new Reads(cached - earlier.cached, database - earlier.database);
+        }
+    }
 
     /**
      * Claims the oldest claimable QUEUED task for {@code worker}: PROCESSING, attempts + 1, a lease

@@ -2,17 +2,17 @@ package dev.qwenimage.webhook;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.qwenimage.ops.Metrics;
+import dev.qwenimage.outbound.OutboundGuard;
+import dev.qwenimage.outbound.OutboundHttp;
+import dev.qwenimage.outbound.OutboundRequest;
+import dev.qwenimage.outbound.OutboundResult;
+import dev.qwenimage.outbound.Resolver;
 import dev.qwenimage.task.WebhookOutbox;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
@@ -24,9 +24,10 @@ import org.slf4j.LoggerFactory;
  * Sends the webhook deliveries of the {@link WebhookOutbox}: {@code POST url} with
  * {@code {"event_type": "ASYNC_TASK_RESULT", "payload": <task-result body>}} (Novita's shape),
  * signed with Standard Webhooks headers ({@code webhook-id} stable across retries,
- * {@code webhook-timestamp}, {@code webhook-signature}), a 10 s timeout and no redirects. A 2xx
- * answer delivers it; anything else is retried after 30 s, 1.5 min, 4.5 min, 13.5 min ... (x3 each,
- * at most an hour apart) until {@code maxAttempts}. Each delivery runs on its own virtual thread
+ * {@code webhook-timestamp}, {@code webhook-signature}), a 10 s timeout and no redirects, through the
+ * SSRF-guarded {@link OutboundHttp} (it connects only to the addresses it checked). A 2xx answer
+ * delivers it; a URL refused by the guard is given up at once; anything else is retried after 30 s,
+ * 1.5 min, 4.5 min, 13.5 min ... (x3 each, at most an hour apart) until {@code maxAttempts}. Each delivery runs on its own virtual thread
  * (at most {@value #IN_FLIGHT} at once), so a dead receiver never holds up the others, and the
  * task itself finished long before: webhooks can never fail or block a task.
  */
@@ -47,23 +48,32 @@ public final class WebhookSender implements Runnable {
     private final WebhookOutbox outbox;
     private final Function<String, Optional<TaskPayload>> payloads;
     private final WebhookSigner signer;
-    private final WebhookTargets targets;
+    private final OutboundGuard guard;
+    private final OutboundHttp http;
     private final Clock clock;
     private final int maxAttempts;
     private final Metrics metrics;
-    private final HttpClient http = HttpClient.newBuilder()
-            .connectTimeout(TIMEOUT)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
     private final Semaphore inFlight = new Semaphore(IN_FLIGHT);
 
+    /** The guard of webhook URLs: public addresses only, plus the operator's allow-list. */
+    public static OutboundGuard guard(List<String> allowList) {
+        return new OutboundGuard("webhook url", allowList, "QWEN_IMAGE_WEBHOOK_ALLOW");
+    }
+
+    /** The client webhooks are sent with, guarded by {@code guard}. */
+    public static OutboundHttp client(OutboundGuard guard) {
+        return new OutboundHttp(guard, Resolver.SYSTEM, TIMEOUT, "qwen-image-server webhooks");
+    }
+
+    /** @param http a client guarded by {@code guard} ({@link #client}); the sender does not close it */
     public WebhookSender(WebhookOutbox outbox, Function<String, Optional<TaskPayload>> payloads, WebhookSigner signer,
-                         WebhookTargets targets, Clock clock, int maxAttempts, Metrics metrics) {
+                         OutboundGuard guard, OutboundHttp http, Clock clock, int maxAttempts, Metrics metrics) {
         this.metrics = metrics;
         this.outbox = outbox;
         this.payloads = payloads;
         this.signer = signer;
-        this.targets = targets;
+        this.guard = guard;
+        this.http = http;
         this.clock = clock;
         this.maxAttempts = maxAttempts;
     }
@@ -92,7 +102,8 @@ public final class WebhookSender implements Runnable {
                     try {
                         deliver(d);
                     } catch (RuntimeException e) {
-                        // the store went away (shutdown) or failed: the claim runs out and the delivery is tried again
+                        // recording the outcome failed (the store went away): the claim runs out and the next
+                        // claim is another try, counted like any (see deliver)
                         log.warn("webhook for task {} not recorded: {}", d.taskId(), e.getMessage());
                     } finally {
                         inFlight.release();
@@ -104,69 +115,92 @@ public final class WebhookSender implements Runnable {
         }
     }
 
+    /**
+     * Makes one try of {@code d} and records its outcome. Every try counts (the claim spent it):
+     * whatever happens in it, a bad URL, a refused or unreachable receiver, or an exception
+     * anywhere (payload, signature, client), ends as delivered, retried later or given up, and a
+     * delivery whose earlier tries never recorded an outcome (a node died mid-send, the store
+     * failed) is given up once its tries are spent.
+     */
     void deliver(WebhookOutbox.Delivery d) {
-        URI uri;
-        WebhookTargets.Verdict verdict;
-        try {
-            uri = URI.create(d.url());
-            verdict = targets.lookUp(uri);
-        } catch (IllegalArgumentException e) {
-            uri = null;
-            verdict = new WebhookTargets.Verdict.Refused("not a valid URL");
+        if (d.attempt() > maxAttempts) {
+            log.warn("webhook for task {} given up: {} tries made, the last ones without a recorded outcome", d.taskId(), d.attempt() - 1);
+            metrics.webhook("given_up");
+            outbox.deliveryFailed(d.id(), "given up after " + maxAttempts + " tries", Optional.empty(), clock.instant());
+            return;
         }
-        switch (verdict) {
-            case WebhookTargets.Verdict.Refused(String reason) -> {
+        Try outcome;
+        try {
+            outcome = attempt(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return; // shutting down: the try is spent; the claim runs out and the next one (or the give-up above) follows
+        } catch (RuntimeException e) {
+            String errorId = java.util.UUID.randomUUID().toString().substring(0, 8);
+            log.error("webhook for task {} failed unexpectedly (error id {})", d.taskId(), errorId, e);
+            outcome = new Try.Retry("internal error while delivering (error id " + errorId + ")");
+        }
+        switch (outcome) {
+            case Try.Delivered() -> {
+                outbox.delivered(d.id(), clock.instant());
+                metrics.webhook("delivered");
+            }
+            case Try.Retry(String reason) -> failed(d, reason);
+            case Try.Final(String reason, String metric) -> {
                 log.warn("webhook for task {} not sent: {}", d.taskId(), reason);
-                metrics.webhook("refused");
+                metrics.webhook(metric);
                 outbox.deliveryFailed(d.id(), reason, Optional.empty(), clock.instant());
-                return;
             }
-            case WebhookTargets.Verdict.Unresolved(String reason) -> {
-                failed(d, reason);
-                return;
-            }
-            case WebhookTargets.Verdict.Deliver() -> {
-                // go on
-            }
+        }
+    }
+
+    /** The outcome of one try, before it is recorded. */
+    private sealed interface Try {
+        record Delivered() implements Try {
+        }
+
+        /** May succeed later: retried until the tries are spent. */
+        record Retry(String reason) implements Try {
+        }
+
+        /** Never worth another try; {@code metric} is the outcome counted. */
+        record Final(String reason, String metric) implements Try {
+        }
+    }
+
+    private Try attempt(WebhookOutbox.Delivery d) throws InterruptedException {
+        // judged before the payload is built: a URL refused now is refused for good
+        Optional<String> problem = guard.problemWithoutLookup(d.url());
+        if (problem.isPresent()) {
+            return new Try.Final(problem.get(), "refused");
         }
         Optional<TaskPayload> payload = payloads.apply(d.taskId());
         if (payload.isEmpty()) {
-            metrics.webhook("task_gone");
-            outbox.deliveryFailed(d.id(), "the task no longer exists", Optional.empty(), clock.instant());
-            return;
+            return new Try.Final("the task no longer exists", "task_gone");
         }
-        String error;
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("event_type", "ASYNC_TASK_RESULT");
+        event.put("payload", payload.get().body());
+        byte[] body;
         try {
-            Map<String, Object> event = new LinkedHashMap<>();
-            event.put("event_type", "ASYNC_TASK_RESULT");
-            event.put("payload", payload.get().body());
-            byte[] body = JSON.writeValueAsBytes(event);
-            String messageId = "msg_" + d.taskId();
-            long timestamp = clock.instant().getEpochSecond();
-            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(uri)
-                    .timeout(TIMEOUT)
-                    .header("Content-Type", "application/json")
-                    .header("User-Agent", "qwen-image-server webhooks")
-                    .header("webhook-id", messageId)
-                    .header("webhook-timestamp", Long.toString(timestamp))
-                    .header("webhook-signature", signer.signature(payload.get().owner(), messageId, timestamp, body))
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                    .build(), HttpResponse.BodyHandlers.discarding());
-            if (r.statusCode() >= 200 && r.statusCode() < 300) {
-                outbox.delivered(d.id(), clock.instant());
-                metrics.webhook("delivered");
-                return;
-            }
-            error = "the receiver answered HTTP " + r.statusCode();
-        } catch (HttpTimeoutException e) {
-            error = "the receiver did not answer within " + TIMEOUT.toSeconds() + " s";
-        } catch (IOException e) {
-            error = "could not reach the receiver: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return; // shutting down: the claim runs out and another try follows
+            body = JSON.writeValueAsBytes(event);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot render the webhook body: " + e.getOriginalMessage(), e);
         }
-        failed(d, error);
+        String messageId = "msg_" + d.taskId();
+        long timestamp = clock.instant().getEpochSecond();
+        OutboundResult result = http.send(OutboundRequest.post(d.url(), Map.of(
+                "Content-Type", "application/json",
+                "webhook-id", messageId,
+                "webhook-timestamp", Long.toString(timestamp),
+                "webhook-signature", signer.signature(payload.get().owner(), messageId, timestamp, body)), body, TIMEOUT));
+        return switch (result) {
+            case OutboundResult.Answered a when a.ok() -> new Try.Delivered();
+            case OutboundResult.Answered a -> new Try.Retry("the receiver answered HTTP " + a.status());
+            case OutboundResult.Refused(String reason) -> new Try.Final(reason, "refused");
+            case OutboundResult.Unresolved(String reason) -> new Try.Retry(reason);
+            case OutboundResult.Failed(String reason) -> new Try.Retry("could not reach the receiver: " + reason);
+        };
     }
 
     /** A try that may succeed later: retried after {@link #retryDelay} until the attempts are spent. */

@@ -1,5 +1,6 @@
 package dev.qwenimage.worker;
 
+import dev.qwenimage.config.Redaction;
 import dev.qwenimage.task.EngineAvailability;
 import dev.qwenimage.task.EngineCapacity;
 import dev.qwenimage.task.EtaEstimator;
@@ -61,7 +62,7 @@ public final class Fleet implements EngineAvailability {
             String engine = lane.engineName();
             out.add(new LaneReport(pool.workerId(), engine, st.state().name().toLowerCase(Locale.ROOT), lane.slots(),
                     pool.busySlots(lane), pool.finishing(lane), lane.guard().engine().defaultSteps(), eta.secondsPerStep(engine, 1024, 1024),
-                    eta.postSeconds(engine), lane.guard().engine().describe(), st.lastError(), now));
+                    eta.postSeconds(engine), Redaction.text(lane.guard().engine().describe()), st.lastError(), now));
         }
         return out;
     }

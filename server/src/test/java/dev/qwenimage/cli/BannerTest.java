@@ -28,4 +28,18 @@ class BannerTest {
                     .contains("curl -s " + server.server().localUrl() + "/v3/async/qwen-image-txt2img");
         }
     }
+
+    @Test
+    void bannerShowsConfiguredUrlsWithoutTheirCredentials() {
+        try (TestServer server = TestServer.start(dataDir, Map.of(
+                "QWEN_IMAGE_ENGINES", "openai:http://alice:engine-secret@127.0.0.1:9/v1",
+                "QWEN_IMAGE_PUBLIC_URL", "https://bob:links-secret@img.example.com"))) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            Banner.print(new PrintStream(out, true, StandardCharsets.UTF_8), server.server());
+            String banner = out.toString(StandardCharsets.UTF_8);
+
+            assertThat(banner).contains("http://127.0.0.1:9/v1").contains("https://…@img.example.com")
+                    .doesNotContain("engine-secret").doesNotContain("links-secret").doesNotContain("alice");
+        }
+    }
 }

@@ -484,4 +484,27 @@ public abstract class TaskStoreContract {
         assertThat(duplicates.get()).isZero();
         assertThat(claimed).hasSize(50);
     }
+
+    @Test
+    void anotherOwnersTaskIsLookedUpExactlyLikeAnUnknownId() {
+        // a finished task, read by its owner: where the store caches tasks, it is cached now
+        String id = enqueue("alice");
+        store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow();
+        assertThat(store.succeed(id, "w1", "k.jpeg", 10, clock.instant())).isTrue();
+        assertThat(store.find("alice", id)).isPresent();
+        TaskStore.Reads start = store.reads();
+        assertThat(store.find("alice", id)).isPresent();
+        TaskStore.Reads afterOwner = store.reads();
+
+        assertThat(store.find("bob", id)).isEmpty();
+        TaskStore.Reads afterForeign = store.reads();
+        assertThat(store.find("bob", UUID.randomUUID().toString())).isEmpty();
+        TaskStore.Reads afterUnknown = store.reads();
+
+        // the same work for both misses (one database read, nothing from the cache), so neither
+        // answers sooner: a caller cannot tell another key's task from no task at all
+        assertThat(afterForeign.minus(afterOwner)).isEqualTo(new TaskStore.Reads(0, 1));
+        assertThat(afterUnknown.minus(afterForeign)).isEqualTo(new TaskStore.Reads(0, 1));
+        assertThat(afterOwner.minus(start).cached() + afterOwner.minus(start).database()).isEqualTo(1);
+    }
 }

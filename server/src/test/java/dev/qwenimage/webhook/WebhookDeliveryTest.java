@@ -201,6 +201,52 @@ class WebhookDeliveryTest {
         }
     }
 
+    @Test
+    void aUrlThatCannotBeCalledIsGivenUpAtOnceInsteadOfBeingRetriedForever() {
+        MutableClock clock = MutableClock.startingNow();
+        try (TestServer server = server(clock)) {
+            Api api = server.api();
+            // stored before the submit check refused such URLs: a port out of range
+            String id = dev.qwenimage.task.TaskIds.next(clock);
+            server.server().store().insert(new dev.qwenimage.task.NewTask(id, dev.qwenimage.auth.ApiKeys.ownerOf(TestServer.KEY),
+                    new dev.qwenimage.task.TaskSpec("stored", "", 256, 256, false, 1, java.util.OptionalInt.empty(),
+                            dev.qwenimage.image.ImageType.JPEG, java.util.Optional.of("http://127.0.0.1:99999/hooks/bad")),
+                    3, clock.instant()));
+            assertThat(api.awaitFinished(id, Duration.ofSeconds(30)).at("/task/status").asText()).isEqualTo("TASK_STATUS_SUCCEED");
+            awaitMetric(api, "qwen_image_webhooks_total{outcome=\"refused\"", 1);
+            for (int i = 0; i < 3; i++) {
+                clock.advance(Duration.ofHours(2));
+                Api.sleep(1200);
+            }
+            assertThat(metric(api, "qwen_image_webhooks_total{outcome=\"refused\"")).isEqualTo(1);
+            assertThat(metric(api, "qwen_image_webhooks_total{outcome=\"failed\"")).isZero();
+        }
+    }
+
+    @Test
+    void aReceiverThatNeverAcceptsIsGivenUpAfterTheConfiguredTries() throws Exception {
+        MutableClock clock = MutableClock.startingNow();
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        try (TestServer server = TestServer.start(dataDir, Map.of("QWEN_IMAGE_WEBHOOK_ALLOW", "127.0.0.1/32",
+                "QWEN_IMAGE_WEBHOOK_ATTEMPTS", "5"), clock)) {
+            Api api = server.api();
+            api.submitOk("{\"prompt\": \"nobody home\", \"size\": \"256*256\", \"extra\": {\"webhook\": {\"url\": "
+                    + "\"http://127.0.0.1:" + closed + "/hook\"}}}");
+            for (int tries = 1; tries <= 4; tries++) {
+                awaitMetric(api, "qwen_image_webhooks_total{outcome=\"failed\"", tries);
+                clock.advance(Duration.ofHours(2));
+            }
+            awaitMetric(api, "qwen_image_webhooks_total{outcome=\"given_up\"", 1);
+            clock.advance(Duration.ofHours(2));
+            Api.sleep(1500);
+            assertThat(metric(api, "qwen_image_webhooks_total{outcome=\"failed\"")).isEqualTo(4);
+            assertThat(metric(api, "qwen_image_webhooks_total{outcome=\"given_up\"")).isEqualTo(1);
+        }
+    }
+
     private void awaitArrivals(String path, int count, Duration within) {
         until(within, () -> arrivals.stream().filter(p -> p.endsWith(path)).count() >= count,
                 () -> "expected " + count + " request(s) at " + path + ", got " + arrivals);

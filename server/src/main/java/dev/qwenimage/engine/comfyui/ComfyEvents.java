@@ -80,6 +80,7 @@ final class ComfyEvents implements AutoCloseable {
 
     private final HttpClient client;
     private final URI uri;
+    private final Map<String, String> headers;
     private final Map<String, Inbox> inboxes = new ConcurrentHashMap<>();
     private final ReentrantLock connecting = new ReentrantLock();
     private volatile Connection current;
@@ -91,10 +92,12 @@ final class ComfyEvents implements AutoCloseable {
 
     /**
      * @param base     ComfyUI's base URL (http or https); the socket is at {@code /ws} under it
+     * @param headers  sent with the opening handshake (the engine's Authorization, if any)
      * @param clientId this engine's client id: ComfyUI routes the events of our prompts to it
      */
-    ComfyEvents(HttpClient client, URI base, String clientId) {
+    ComfyEvents(HttpClient client, URI base, Map<String, String> headers, String clientId) {
         this.client = client;
+        this.headers = Map.copyOf(headers);
         String scheme = base.getScheme().equalsIgnoreCase("https") ? "wss" : "ws";
         this.uri = URI.create(scheme + base.toString().substring(base.getScheme().length()) + "/ws?clientId=" + clientId);
     }
@@ -187,7 +190,9 @@ final class ComfyEvents implements AutoCloseable {
             return;
         }
         Connection c = new Connection();
-        CompletableFuture<WebSocket> f = client.newWebSocketBuilder().connectTimeout(timeout).buildAsync(uri, c);
+        WebSocket.Builder builder = client.newWebSocketBuilder().connectTimeout(timeout);
+        headers.forEach(builder::header);
+        CompletableFuture<WebSocket> f = builder.buildAsync(uri, c);
         WebSocket ws;
         try {
             ws = f.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);

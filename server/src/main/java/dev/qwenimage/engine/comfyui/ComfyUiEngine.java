@@ -43,7 +43,7 @@ public final class ComfyUiEngine implements Engine {
         this.workflow = settings.workflow().<Workflow>map(w -> w).orElseGet(() -> new QwenImageWorkflow(settings));
         this.http = new EngineHttp(name, base, CONNECT_TIMEOUT, Map.of());
         this.api = new ComfyApi(http, settings.requestTimeout());
-        this.events = new ComfyEvents(http.client(), base, clientId);
+        this.events = new ComfyEvents(http.client(), http.base(), http.headers(), clientId);
     }
 
     /** The engine an entry {@code comfyui:http://host:8188?...} describes; bad options are a ConfigException. */

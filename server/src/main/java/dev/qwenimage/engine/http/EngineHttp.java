@@ -3,6 +3,8 @@ package dev.qwenimage.engine.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.qwenimage.config.ConfigException;
+import dev.qwenimage.config.Redaction;
 import dev.qwenimage.engine.GenerationResult;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -17,6 +19,7 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.awt.image.BufferedImage;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -41,13 +44,23 @@ public final class EngineHttp {
 
     /**
      * @param engineName used in failure messages ("comfyui-1 at http://gpu1:8188: ...")
-     * @param base       the engine's base URL; request paths are appended to it
+     * @param base       the engine's base URL; request paths are appended to it. User credentials
+     *                   in it ({@code http://user:pass@host}) are sent as HTTP Basic
+     *                   authentication and kept out of {@link #base()}, so no message shows them
      * @param headers    sent with every request (e.g. an Authorization header)
      */
     public EngineHttp(String engineName, URI base, Duration connectTimeout, Map<String, String> headers) {
         this.engineName = engineName;
-        this.base = base;
+        this.base = withoutUserInfo(base);
         this.headers = new LinkedHashMap<>(headers);
+        if (base.getRawUserInfo() != null) {
+            if (headers.keySet().stream().anyMatch("Authorization"::equalsIgnoreCase)) {
+                throw new ConfigException("engine '" + engineName + "' (" + Redaction.url(base) + ") has user credentials in "
+                        + "its URL and a key; give one of them (a request carries one Authorization header)");
+            }
+            this.headers.put("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                    base.getUserInfo().getBytes(StandardCharsets.UTF_8)));
+        }
         this.client = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(connectTimeout)
@@ -55,8 +68,22 @@ public final class EngineHttp {
                 .build();
     }
 
+    /** The base URL, without user credentials. */
     public URI base() {
         return base;
+    }
+
+    /** The headers every request to this engine carries (its Authorization, if any). */
+    public Map<String, String> headers() {
+        return java.util.Collections.unmodifiableMap(headers);
+    }
+
+    /** {@code url} without its {@code user:password@} part. */
+    static URI withoutUserInfo(URI url) {
+        if (url.getRawUserInfo() == null) {
+            return url;
+        }
+        return URI.create(url.toString().replaceFirst("^([A-Za-z][A-Za-z0-9+.\\-]*://)[^/?#]*@", "$1"));
     }
 
     public HttpClient client() {

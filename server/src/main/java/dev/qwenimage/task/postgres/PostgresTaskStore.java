@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.qwenimage.config.Redaction;
 import dev.qwenimage.health.WriteHealth;
 import dev.qwenimage.safety.NsfwVerdict;
 import dev.qwenimage.task.LaneRegistry;
@@ -67,6 +68,8 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     /** Finished tasks: immutable until retention deletes them, so polls of done tasks skip the database. */
     private final Cache<String, Task> finished = Caffeine.newBuilder()
             .maximumSize(50_000).expireAfterWrite(Duration.ofMinutes(1)).build();
+    private final java.util.concurrent.atomic.LongAdder cacheHits = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder databaseReads = new java.util.concurrent.atomic.LongAdder();
 
     private final WriteHealth health;
 
@@ -104,7 +107,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
         try {
             pool = new HikariDataSource(cfg);
         } catch (RuntimeException e) {
-            throw new StoreException("cannot connect to PostgreSQL at " + redact(jdbcUrl) + ": " + rootMessage(e), e);
+            throw new StoreException("cannot connect to PostgreSQL at " + Redaction.text(jdbcUrl) + ": " + rootMessage(e), e);
         }
         try {
             Matcher m = SCHEMA.matcher(jdbcUrl);
@@ -127,7 +130,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
             }, channel, health);
         } catch (RuntimeException e) {
             pool.close();
-            throw new StoreException("cannot prepare the task tables in PostgreSQL at " + redact(jdbcUrl) + ": "
+            throw new StoreException("cannot prepare the task tables in PostgreSQL at " + Redaction.text(jdbcUrl) + ": "
                     + rootMessage(e), e);
         }
     }
@@ -267,11 +270,32 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     public Optional<Task> find(String id) {
         Task cached = finished.getIfPresent(id);
         if (cached != null) {
+            cacheHits.increment();
             return Optional.of(cached);
         }
+        databaseReads.increment();
         Optional<Task> task = Optional.ofNullable(read(c -> TaskSql.find(c, id)));
         task.filter(t -> t.state().isFinished()).ifPresent(t -> finished.put(id, t));
         return task;
+    }
+
+    @Override
+    public Optional<Task> find(String owner, String id) {
+        Task cached = finished.getIfPresent(id);
+        if (cached != null && cached.owner().equals(owner)) {
+            cacheHits.increment();
+            return Optional.of(cached);
+        }
+        // another owner's task, cached or not, gets the read an unknown id gets: one that finds no row
+        databaseReads.increment();
+        Optional<Task> task = Optional.ofNullable(read(c -> TaskSql.findOwned(c, id, owner)));
+        task.filter(t -> t.state().isFinished()).ifPresent(t -> finished.put(id, t));
+        return task;
+    }
+
+    @Override
+    public Reads reads() {
+        return new Reads(cacheHits.sum(), databaseReads.sum());
     }
 
     @Override
@@ -577,16 +601,11 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
         }
     }
 
-    /** The URL without a password parameter, for messages. */
-    static String redact(String jdbcUrl) {
-        return jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1…");
-    }
-
     private static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
         }
-        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        return t.getMessage() == null ? t.getClass().getSimpleName() : Redaction.text(t.getMessage());
     }
 }

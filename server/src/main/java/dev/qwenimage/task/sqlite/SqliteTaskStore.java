@@ -69,6 +69,8 @@ public final class SqliteTaskStore implements TaskStore {
      * memory without going stale.
      */
     private final Cache<String, Task> cache = Caffeine.newBuilder().maximumSize(100_000).build();
+    private final java.util.concurrent.atomic.LongAdder cacheHits = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder databaseReads = new java.util.concurrent.atomic.LongAdder();
 
     private SqliteTaskStore(SqliteWriter.ConnectionSource connections, HikariDataSource readers, WriteHealth health)
             throws SQLException {
@@ -355,13 +357,43 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public Optional<Task> find(String id) {
+        Task cached = cache.getIfPresent(id);
+        if (cached != null) {
+            cacheHits.increment();
+            return Optional.of(cached);
+        }
         // Loading through the cache is atomic per id, and every write invalidates its ids after
         // its commit, so a value loaded from before a commit never outlives that commit.
         return Optional.ofNullable(cache.get(id, this::load));
     }
 
     private Task load(String id) {
+        databaseReads.increment();
         return read(c -> TaskSql.find(c, id));
+    }
+
+    @Override
+    public Optional<Task> find(String owner, String id) {
+        Task cached = cache.getIfPresent(id);
+        if (cached != null && cached.owner().equals(owner)) {
+            cacheHits.increment();
+            return Optional.of(cached);
+        }
+        if (cached != null) {
+            // another owner's task: the read an unknown id gets (it finds no row, so nothing is cached)
+            return Optional.ofNullable(loadOwned(id, owner));
+        }
+        return Optional.ofNullable(cache.get(id, key -> loadOwned(key, owner)));
+    }
+
+    private Task loadOwned(String id, String owner) {
+        databaseReads.increment();
+        return read(c -> TaskSql.findOwned(c, id, owner));
+    }
+
+    @Override
+    public Reads reads() {
+        return new Reads(cacheHits.sum(), databaseReads.sum());
     }
 
     @Override

@@ -1,0 +1,121 @@
+package dev.qwenimage.outbound;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Which URLs one kind of outbound call (webhooks, say) may reach. By default only public
+ * addresses: a host that is, or resolves to, an internal address ({@link AddressPolicy}) is
+ * refused, and so is {@code localhost}, so that a client cannot make the service probe its own
+ * network (SSRF). The operator allow-lists host names and CIDR ranges that are meant to be
+ * reachable. {@link #problemWithoutLookup} judges a URL at once (syntax and literal addresses; a
+ * submit); {@link #resolve} does the one DNS resolution a connection uses and checks every address
+ * it returns ({@link OutboundHttp} connects to those addresses only).
+ */
+public final class OutboundGuard {
+    private final String subject;
+    private final String allowSetting;
+    private final Set<String> allowedHosts;
+    private final AddressPolicy addresses;
+
+    /**
+     * @param subject      how messages name the URL, e.g. "webhook url"
+     * @param allowList    host names (exact, case-insensitive) and CIDR ranges (10.0.0.0/8, fd00::/8) always allowed
+     * @param allowSetting the setting that holds the allow-list, named in refusals
+     * @throws IllegalArgumentException when an entry is neither a host name nor a CIDR range
+     */
+    public OutboundGuard(String subject, List<String> allowList, String allowSetting) {
+        this.subject = subject;
+        this.allowSetting = allowSetting;
+        this.allowedHosts = allowList.stream().map(String::strip).filter(a -> !a.isEmpty() && !a.contains("/"))
+                .map(OutboundGuard::normalise).collect(Collectors.toUnmodifiableSet());
+        this.addresses = new AddressPolicy(allowList.stream().map(String::strip).filter(a -> a.contains("/"))
+                .map(AddressPolicy.Cidr::parse).toList());
+    }
+
+    /** What a resolution for a connection found. */
+    public sealed interface Resolution {
+        /** Connect to these addresses, and only these. */
+        record Reach(List<InetAddress> addresses) implements Resolution {
+        }
+
+        /** The host is, or resolves to, an internal address: final. */
+        record Refused(String reason) implements Resolution {
+        }
+
+        /** The name does not resolve now (DNS outage, a record not yet published): may work later. */
+        record Unresolved(String reason) implements Resolution {
+        }
+    }
+
+    /** The problem with {@code url} judged without DNS (syntax, literal addresses, localhost); empty when acceptable. */
+    public Optional<String> problemWithoutLookup(String url) {
+        return switch (OutboundUrl.parse(url)) {
+            case OutboundUrl.Parsed.Invalid(String reason) -> Optional.of(subject + " " + reason);
+            case OutboundUrl.Parsed.Valid(OutboundUrl u) -> problemWithoutLookup(u);
+        };
+    }
+
+    /** As {@link #problemWithoutLookup(String)}, for a URL already parsed. */
+    public Optional<String> problemWithoutLookup(OutboundUrl url) {
+        if (allowedHosts.contains(url.host())) {
+            return Optional.empty();
+        }
+        if (url.host().equals("localhost") || url.host().endsWith(".localhost")) {
+            return Optional.of(subject + " points at this machine (" + url.host() + "); such targets are refused unless "
+                    + "allow-listed (" + allowSetting + ")");
+        }
+        return url.literal().flatMap(a -> addressProblem(url.host(), a));
+    }
+
+    /**
+     * The one resolution of {@code host} a connection uses: every address it resolves to must be
+     * public (or allow-listed), else the whole host is refused; an allow-listed name is reached at
+     * whatever it resolves to.
+     */
+    public Resolution resolve(String host, Resolver dns) {
+        String h = normalise(host);
+        List<InetAddress> found;
+        try {
+            found = dns.resolve(h);
+        } catch (UnknownHostException e) {
+            return new Resolution.Unresolved(subject + " host " + h + " does not resolve");
+        }
+        if (found.isEmpty()) {
+            return new Resolution.Unresolved(subject + " host " + h + " does not resolve");
+        }
+        if (!allowedHosts.contains(h)) {
+            if (h.equals("localhost") || h.endsWith(".localhost")) {
+                return new Resolution.Refused(subject + " points at this machine (" + h + "); such targets are refused unless "
+                        + "allow-listed (" + allowSetting + ")");
+            }
+            for (InetAddress a : found) {
+                Optional<String> p = addressProblem(h, a);
+                if (p.isPresent()) {
+                    return new Resolution.Refused(p.get());
+                }
+            }
+        }
+        return new Resolution.Reach(List.copyOf(found));
+    }
+
+    private Optional<String> addressProblem(String host, InetAddress a) {
+        String where = host.equalsIgnoreCase(a.getHostAddress()) ? " address " + host + " is "
+                : " " + host + " resolves to " + a.getHostAddress() + ", ";
+        return addresses.problemWith(a).map(what -> subject + where + what
+                + "; such targets are refused unless allow-listed (" + allowSetting + ")");
+    }
+
+    private static String normalise(String host) {
+        String h = host.strip().toLowerCase(Locale.ROOT);
+        if (h.startsWith("[") && h.endsWith("]")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
+    }
+}

@@ -38,7 +38,7 @@ class MalformedRequestsTest {
                 Arguments.of("Content-Length together with chunked", "POST " + SUBMIT + " HTTP/1.1\r\nHost: x\r\n" + AUTH
                         + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, "BAD_REQUEST"),
                 Arguments.of("two Content-Lengths", "POST " + SUBMIT + " HTTP/1.1\r\nHost: x\r\n" + AUTH
-                        + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400, "BAD_REQUEST"),
+                        + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400, "DUPLICATE_HEADER"),
                 Arguments.of("a Content-Length that is not a number", "POST " + SUBMIT + " HTTP/1.1\r\nHost: x\r\n" + AUTH
                         + "Content-Length: two\r\n\r\n{}", 400, "BAD_REQUEST"),
                 Arguments.of("a transfer coding other than chunked", "POST " + SUBMIT + " HTTP/1.1\r\nHost: x\r\n" + AUTH

@@ -310,7 +310,7 @@ public final class QwenImageServer implements AutoCloseable {
         List<EngineSetup> setups = new ArrayList<>();
         try {
             for (EngineSpec spec : config.engines()) {
-                setups.add(new EngineSetup(Engines.create(spec, config), config.slotsFor(spec), Engines.timeoutOf(spec)));
+                setups.add(new EngineSetup(Engines.create(spec, config), config.slotsFor(spec), spec.timeLimit()));
             }
         } catch (RuntimeException e) {
             setups.forEach(s -> s.engine().close());

@@ -146,6 +146,14 @@ public record EngineSpec(String kind, String name, Optional<URI> url, OptionalIn
         return new EngineSpec(kind, name, url, slots, timeout, options);
     }
 
+    /** Longest a GPU engine may take for one image unless its entry sets {@code timeout=}. */
+    public static final Duration DEFAULT_GPU_TIMEOUT = Duration.ofMinutes(10);
+
+    /** The time limit per image: the entry's {@code timeout=}, else none for the CPU preview and 10 minutes for GPU engines. */
+    public Duration timeLimit() {
+        return timeout.orElse(kind.equals("preview") ? Duration.ZERO : DEFAULT_GPU_TIMEOUT);
+    }
+
     /** An engine-specific option, or empty. */
     public Optional<String> option(String key) {
         return Optional.ofNullable(options.get(key)).filter(v -> !v.isBlank());

@@ -1,7 +1,6 @@
 package dev.qwenimage.engine.openai;
 
 import java.util.OptionalDouble;
-import dev.qwenimage.engine.Engines;
 import dev.qwenimage.config.ConfigException;
 import dev.qwenimage.engine.EngineSpec;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -139,7 +138,7 @@ public final class OpenAiImagesEngine implements Engine {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(spec.where() + ": extras: " + e.getMessage());
         }
-        Duration limit = Engines.timeoutOf(spec);
+        Duration limit = spec.timeLimit();
         return new OpenAiImagesEngine(spec.name(), spec.requireUrl(), new OpenAiImagesEngine.Settings(
                 spec.option("model", d.model()),
                 spec.option("key"),

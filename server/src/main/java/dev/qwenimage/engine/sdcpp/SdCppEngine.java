@@ -1,7 +1,6 @@
 package dev.qwenimage.engine.sdcpp;
 
 import java.util.Set;
-import dev.qwenimage.engine.Engines;
 import dev.qwenimage.config.ConfigException;
 import dev.qwenimage.engine.EngineSpec;
 import com.fasterxml.jackson.databind.JsonNode;

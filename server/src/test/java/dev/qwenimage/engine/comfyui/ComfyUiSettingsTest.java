@@ -77,7 +77,7 @@ class ComfyUiSettingsTest {
                     + "qwen_image_fp8_e4m3fn.safetensors + LoRA Qwen-Image-Lightning-8steps-V1.0.safetensors @1.0, 8 steps, "
                     + "cfg 1.0, euler/simple, shift 3.1)");
         }
-        assertThat(Engines.timeoutOf(spec(""))).isEqualTo(Engines.DEFAULT_GPU_TIMEOUT);
+        assertThat(spec("").timeLimit()).isEqualTo(EngineSpec.DEFAULT_GPU_TIMEOUT);
     }
 
     @Test

@@ -117,6 +117,29 @@ public record ServerConfig(
         return engine.kind().equals("preview") ? Math.max(1, Runtime.getRuntime().availableProcessors()) : 1;
     }
 
+    /**
+     * Every setting, as a record prints it, except the secrets: the API keys are counted, the URL
+     * secret is shown as set or not (the database password and the S3 secret key hide themselves).
+     */
+    @Override
+    public String toString() {
+        java.util.StringJoiner out = new java.util.StringJoiner(", ", "ServerConfig[", "]");
+        for (java.lang.reflect.RecordComponent c : ServerConfig.class.getRecordComponents()) {
+            Object value;
+            try {
+                value = switch (c.getName()) {
+                    case "apiKeys" -> apiKeys.size() + " key(s)";
+                    case "urlSecret" -> urlSecret.isPresent() ? "(set)" : "(generated)";
+                    default -> c.getAccessor().invoke(this);
+                };
+            } catch (ReflectiveOperationException e) {
+                value = "?";
+            }
+            out.add(c.getName() + "=" + value);
+        }
+        return out.toString();
+    }
+
     /** Builds the configuration from the process environment plus {@code overrides} (keyed by env name). */
     public static ServerConfig load(Map<String, String> env, Map<String, String> overrides) {
         Map<String, String> values = new HashMap<>();

@@ -19,6 +19,16 @@ class ServerConfigTest {
     Path dir;
 
     @Test
+    void theConfigurationPrintsNoSecret() {
+        ServerConfig c = ServerConfig.of(Map.of("QWEN_IMAGE_API_KEYS", "key-one-0123456789,key-two-0123456789",
+                "QWEN_IMAGE_URL_SECRET", "url-secret-0123456789", "QWEN_IMAGE_DB_URL", "jdbc:postgresql://db/qwen?password=pg-pass-1",
+                "QWEN_IMAGE_DB_PASSWORD", "pg-pass-2", "QWEN_IMAGE_ENGINES", "openai:http://user:engine-pass@gpu:8000/v1"));
+        assertThat(c.toString()).contains("2 key(s)").contains("port=8080")
+                .doesNotContain("key-one").doesNotContain("key-two").doesNotContain("url-secret-0123456789")
+                .doesNotContain("pg-pass-1").doesNotContain("pg-pass-2").doesNotContain("engine-pass");
+    }
+
+    @Test
     void defaultsRunWithNothingSet() {
         ServerConfig c = ServerConfig.load(Map.of(), Map.of());
         assertThat(c.port()).isEqualTo(8080);

@@ -77,10 +77,15 @@ public final class SqliteTaskStore implements TaskStore {
         this.health = health;
         this.writer = new SqliteWriter(connections, health, () -> turnsStale = true);
         this.readers = readers;
-        writer.execute(session -> {
-            loadTurns(session);
-            return null;
-        });
+        try {
+            writer.execute(session -> {
+                loadTurns(session);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            writer.close();
+            throw e;
+        }
     }
 
     /**
@@ -129,7 +134,7 @@ public final class SqliteTaskStore implements TaskStore {
             SQLiteConfig config = new SQLiteConfig();
             config.setJournalMode(SQLiteConfig.JournalMode.WAL);
             config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
-            config.setBusyTimeout(10_000);
+            config.setBusyTimeout(BUSY_TIMEOUT_MS);
             config.setTempStore(SQLiteConfig.TempStore.MEMORY);
             config.setCacheSize(-16_384); // 16 MiB of page cache per connection: the hot index pages of a deep queue stay in memory
             config.setJournalSizeLimit(JOURNAL_SIZE_LIMIT);
@@ -162,6 +167,10 @@ public final class SqliteTaskStore implements TaskStore {
         }
     }
 
+    private static final int BUSY_TIMEOUT_MS = 10_000;
+    /** Databases up to this size are converted to incremental auto-vacuum at start-up by themselves (a VACUUM of seconds). */
+    private static final long AUTO_CONVERT_LIMIT = 1L << 30;
+
     /** The write-ahead log is cut back to this size after each checkpoint, so a burst does not leave a large file. */
     private static final int JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
@@ -170,8 +179,8 @@ public final class SqliteTaskStore implements TaskStore {
      * shrinks the file, unless the database is in incremental auto-vacuum mode, where
      * {@link #reclaimSpace} returns them. The mode is set by a VACUUM (in WAL mode even an empty
      * database needs one): at once for a new database, once at start-up for one made by an earlier
-     * version, when the disk has room for the copy VACUUM makes (otherwise it keeps working as
-     * before and the log says how to convert it).
+     * version of up to 1 GB, when the disk has room for the copy VACUUM makes (otherwise it keeps
+     * working as before, reusing its free pages, and the log says how to convert it by hand).
      */
     private static void enableCompaction(SQLiteDataSource ds, Path file) throws SQLException {
         try (Connection c = ds.getConnection(); var st = c.createStatement()) {
@@ -187,6 +196,12 @@ public final class SqliteTaskStore implements TaskStore {
             } catch (java.io.IOException e) {
                 free = 0;
             }
+            if (existing && size > AUTO_CONVERT_LIMIT) {
+                LOG.warn("the task database {} ({} MB) does not give deleted space back to the disk (it reuses it). Converting "
+                        + "it takes a VACUUM that copies the whole file, too long to do at start-up; to convert it, stop the "
+                        + "service and run: sqlite3 {} 'PRAGMA auto_vacuum=INCREMENTAL; VACUUM'", file, size >> 20, file);
+                return;
+            }
             if (free < 2 * size + JOURNAL_SIZE_LIMIT) {
                 LOG.warn("the task database {} ({} MB) cannot be converted to give deleted space back now: that needs about "
                         + "{} MB free, and the disk has {} MB. It keeps working and reuses the space; to convert it, free disk "
@@ -195,6 +210,7 @@ public final class SqliteTaskStore implements TaskStore {
                 return;
             }
             long t0 = System.nanoTime();
+            st.execute("PRAGMA temp_store = FILE"); // VACUUM's copy goes to a temporary file, not to memory
             st.execute("VACUUM");
             if (existing) {
                 LOG.info("converted the task database {} ({} MB) to give deleted space back (a one-time VACUUM, {} ms)", file,
@@ -209,19 +225,41 @@ public final class SqliteTaskStore implements TaskStore {
         }
     }
 
-    /** Gives the pages of deleted tasks back to the file system, then cuts the write-ahead log back to nothing. */
+    /** Pages given back per write unit: the writer is never held long by one (8 MB of 4 KB pages). */
+    private static final int RECLAIM_CHUNK = 2048;
+
+    /**
+     * Gives the pages of deleted tasks back to the file system, a chunk per write unit so that
+     * submits and claims go on in between, then cuts the write-ahead log back if no reader holds it
+     * (waiting for readers at most a tenth of a second: a checkpoint that truncates blocks new
+     * writes while it waits).
+     */
     @Override
     public void reclaimSpace() {
-        writer.execute(session -> {
-            // each step of this pragma frees one page: executeUpdate steps it to its end (execute stops after one)
-            try (var st = session.connection().createStatement()) {
-                st.executeUpdate("PRAGMA incremental_vacuum");
-            }
-            return null;
-        });
+        long freed;
+        do {
+            freed = writer.execute(session -> {
+                try (var st = session.connection().createStatement()) {
+                    long free = intPragma(st, "PRAGMA freelist_count");
+                    if (free == 0) {
+                        return 0L;
+                    }
+                    // each step of this pragma frees one page: executeUpdate steps it to its end (execute stops after one)
+                    st.executeUpdate("PRAGMA incremental_vacuum(" + RECLAIM_CHUNK + ")");
+                    return Math.min(free, RECLAIM_CHUNK);
+                }
+            });
+        } while (freed == RECLAIM_CHUNK);
         read(c -> {
             try (var st = c.createStatement()) {
-                st.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+                st.execute("PRAGMA busy_timeout = 100");
+                try {
+                    st.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+                } catch (SQLException busy) {
+                    LOG.debug("write-ahead log not truncated now (readers hold it): {}", busy.getMessage());
+                } finally {
+                    st.execute("PRAGMA busy_timeout = " + BUSY_TIMEOUT_MS);
+                }
             }
             return null;
         });
@@ -288,11 +326,16 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public int failWaiting(Instant queuedBefore, String reason, Instant now) {
-        int n = writer.execute(session -> update(session, TaskSql.FAIL_WAITING, reason, now.toEpochMilli(), queuedBefore.toEpochMilli()));
-        if (n > 0) {
-            cache.invalidateAll();
+        if (!TaskState.canMove(TaskState.QUEUED, TaskState.FAILED)) {
+            throw new IllegalStateException("illegal move QUEUED -> FAILED");
         }
-        return n;
+        List<String> failed = writer.execute(session -> {
+            List<String> ids = updatedIds(session, TaskSql.FAIL_WAITING, reason, now.toEpochMilli(), queuedBefore.toEpochMilli());
+            turnsStale |= !ids.isEmpty(); // their turns no longer hold anyone's place
+            return ids;
+        });
+        cache.invalidateAll(failed);
+        return failed.size();
     }
 
     @Override
@@ -478,14 +521,18 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public Rescue rescueExpired(Instant cutoff, String why, Instant now) {
+        List<String> ids = new ArrayList<>();
         Rescue rescue = writer.execute(session -> {
-            int failed = update(session, TaskSql.RESCUE_FAIL, why, now.toEpochMilli(), cutoff.toEpochMilli());
-            int requeued = update(session, TaskSql.RESCUE_REQUEUE, now.toEpochMilli(), cutoff.toEpochMilli());
-            return new Rescue(requeued, failed);
+            ids.clear();
+            List<String> failed = updatedIds(session, TaskSql.RESCUE_FAIL, why, now.toEpochMilli(), cutoff.toEpochMilli());
+            List<String> requeued = updatedIds(session, TaskSql.RESCUE_REQUEUE, now.toEpochMilli(), cutoff.toEpochMilli());
+            ids.addAll(failed);
+            ids.addAll(requeued);
+            return new Rescue(requeued.size(), failed.size());
         });
-        if (rescue.total() > 0) {
-            cache.invalidateAll();
-        }
+        // by id: invalidating an id waits for a load of it in flight, clearing the whole cache does
+        // not, and a poll's read from before the commit would then stay cached for good
+        cache.invalidateAll(ids);
         if (rescue.requeued() > 0) {
             signal.raise();
         }
@@ -587,6 +634,21 @@ public final class SqliteTaskStore implements TaskStore {
         int n = writer.execute(session -> update(session, sql, args));
         cache.invalidate(id);
         return n;
+    }
+
+    /** Runs an UPDATE of tasks and returns the ids of the rows it changed. */
+    private static List<String> updatedIds(SqliteWriter.Session session, String sql, Object... args) throws SQLException {
+        PreparedStatement ps = session.prepare(sql + " RETURNING id");
+        for (int i = 0; i < args.length; i++) {
+            ps.setObject(i + 1, args[i]);
+        }
+        List<String> ids = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                ids.add(rs.getString(1));
+            }
+        }
+        return ids;
     }
 
     private static int update(SqliteWriter.Session session, String sql, Object... args) throws SQLException {

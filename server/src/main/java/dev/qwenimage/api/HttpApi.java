@@ -167,19 +167,19 @@ public final class HttpApi {
             cfg.routes.exception(SubmitsPaused.class, (e, ctx) -> error(ctx, 503, e.reason(), e.getMessage(),
                     Map.of("retry_after", e.retryAfterSeconds()), Map.of("Retry-After", Long.toString(e.retryAfterSeconds()))));
             cfg.routes.exception(StoreException.class, (e, ctx) -> {
-                // the database failed (full, read-only, unreachable): nothing was stored; try again shortly
+                if (!e.unavailable()) {
+                    internalError(ctx, e); // the store refused this request for its own reasons: a bug, not worth a retry
+                    return;
+                }
+                // the database failed (full, read-only, unreachable) or is saturated: try again shortly
                 String errorId = UUID.randomUUID().toString().substring(0, 8);
                 log.error("task store failed on {} {} (error id {}): {}", ctx.method(), ctx.path(), errorId, e.getMessage());
-                error(ctx, 503, "STORE_UNAVAILABLE", "the task store cannot be used right now, so nothing was done; try again "
-                        + "in a few seconds (error id " + errorId + ")", Map.of("retry_after", STORE_RETRY_SECONDS),
-                        Map.of("Retry-After", Long.toString(STORE_RETRY_SECONDS)));
+                error(ctx, 503, "STORE_UNAVAILABLE", "the task store cannot be used right now, so the request may not have "
+                        + "been stored; try again in a few seconds, with the same Idempotency-Key to be safe (error id " + errorId
+                        + ")", Map.of("retry_after", STORE_RETRY_SECONDS), Map.of("Retry-After", Long.toString(STORE_RETRY_SECONDS)));
             });
             cfg.routes.exception(TaskNotFound.class, (e, ctx) -> error(ctx, 404, "TASK_NOT_FOUND", e.getMessage(), Map.of(), Map.of()));
-            cfg.routes.exception(Exception.class, (e, ctx) -> {
-                String errorId = UUID.randomUUID().toString().substring(0, 8);
-                log.error("unhandled error on {} {} (error id {})", ctx.method(), ctx.path(), errorId, e);
-                error(ctx, 500, "INTERNAL_ERROR", "internal error; quote error id " + errorId + " when reporting it", Map.of(), Map.of());
-            });
+            cfg.routes.exception(Exception.class, (e, ctx) -> internalError(ctx, e));
             cfg.routes.error(404, ctx -> defaultError(ctx, 404, "NOT_FOUND", "no such endpoint: " + ctx.method() + " " + ctx.path()));
             cfg.routes.error(405, ctx -> defaultError(ctx, 405, "METHOD_NOT_ALLOWED", ctx.method() + " is not allowed on " + ctx.path()));
             cfg.routes.error(413, ctx -> defaultError(ctx, 413, "PAYLOAD_TOO_LARGE", RequestBodies.tooLarge().getMessage()));
@@ -266,6 +266,12 @@ public final class HttpApi {
     }
 
     // ---- helpers -----------------------------------------------------------------------------
+
+    private void internalError(Context ctx, Exception e) {
+        String errorId = UUID.randomUUID().toString().substring(0, 8);
+        log.error("unhandled error on {} {} (error id {})", ctx.method(), ctx.path(), errorId, e);
+        error(ctx, 500, "INTERNAL_ERROR", "internal error; quote error id " + errorId + " when reporting it", Map.of(), Map.of());
+    }
 
     private static void refuseRepeatedHeaders(Context ctx) {
         for (String name : SINGLE_VALUED) {

@@ -527,7 +527,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
         try (Connection c = pool.getConnection()) {
             return work.run(c);
         } catch (SQLException e) {
-            throw new StoreException("task store read failed: " + e.getMessage(), e);
+            throw new StoreException("task store read failed: " + e.getMessage(), e, isFault(e) || isPoolTimeout(e));
         }
     }
 
@@ -561,10 +561,11 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     }
 
     private StoreException writeFailed(SQLException e) {
-        if (isFault(e)) {
+        boolean fault = isFault(e);
+        if (fault) {
             health.failed(e.getMessage());
         }
-        return new StoreException("task store write failed: " + e.getMessage(), e);
+        return new StoreException("task store write failed: " + e.getMessage(), e, fault || isPoolTimeout(e));
     }
 
     /**
@@ -573,6 +574,9 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
      * after a fail-over), an I/O or internal error.
      */
     static boolean isFault(SQLException e) {
+        if (isPoolTimeout(e)) {
+            return false; // every connection busy: the node is loaded, the database is fine
+        }
         if (e instanceof java.sql.SQLTransientConnectionException || e instanceof java.sql.SQLNonTransientConnectionException
                 || e instanceof java.sql.SQLRecoverableException) {
             return true;
@@ -599,6 +603,14 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
             }
             return ps.executeUpdate();
         }
+    }
+
+    /**
+     * The pool gave no connection in time while the database answers: every connection is busy
+     * (HikariCP's timeout with no cause; when the database cannot be reached, the cause says so).
+     */
+    static boolean isPoolTimeout(SQLException e) {
+        return e instanceof java.sql.SQLTransientConnectionException && e.getCause() == null && e.getNextException() == null;
     }
 
     private static String rootMessage(Throwable e) {

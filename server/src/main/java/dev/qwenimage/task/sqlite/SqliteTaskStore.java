@@ -622,7 +622,9 @@ public final class SqliteTaskStore implements TaskStore {
         try (Connection c = readers.getConnection()) {
             return work.run(c);
         } catch (SQLException e) {
-            throw new StoreException("task store read failed: " + e.getMessage(), e);
+            // a database the reader cannot use (I/O, locked, damaged) or a pool that gave no connection
+            boolean unavailable = !(e instanceof org.sqlite.SQLiteException se) || SqliteWriter.isFaultCode(se);
+            throw new StoreException("task store read failed: " + e.getMessage(), e, unavailable);
         }
     }
 

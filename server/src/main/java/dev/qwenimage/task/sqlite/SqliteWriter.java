@@ -223,14 +223,16 @@ final class SqliteWriter implements AutoCloseable {
         List<Runnable> one = new ArrayList<>(1);
         try {
             Exception e = job.runIn(session(), one);
+            if (e != null && isFault(e)) {
+                rollback(true);
+                failed(List.of(job), e);
+                return;
+            }
             if (e == null) {
                 session.connection().commit();
                 health.succeeded();
             } else {
-                rollback(isFault(e));
-                if (isFault(e)) {
-                    health.failed(e.getMessage());
-                }
+                rollback(false);
             }
             one.forEach(Runnable::run);
         } catch (SQLException e) {
@@ -263,7 +265,7 @@ final class SqliteWriter implements AutoCloseable {
         log.error("task store write failed; {} write(s) rolled back, the next ones start on a fresh connection: {}",
                 jobs.size(), e.getMessage());
         for (Job<?> job : jobs) {
-            job.result().completeExceptionally(new StoreException("task store write failed: " + e.getMessage(), e));
+            job.result().completeExceptionally(new StoreException("task store write failed: " + e.getMessage(), e, true));
         }
     }
 
@@ -297,17 +299,30 @@ final class SqliteWriter implements AutoCloseable {
     /**
      * Whether {@code e} is the database's failure rather than the unit's: the disk is full or
      * read-only, the file cannot be opened or is damaged, an I/O error, a lock that never came
-     * free. Anything that is not an SQLite result code (a closed connection) counts too.
+     * free; or a driver error on a connection that is closed. Other driver errors (a bad parameter,
+     * a bug in the unit) are the unit's own: it fails alone and the writer goes on.
      */
-    static boolean isFault(Exception e) {
+    private boolean isFault(Exception e) {
         if (e instanceof SQLiteException se) {
-            return switch (SQLiteErrorCode.getErrorCode(se.getResultCode().code & 0xff)) {
-                case SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_PERM,
-                     SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM, SQLITE_PROTOCOL, SQLITE_NOLFS, SQLITE_AUTH -> true;
-                default -> false;
-            };
+            return isFaultCode(se);
         }
-        return e instanceof SQLException;
+        if (!(e instanceof SQLException)) {
+            return false;
+        }
+        try {
+            return session == null || session.connection().isClosed();
+        } catch (SQLException closed) {
+            return true;
+        }
+    }
+
+    /** An SQLite result code that says the database, not the statement, failed. */
+    static boolean isFaultCode(SQLiteException e) {
+        return switch (SQLiteErrorCode.getErrorCode(e.getResultCode().code & 0xff)) {
+            case SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_PERM,
+                 SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM, SQLITE_PROTOCOL, SQLITE_NOLFS, SQLITE_AUTH -> true;
+            default -> false;
+        };
     }
 
     @Override

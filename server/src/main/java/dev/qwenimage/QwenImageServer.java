@@ -36,6 +36,7 @@ import dev.qwenimage.storage.S3BlobStore;
 import dev.qwenimage.storage.UrlSigner;
 import dev.qwenimage.task.EtaEstimator;
 import dev.qwenimage.task.Janitor;
+import dev.qwenimage.task.EngineAvailability;
 import dev.qwenimage.task.NoEngineTimeout;
 import dev.qwenimage.config.Durations;
 import dev.qwenimage.task.QueueStats;
@@ -165,6 +166,9 @@ public final class QwenImageServer implements AutoCloseable {
             }
             workers = pool;
             fleet = new Fleet(pool, store.registry(), eta, clock);
+            Optional<NoEngineTimeout> noEngineTimeout = config.noEngineTimeout().isZero() ? Optional.empty()
+                    : Optional.of(new NoEngineTimeout(store, fleet, clock, config.noEngineTimeout(),
+                    Durations.human(config.noEngineTimeout())));
 
             OutboundGuard webhookTargets = WebhookSender.guard(config.webhookAllow());
             // closed after the scheduler that sends with it (resources close last-pushed first)
@@ -173,7 +177,8 @@ public final class QwenImageServer implements AutoCloseable {
                 resources.push(webhookClient);
             }
             Optional<TaskService> tasks = role.servesApi()
-                    ? Optional.of(new TaskService(store, eta, clock, fleet, config.maxAttempts(),
+                    ? Optional.of(new TaskService(store, eta, clock, noEngineTimeout.<EngineAvailability>map(t -> t).orElse(fleet),
+                    config.maxAttempts(),
                     config.maxPromptLength(), config.maxQueuedPerKey(), config.maxQueued(),
                     (key, base) -> blobs.link(key, base, linkTtl), webhookTargets, disk))
                     : Optional.empty();
@@ -208,10 +213,7 @@ public final class QwenImageServer implements AutoCloseable {
             }
             // Any node may sweep expired leases and old tasks: both are idempotent statements.
             long leaseMs = config.lease().toMillis();
-            if (!config.noEngineTimeout().isZero()) {
-                scheduler.scheduleWithFixedDelay(new NoEngineTimeout(store, fleet, clock, config.noEngineTimeout(),
-                        Durations.human(config.noEngineTimeout())), 1, 1, TimeUnit.SECONDS);
-            }
+            noEngineTimeout.ifPresent(t -> scheduler.scheduleWithFixedDelay(t, 1, 1, TimeUnit.SECONDS));
             scheduler.scheduleWithFixedDelay(new Rescuer(store, clock), leaseMs / 2, Math.max(500, leaseMs / 4), TimeUnit.MILLISECONDS);
             long janitorMs = Math.clamp(config.retention().toMillis() / 10, 1_000, 600_000);
             scheduler.scheduleWithFixedDelay(new Janitor(store, watchedBlobs, clock, config.retention()), 0, janitorMs, TimeUnit.MILLISECONDS);

@@ -64,24 +64,41 @@ public final class DiskSpace {
 
     /** Every watched place with its free space, read at most once a second. */
     public List<Reading> readings() {
-        long now = System.nanoTime();
         List<Reading> r = readings;
-        if (r == null || now - readAt > CACHE_NANOS) {
+        if (r != null && System.nanoTime() - readAt <= CACHE_NANOS) {
+            return r;
+        }
+        synchronized (this) {
+            r = readings;
+            long now = System.nanoTime();
+            if (r != null && now - readAt <= CACHE_NANOS) {
+                return r;
+            }
             List<Reading> fresh = new ArrayList<>(places.size());
-            for (Place p : places) {
+            for (int i = 0; i < places.size(); i++) {
+                Place p = places.get(i);
                 long free;
                 try {
                     free = p.store().getUsableSpace();
                 } catch (IOException e) {
                     free = 0;
                 }
-                fresh.add(new Reading(p.what(), p.folder(), free, minFreeBytes > 0 && free < minFreeBytes));
+                // low below the minimum; fine again only above it with a margin, so that free space
+                // wavering around the minimum does not switch submits on and off every second
+                boolean wasLow = r != null && r.get(i).low();
+                boolean low = minFreeBytes > 0 && free < (wasLow ? minFreeBytes + margin() : minFreeBytes);
+                fresh.add(new Reading(p.what(), p.folder(), free, low));
             }
             r = List.copyOf(fresh);
             readings = r;
             readAt = now;
+            return r;
         }
-        return r;
+    }
+
+    /** How far above the minimum free space must be before a low disk counts as fine again. */
+    long margin() {
+        return Math.max(minFreeBytes / 10, 64L * 1024 * 1024);
     }
 
     /** Why this node should take no new work now, if a watched place is short of space. */

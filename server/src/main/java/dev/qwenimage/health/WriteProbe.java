@@ -18,6 +18,8 @@ public final class WriteProbe implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(WriteProbe.class);
     static final int OK_SECONDS = 15;
     static final int FAILING_SECONDS = 2;
+    /** A probe still running after this long counts as a failed write: a hung disk or connection is a fault too. */
+    static final int HUNG_SECONDS = 10;
 
     /** One place and how to write to it once; the write reports to {@code health} itself. */
     public record Target(WriteHealth health, Runnable write) {
@@ -42,8 +44,17 @@ public final class WriteProbe implements Runnable {
     public void run() {
         long now = System.nanoTime();
         for (Probe p : probes) {
-            long every = Duration.ofSeconds(p.target().health().ok() ? OK_SECONDS : FAILING_SECONDS).toNanos();
-            if (now - p.lastNanos()[0] < every || !p.running().compareAndSet(false, true)) {
+            WriteHealth health = p.target().health();
+            long running = now - p.lastNanos()[0];
+            if (p.running().get()) {
+                if (running > Duration.ofSeconds(HUNG_SECONDS).toNanos() && health.ok()) {
+                    health.failed("a write to the " + health.target() + " has not returned for "
+                            + Duration.ofNanos(running).toSeconds() + " s");
+                }
+                continue;
+            }
+            long every = Duration.ofSeconds(health.ok() ? OK_SECONDS : FAILING_SECONDS).toNanos();
+            if (running < every || !p.running().compareAndSet(false, true)) {
                 continue;
             }
             p.lastNanos()[0] = now;

@@ -82,8 +82,9 @@ public final class LocalBlobStore implements BlobStore {
     }
 
     /**
-     * Writes a probe as large as a typical image the way {@link #put} writes one (a temporary file
-     * in the image folder, synced), then removes it: a full or read-only disk fails it.
+     * Writes a 64 KB probe the way {@link #put} writes an image (a temporary file in the image
+     * folder, synced), then removes it: a full or read-only disk fails it. (Free space short of a
+     * whole image is {@code DiskSpace}'s to catch.)
      */
     @Override
     public void probeWrite() {
@@ -94,7 +95,12 @@ public final class LocalBlobStore implements BlobStore {
         }
     }
 
-    private static final byte[] PROBE = new byte[1024 * 1024];
+    /** Random bytes, so that a compressing file system (ZFS, btrfs) must really store them. */
+    private static final byte[] PROBE = new byte[64 * 1024];
+
+    static {
+        new java.util.Random(1).nextBytes(PROBE);
+    }
 
     /**
      * {@code bytes} in a new temporary file in {@code dir}, forced to disk. A failed write removes

@@ -1,5 +1,6 @@
 package dev.qwenimage.task;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -13,4 +14,12 @@ public interface EngineAvailability {
 
     /** Why no queued task can start now (no engine up, none reported), or empty when one can. */
     Optional<String> nothingRunsBecause();
+
+    /**
+     * When a task queued at {@code queuedAt} will be given up if no engine comes back (see
+     * {@link NoEngineTimeout}); empty while an engine is up, or when tasks wait however long.
+     */
+    default Optional<Instant> givesUpAt(Instant queuedAt) {
+        return Optional.empty();
+    }
 }

@@ -78,8 +78,8 @@ public final class EtaEstimator {
     /**
      * Measured (or estimated) seconds per step for {@code engine} at {@code width x height}. A size
      * not measured yet is estimated from the measured ones: along the line through the two nearest
-     * (in pixels) when there are two, from the one there is by the engine's cost model, and from
-     * the cost model alone before anything is measured.
+     * (in pixels) when it lies between them, else from the nearest by the engine's cost model, and
+     * from the cost model alone before anything is measured.
      */
     public double secondsPerStep(String engine, int width, int height) {
         long b = bucket(width, height);
@@ -103,13 +103,12 @@ public final class EtaEstimator {
             }
         }
         StepCost prior = priors.getOrDefault(engine, (w, h) -> w * (double) h / (1024.0 * 1024.0));
-        if (nearest != null && second != null && Math.abs(second.pixels() - nearest.pixels()) > 1) {
+        if (nearest != null && second != null && Math.abs(second.pixels() - nearest.pixels()) > 1
+                && (pixels - nearest.pixels()) * (pixels - second.pixels()) < 0) {
+            // between two measured sizes: along the line through them (outside them a line through
+            // two noisy averages can point anywhere, so the cost model carries the nearest over)
             double slope = (second.secondsPerStep() - nearest.secondsPerStep()) / (second.pixels() - nearest.pixels());
-            double line = nearest.secondsPerStep() + slope * (pixels - nearest.pixels());
-            // never below a tenth of the cheapest measured pace per pixel: a line through noisy
-            // measurements must not promise a size for free
-            double floor = 0.1 * Math.min(nearest.secondsPerStep() / nearest.pixels(), second.secondsPerStep() / second.pixels()) * pixels;
-            return Math.max(line, floor);
+            return nearest.secondsPerStep() + slope * (pixels - nearest.pixels());
         }
         if (nearest != null) {
             int side = (int) Math.max(1, Math.round(Math.sqrt(nearest.pixels())));

@@ -3,6 +3,7 @@ package dev.qwenimage.task;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * own full timeout, and nothing fails while any engine is up. Run every second; the statement is
  * idempotent, so every node may run it.
  */
-public final class NoEngineTimeout implements Runnable {
+public final class NoEngineTimeout implements Runnable, EngineAvailability {
     private static final Logger log = LoggerFactory.getLogger(NoEngineTimeout.class);
 
     private final TaskStore store;
@@ -23,7 +24,7 @@ public final class NoEngineTimeout implements Runnable {
     private final Duration timeout;
     private final String timeoutText;
     /** Since when no engine has been up, as this node saw it; null while one is. */
-    private Instant blockedSince;
+    private volatile Instant blockedSince;
 
     /** @param timeoutText the timeout as people write it ("10m"), for the failure reason */
     public NoEngineTimeout(TaskStore store, EngineAvailability engines, Clock clock, Duration timeout, String timeoutText) {
@@ -32,6 +33,30 @@ public final class NoEngineTimeout implements Runnable {
         this.clock = clock;
         this.timeout = timeout;
         this.timeoutText = timeoutText;
+    }
+
+    @Override
+    public List<EngineCapacity> capacity() {
+        return engines.capacity();
+    }
+
+    @Override
+    public Optional<String> nothingRunsBecause() {
+        return engines.nothingRunsBecause();
+    }
+
+    /**
+     * A task waits out the whole timeout from when it was queued or from when the last engine
+     * went, whichever is later (the sweep, every second, notices the moment no engine is up).
+     */
+    @Override
+    public Optional<Instant> givesUpAt(Instant queuedAt) {
+        if (engines.nothingRunsBecause().isEmpty()) {
+            return Optional.empty();
+        }
+        Instant since = blockedSince;
+        Instant lastEngineGone = since != null ? since : clock.instant(); // not swept yet: it went just now
+        return Optional.of((lastEngineGone.isAfter(queuedAt) ? lastEngineGone : queuedAt).plus(timeout));
     }
 
     @Override

@@ -210,8 +210,12 @@ public final class TaskService {
             case TaskState.Queued q -> {
                 Optional<String> blocked = engines.nothingRunsBecause();
                 if (blocked.isPresent()) {
-                    // no engine can start it: any ETA would be a guess, so say 0 (unknown) and why
-                    yield new TaskView(task, 0, 0, Optional.empty(), blocked);
+                    // no engine can start it, so there is no pace to measure: the ETA is the time left
+                    // until the task is given up unless an engine comes back (0 when it waits however
+                    // long), and the wait reason says why
+                    long left = engines.givesUpAt(task.createdAt())
+                            .map(at -> Math.max(0, java.time.Duration.between(clock.instant(), at).toSeconds())).orElse(0L);
+                    yield new TaskView(task, left, 0, Optional.empty(), blocked);
                 }
                 QueueStats stats = queueStats(task.createdAt());
                 List<EngineCapacity> lanes = task.spec().steps().isPresent()

@@ -25,6 +25,8 @@ import java.util.Optional;
  */
 public final class Fleet implements EngineAvailability {
     public static final Duration HEARTBEAT = Duration.ofSeconds(5);
+    /** The state of a lane whose node takes no work while its writes fail (see /healthz's writes). */
+    public static final String PAUSED = "paused";
     private static final Duration STALE = HEARTBEAT.multipliedBy(3);
     private static final long CACHE_NANOS = 1_000_000_000L;
     private static final long LOCAL_CACHE_NANOS = 100_000_000L;
@@ -60,9 +62,12 @@ public final class Fleet implements EngineAvailability {
         for (WorkerPool.Lane lane : pool.lanes()) {
             EngineGuard.Status st = lane.guard().status();
             String engine = lane.engineName();
-            out.add(new LaneReport(pool.workerId(), engine, st.state().name().toLowerCase(Locale.ROOT), lane.slots(),
+            // slots that claim nothing while this node's writes fail are not up, whatever the engine's state
+            String state = pool.writable() ? st.state().name().toLowerCase(Locale.ROOT) : PAUSED;
+            out.add(new LaneReport(pool.workerId(), engine, state, lane.slots(),
                     pool.busySlots(lane), pool.finishing(lane), lane.guard().engine().defaultSteps(), eta.secondsPerStep(engine, 1024, 1024),
-                    eta.postSeconds(engine), Redaction.text(lane.guard().engine().describe()), st.lastError(), now));
+                    eta.postSeconds(engine), Redaction.text(lane.guard().engine().describe()),
+                    pool.writable() ? st.lastError() : "this node takes no work while its writes fail (see writes in /healthz)", now));
         }
         return out;
     }
@@ -119,11 +124,12 @@ public final class Fleet implements EngineAvailability {
         if (lanes.stream().anyMatch(LaneReport::up)) {
             return Optional.empty();
         }
+        // the engines by name and state only: their errors hold the operator's addresses and
+        // details, which /healthz and the log show to the operator, not to every client
         StringBuilder why = new StringBuilder("no engine is up, so the task waits for one: ");
         for (int i = 0; i < lanes.size(); i++) {
             LaneReport l = lanes.get(i);
-            why.append(i == 0 ? "" : "; ").append(l.engine()).append(registry.isPresent() ? " on " + l.workerId() : "")
-                    .append(" is ").append(l.state()).append(l.lastError().isEmpty() ? "" : " (" + l.lastError() + ")");
+            why.append(i == 0 ? "" : ", ").append(l.engine()).append(" is ").append(l.state());
         }
         return Optional.of(why.toString());
     }

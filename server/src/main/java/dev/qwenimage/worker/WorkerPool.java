@@ -103,6 +103,11 @@ public final class WorkerPool implements AutoCloseable {
         return lanes.stream().mapToInt(Lane::slots).sum();
     }
 
+    /** Whether this node's writes work, so its slots may claim work (see the constructor). */
+    public boolean writable() {
+        return writable.getAsBoolean();
+    }
+
     /** Slots whose engine is up now. */
     public int usableSlots() {
         return lanes.stream().filter(l -> l.guard().isUp()).mapToInt(Lane::slots).sum();
@@ -152,6 +157,7 @@ public final class WorkerPool implements AutoCloseable {
                 if (claimed.isPresent()) {
                     Task task = claimed.get();
                     Cancellation cancellation = new Cancellation();
+                    generating.add(task.id()); // first, so the task is never counted as finishing before it ran
                     running.put(task.id(), cancellation);
                     runningOn.put(task.id(), lane.engineName());
                     if (stopping) {
@@ -159,7 +165,6 @@ public final class WorkerPool implements AutoCloseable {
                     }
                     // the slot is free again as soon as the engine is: the image is finished on
                     // the finishers while this slot already runs the next task
-                    generating.add(task.id());
                     try {
                         runner.run(task, lane, workerId, cancellation, finishers, () -> {
                             running.remove(task.id());

@@ -35,7 +35,7 @@ final class AddressPolicy {
             range("240.0.0.0/4", "a reserved address"),
             // IPv6: the unspecified and loopback addresses and the IPv4-compatible and -translated
             // forms, none of them reachable publicly as written (IPv4-mapped ::ffff:a.b.c.d
-            // addresses are IPv4 addresses to Java, judged as such)
+            // addresses are judged as the IPv4 address they reach)
             range("::/96", "a reserved (IPv4-compatible) IPv6 address"),
             range("::ffff:0:0:0/96", "an IPv4-translated IPv6 address"),
             range("64:ff9b:1::/48", "a local NAT64 address"),
@@ -80,6 +80,9 @@ final class AddressPolicy {
         }
         if (a instanceof Inet6Address) {
             byte[] b = a.getAddress();
+            if (isIpv4Mapped(b)) {
+                return embedded(b, 12, false, "IPv4-mapped");
+            }
             if (NAT64.contains(a)) {
                 return embedded(b, 12, false, "NAT64");
             }
@@ -93,6 +96,16 @@ final class AddressPolicy {
             }
         }
         return Optional.empty();
+    }
+
+    /** ::ffff:a.b.c.d held as an IPv6 address (the guard converts them; this is the policy's own defence). */
+    private static boolean isIpv4Mapped(byte[] b) {
+        for (int i = 0; i < 10; i++) {
+            if (b[i] != 0) {
+                return false;
+            }
+        }
+        return b[10] == (byte) 0xff && b[11] == (byte) 0xff;
     }
 
     private static Optional<String> kind(InetAddress a) {

@@ -82,7 +82,9 @@ public final class OutboundGuard {
         String h = normalise(host);
         List<InetAddress> found;
         try {
-            found = dns.resolve(h);
+            // as the addresses will be connected to: an IPv4-mapped IPv6 answer (::ffff:a.b.c.d,
+            // which DNS hands over unconverted) is the IPv4 address it reaches, and judged as that
+            found = dns.resolve(h).stream().map(OutboundGuard::canonical).toList();
         } catch (UnknownHostException e) {
             return new Resolution.Unresolved(subject + " host " + h + " does not resolve");
         }
@@ -102,6 +104,15 @@ public final class OutboundGuard {
             }
         }
         return new Resolution.Reach(List.copyOf(found));
+    }
+
+    /** {@code a} as the JDK makes it from its bytes: an IPv4-mapped IPv6 address becomes the IPv4 address. */
+    private static InetAddress canonical(InetAddress a) {
+        try {
+            return InetAddress.getByAddress(a.getAddress());
+        } catch (UnknownHostException impossible) {
+            return a; // four or sixteen bytes always make an address
+        }
     }
 
     private Optional<String> addressProblem(String host, InetAddress a) {

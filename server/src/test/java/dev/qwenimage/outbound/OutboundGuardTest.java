@@ -53,6 +53,26 @@ class OutboundGuardTest {
         assertThat(strict.problemWithoutLookup("https://xn--bcher-kva.example/qwen")).isEmpty();
     }
 
+    /**
+     * DNS hands IPv4-mapped AAAA records over as IPv6 addresses (the JDK converts only literals):
+     * ::ffff:127.0.0.1 from a resolver is loopback all the same, and is connected to as IPv4.
+     */
+    @Test
+    void anIpv4MappedAddressFromDnsIsJudgedAsTheIpv4AddressItReaches() throws Exception {
+        byte[] mappedLoopback = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 127, 0, 0, 1};
+        byte[] mappedMetadata = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, (byte) 169, (byte) 254, (byte) 169, (byte) 254};
+        byte[] mappedPublic = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 93, (byte) 184, (byte) 216, 34};
+        for (byte[] inward : List.of(mappedLoopback, mappedMetadata)) {
+            java.net.InetAddress raw = java.net.Inet6Address.getByAddress(null, inward, -1);
+            assertThat(raw).isInstanceOf(java.net.Inet6Address.class);
+            assertThat(strict.resolve("hooks.example.com", host -> List.of(raw)))
+                    .isInstanceOf(OutboundGuard.Resolution.Refused.class);
+        }
+        java.net.InetAddress raw = java.net.Inet6Address.getByAddress(null, mappedPublic, -1);
+        assertThat(strict.resolve("hooks.example.com", host -> List.of(raw)))
+                .isEqualTo(new OutboundGuard.Resolution.Reach(List.of(address("93.184.216.34"))));
+    }
+
     @Test
     void everyAddressANameResolvesToIsChecked() {
         Resolver rebinding = host -> List.of(address("93.184.216.34"), address("10.0.0.7"));

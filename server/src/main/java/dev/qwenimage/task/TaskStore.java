@@ -54,10 +54,9 @@ public interface TaskStore extends WebhookOutbox, AutoCloseable {
     Optional<Task> find(String id);
 
     /**
-     * Task {@code id} if {@code owner} owns it. The owner is part of what is looked up: another
-     * owner's task and an unknown id take the same path (one database read by id and owner, which
-     * finds no row; never the cache), so neither answers sooner and a caller cannot tell whether
-     * another key's task exists.
+     * Task {@code id} if {@code owner} owns it. Another owner's task and an unknown id cost the
+     * same: one database read, never an answer from the cache, so neither answers sooner and a
+     * caller cannot tell whether another key's task exists.
      */
     Optional<Task> find(String owner, String id);
 

@@ -507,4 +507,35 @@ public abstract class TaskStoreContract {
         assertThat(afterUnknown.minus(afterForeign)).isEqualTo(new TaskStore.Reads(0, 1));
         assertThat(afterOwner.minus(start).cached() + afterOwner.minus(start).database()).isEqualTo(1);
     }
+
+    /** Look-ups of one id by two owners at the same moment each get their own answer, however they interleave. */
+    @Test
+    void concurrentLookUpsOfOneTaskByTwoOwnersNeverSeeTheOthersAnswer() throws Exception {
+        String id = enqueue("alice");
+        store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow();
+        java.util.concurrent.atomic.AtomicInteger wrong = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread writer = Thread.ofPlatform().start(() -> {
+            for (int p = 1; !stop.get(); p = p % 99 + 1) {
+                store.updateProgress(id, "w1", p); // every write drops the cached task
+            }
+        });
+        List<Thread> readers = new java.util.ArrayList<>();
+        for (String owner : List.of("alice", "bob", "alice", "bob")) {
+            readers.add(Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < 2000; i++) {
+                    boolean found = store.find(owner, id).isPresent();
+                    if (found != owner.equals("alice")) {
+                        wrong.incrementAndGet();
+                    }
+                }
+            }));
+        }
+        for (Thread t : readers) {
+            t.join();
+        }
+        stop.set(true);
+        writer.join();
+        assertThat(wrong.get()).as("look-ups answered with the other owner's result").isZero();
+    }
 }

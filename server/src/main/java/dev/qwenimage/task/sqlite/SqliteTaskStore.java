@@ -426,7 +426,10 @@ public final class SqliteTaskStore implements TaskStore {
             // another owner's task: the read an unknown id gets (it finds no row, so nothing is cached)
             return Optional.ofNullable(loadOwned(id, owner));
         }
-        return Optional.ofNullable(cache.get(id, key -> loadOwned(key, owner)));
+        // one read by id, shared with whoever asks for the same id meanwhile (Caffeine runs one
+        // load per id), so its result is filtered by each caller's owner, never handed over as is
+        Task loaded = cache.get(id, this::load);
+        return Optional.ofNullable(loaded).filter(t -> t.owner().equals(owner));
     }
 
     private Task loadOwned(String id, String owner) {

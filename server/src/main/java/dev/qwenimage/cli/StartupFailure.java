@@ -33,7 +33,7 @@ record StartupFailure(String message, int exitCode) {
     static final int NOT_STARTED = 1;
     static final int CONFIGURATION = 2;
 
-    private static final Pattern PG_HOST = Pattern.compile("jdbc:postgresql://([^/?]*)");
+    private static final Pattern PG_HOST = Pattern.compile("jdbc:postgresql://(?:[^/?@]*@)?([^/?]*)"); // the host, never the user:password@ before it
 
     static StartupFailure explain(Throwable failure, ServerConfig config) {
         if (failure instanceof ConfigException) {
@@ -98,7 +98,7 @@ record StartupFailure(String message, int exitCode) {
         Matcher m = PG_HOST.matcher(config.database().url());
         String host = m.find() && !m.group(1).isEmpty() ? m.group(1) : "localhost";
         String state = e.getSQLState() == null ? "" : e.getSQLState();
-        String said = serverMessage(e);
+        String said = dev.qwenimage.config.Redaction.text(serverMessage(e));
         String url = Setting.DB_URL.env();
         String login = "check " + Setting.DB_USER.env() + " and " + Setting.DB_PASSWORD.env() + " (or user= and password= in "
                 + url + ")";
@@ -111,7 +111,7 @@ record StartupFailure(String message, int exitCode) {
         if (state.startsWith("08") || find(failure, ConnectException.class).isPresent()) {
             Optional<UnknownHostException> unknown = find(failure, UnknownHostException.class);
             if (unknown.isPresent()) {
-                return "cannot reach PostgreSQL: no such host '" + unknown.get().getMessage() + "'; check the host in " + url;
+                return "cannot reach PostgreSQL: no such host '" + host + "'; check the host in " + url;
             }
             String why = find(failure, SocketTimeoutException.class).isPresent() ? "no answer in time"
                     : find(failure, ConnectException.class).isPresent() ? "connection refused" : said;

@@ -14,7 +14,7 @@ public final class Redaction {
     /** scheme://userinfo@ (the userinfo ends at the last '@' before the path, query or fragment). */
     private static final Pattern USER_INFO = Pattern.compile("(?i)\\b([a-z][a-z0-9+.\\-]*://)[^\\s/?#]*@");
     private static final Pattern SECRET_PARAMETER = Pattern.compile(
-            "(?i)([?&;][^=&;#\\s]*(?:password|passwd|pwd|secret|token|key|signature|credential)[^=&;#\\s]*=)[^&;#\\s]*");
+            "(?i)([?&;][^=&;#\\s]*(?:password|passwd|pwd|pass|secret|token|key|signature|sig|credential|auth)[^=&;#\\s]*=)[^&;#\\s]*");
 
     private Redaction() {
     }

@@ -130,6 +130,7 @@ public record ServerConfig(
                 value = switch (c.getName()) {
                     case "apiKeys" -> apiKeys.size() + " key(s)";
                     case "urlSecret" -> urlSecret.isPresent() ? "(set)" : "(generated)";
+                    case "publicUrl" -> publicUrl.map(Redaction::text);
                     default -> c.getAccessor().invoke(this);
                 };
             } catch (ReflectiveOperationException e) {

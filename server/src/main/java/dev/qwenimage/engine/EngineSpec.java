@@ -110,13 +110,17 @@ public record EngineSpec(String kind, String name, Optional<URI> url, OptionalIn
             url = Optional.of(parsed);
         }
         Map<String, String> options = new LinkedHashMap<>();
+        int number = 0;
         for (String pair : query.split("&")) {
+            number++;
             if (pair.isBlank()) {
                 continue;
             }
             int eq = pair.indexOf('=');
             if (eq <= 0) {
-                throw new ConfigException(where + ": option '" + pair + "' must be written name=value");
+                // not echoed: a bare value is often a key that lost its "key="
+                throw new ConfigException(where + ": option " + number + " after '?' must be written name=value "
+                        + "(it is not shown here, as it may be a secret)");
             }
             String k = URLDecoder.decode(pair.substring(0, eq).strip(), StandardCharsets.UTF_8).toLowerCase(java.util.Locale.ROOT);
             String v = URLDecoder.decode(pair.substring(eq + 1).strip(), StandardCharsets.UTF_8);
@@ -255,6 +259,18 @@ public record EngineSpec(String kind, String name, Optional<URI> url, OptionalIn
 
     /** The entry with option values hidden, for error messages. */
     private static String redact(String entry) {
-        return entry.replaceAll("=([^&;]*)", "=…");
+        int q = entry.indexOf('?');
+        String head = Redaction.text(q < 0 ? entry : entry.substring(0, q));
+        if (q < 0) {
+            return head;
+        }
+        StringBuilder out = new StringBuilder(head).append('?');
+        String[] pairs = entry.substring(q + 1).split("&", -1);
+        for (int i = 0; i < pairs.length; i++) {
+            int eq = pairs[i].indexOf('=');
+            // option names stay (they say which option is wrong); values, and a bare value that may be a key, do not
+            out.append(i == 0 ? "" : "&").append(eq < 0 ? (pairs[i].isBlank() ? "" : "…") : pairs[i].substring(0, eq) + "=…");
+        }
+        return out.toString();
     }
 }

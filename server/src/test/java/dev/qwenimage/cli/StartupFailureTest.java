@@ -51,4 +51,18 @@ class StartupFailureTest {
         assertThat(f.message()).isEqualTo("could not start: / by zero (run `qwen-image serve --debug` for the details)");
         assertThat(f.exitCode()).isEqualTo(1);
     }
+
+    @Test
+    void aPostgresqlFailureNeverShowsThePasswordInTheUrl() {
+        ServerConfig config = ServerConfig.of(Map.of("QWEN_IMAGE_DB_URL", "jdbc:postgresql://qwen:s3cret-pw@db.invalid:5432/qwen"));
+        java.sql.SQLException refused = new java.sql.SQLException("The connection attempt failed.", "08001",
+                new java.net.UnknownHostException("qwen:s3cret-pw@db.invalid"));
+        java.sql.SQLException login = new java.sql.SQLException(
+                "FATAL: password authentication failed for user \"qwen\" at jdbc:postgresql://qwen:s3cret-pw@db.invalid/qwen", "28P01");
+
+        for (java.sql.SQLException e : java.util.List.of(refused, login)) {
+            StartupFailure f = StartupFailure.explain(new IllegalStateException("cannot open the store", e), config);
+            assertThat(f.message()).contains("db.invalid").doesNotContain("s3cret-pw");
+        }
+    }
 }

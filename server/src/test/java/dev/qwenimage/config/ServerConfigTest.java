@@ -22,10 +22,12 @@ class ServerConfigTest {
     void theConfigurationPrintsNoSecret() {
         ServerConfig c = ServerConfig.of(Map.of("QWEN_IMAGE_API_KEYS", "key-one-0123456789,key-two-0123456789",
                 "QWEN_IMAGE_URL_SECRET", "url-secret-0123456789", "QWEN_IMAGE_DB_URL", "jdbc:postgresql://db/qwen?password=pg-pass-1",
-                "QWEN_IMAGE_DB_PASSWORD", "pg-pass-2", "QWEN_IMAGE_ENGINES", "openai:http://user:engine-pass@gpu:8000/v1"));
+                "QWEN_IMAGE_DB_PASSWORD", "pg-pass-2", "QWEN_IMAGE_ENGINES", "openai:http://user:engine-pass@gpu:8000/v1",
+                "QWEN_IMAGE_PUBLIC_URL", "https://links:public-pass@img.example.com"));
         assertThat(c.toString()).contains("2 key(s)").contains("port=8080")
                 .doesNotContain("key-one").doesNotContain("key-two").doesNotContain("url-secret-0123456789")
-                .doesNotContain("pg-pass-1").doesNotContain("pg-pass-2").doesNotContain("engine-pass");
+                .doesNotContain("pg-pass-1").doesNotContain("pg-pass-2").doesNotContain("engine-pass")
+                .doesNotContain("public-pass");
     }
 
     @Test

@@ -69,6 +69,9 @@ class EngineSpecTest {
                 .hasMessageContaining("names no engine");
         assertThatThrownBy(() -> EngineSpec.parseAll(SETTING, "comfyui:http://a:1?steps"))
                 .hasMessageContaining("must be written name=value");
+        // a bare value is often a key that lost its "key=": it is not echoed
+        assertThatThrownBy(() -> EngineSpec.parseAll(SETTING, "ppio?sk_live_0123456789"))
+                .hasMessageContaining("option 1 after '?' must be written name=value").hasMessageNotContaining("sk_live");
     }
 
     @Test

@@ -19,6 +19,7 @@ import dev.qwenimage.webhook.WebhookSigner;
 import java.util.function.Consumer;
 import dev.qwenimage.task.StoreException;
 import dev.qwenimage.task.SubmitsPaused;
+import dev.qwenimage.task.TaskIds;
 import dev.qwenimage.task.TaskNotFound;
 import dev.qwenimage.task.TaskService;
 import io.javalin.Javalin;
@@ -214,7 +215,7 @@ public final class HttpApi {
             case CANCELLED -> writeJson(ctx, 200, Map.of("task_id", id, "status", "TASK_STATUS_FAILED"));
             case REQUESTED -> writeJson(ctx, 200, Map.of("task_id", id, "status", "TASK_STATUS_PROCESSING"));
             case ALREADY_FINISHED -> throw new ApiError(409, "TASK_ALREADY_FINISHED",
-                    "task " + id + " has already finished; there is nothing to cancel");
+                    "task " + TaskIds.quoted(id) + " has already finished; there is nothing to cancel");
             case NOT_FOUND -> throw new TaskNotFound(id);
         }
     }

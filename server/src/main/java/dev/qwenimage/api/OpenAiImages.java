@@ -45,7 +45,8 @@ final class OpenAiImages {
     Map<String, Object> generate(String owner, JsonNode body, String baseUrl) throws InterruptedException {
         JsonNode model = body.get("model");
         if (model != null && !model.isNull() && !(model.isTextual() && MODEL_NAMES.contains(model.textValue().toLowerCase(Locale.ROOT)))) {
-            throw new ApiError(400, "MODEL_NOT_FOUND", "this server serves the model 'qwen-image'; got " + model,
+            throw new ApiError(400, "MODEL_NOT_FOUND", "this server serves the model 'qwen-image'; got "
+                    + dev.qwenimage.task.TaskIds.quoted(model.toString()),
                     Map.of("field", "model"), Map.of());
         }
         JsonNode n = body.get("n");
@@ -70,8 +71,9 @@ final class OpenAiImages {
                             : Map.of("b64_json", base64(s.imageKey()), "revised_prompt", done.task().spec().prompt())));
             case TaskState.Failed f when f.reason().contains("NSFW filter") -> throw new ApiError(400, "CONTENT_POLICY_VIOLATION",
                     f.reason(), Map.of("task_id", id), Map.of());
-            case TaskState.Failed f -> throw new ApiError(500, "GENERATION_FAILED", "the image could not be made: " + f.reason(),
-                    Map.of("task_id", id), Map.of());
+            // the worker logged the failure under the task's id, which the message names
+            case TaskState.Failed f -> throw new ApiError(500, "GENERATION_FAILED", "the image of task " + id
+                    + " could not be made: " + f.reason(), Map.of("task_id", id), Map.of());
             default -> throw new IllegalStateException("unfinished task " + id);
         };
     }
@@ -101,8 +103,9 @@ final class OpenAiImages {
     }
 
     private String base64(String imageKey) {
+        // a finished task whose image is gone is a fault: it reaches the 500 handler, logged with an error id
         BlobStore.Blob blob = blobs.open(imageKey).orElseThrow(() ->
-                new ApiError(500, "IMAGE_MISSING", "the finished image could not be read back"));
+                new IllegalStateException("the finished image " + imageKey + " could not be read back"));
         try (InputStream in = blob.content()) {
             return Base64.getEncoder().encodeToString(in.readAllBytes());
         } catch (IOException e) {

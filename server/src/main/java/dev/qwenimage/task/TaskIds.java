@@ -14,6 +14,11 @@ import java.util.UUID;
 public final class TaskIds {
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /** A client's text as a message may quote it: at most 40 characters (ids and names are shorter). */
+    public static String quoted(String text) {
+        return text.length() <= 40 ? text : text.substring(0, 40) + "…";
+    }
+
     private TaskIds() {
     }
 

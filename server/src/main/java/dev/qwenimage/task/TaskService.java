@@ -293,7 +293,7 @@ public final class TaskService {
     }
 
     private static String abbreviate(String s) {
-        return s.length() <= 40 ? s : s.substring(0, 40) + "…";
+        return TaskIds.quoted(s);
     }
 
 }

@@ -180,4 +180,17 @@ class ErrorResponsesTest {
         assertThat(body.get("message").asText()).isNotBlank().doesNotContain("Exception").doesNotContain("\tat ");
         assertThat(body.get("metadata").isObject()).isTrue();
     }
+
+    @Test
+    void aLongUnknownIdOrModelIsQuotedShortInTheMessage() {
+        String id = "x".repeat(6000);
+        Api.Response r = server.api().result(id);
+        assertError(r, 404, "TASK_NOT_FOUND");
+        assertThat(r.json().get("message").asText()).hasSizeLessThan(120).contains("xxxx…");
+        Api.Response openAi = server.api().send(HttpRequest.newBuilder(URI.create(server.api().baseUrl() + "/v1/images/generations"))
+                .header("Authorization", "Bearer " + TestServer.KEY).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"" + "m".repeat(20000) + "\", \"prompt\": \"a cat\"}")));
+        assertThat(openAi.status()).isEqualTo(400);
+        assertThat(openAi.json().get("message").asText()).hasSizeLessThan(120);
+    }
 }

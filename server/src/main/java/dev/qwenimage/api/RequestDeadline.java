@@ -55,6 +55,8 @@ final class RequestDeadline extends AbstractLifeCycle {
     private static final class Watch {
         boolean cut;
         long cutRequestBegan;
+        /** The request seen past its deadline on the last sweep: one is cut only when two sweeps agree. */
+        long lateRequestBegan;
     }
 
     RequestDeadline(Server server, Duration timeout) {
@@ -97,9 +99,16 @@ final class RequestDeadline extends AbstractLifeCycle {
         if (parser.isIdle()) {
             return; // between requests, or this one is in and its answer is on its way
         }
+        // the parser's fields are the connection thread's, read here without a lock: a request must
+        // look late on two sweeps in a row, with the same start, before it is cut (a torn read of a
+        // request that just began, its start still 0, never is)
         long began = parser.getBeginNanoTime();
         long age = now - began;
-        if (age < timeoutNanos) {
+        if (began == 0 || age < timeoutNanos) {
+            return;
+        }
+        if (watch.lateRequestBegan != began) {
+            watch.lateRequestBegan = began;
             return;
         }
         if (watch.cut && watch.cutRequestBegan == began) {

@@ -169,6 +169,8 @@ public final class QwenImageServer implements AutoCloseable {
             Optional<NoEngineTimeout> noEngineTimeout = config.noEngineTimeout().isZero() ? Optional.empty()
                     : Optional.of(new NoEngineTimeout(store, fleet, clock, config.noEngineTimeout(),
                     Durations.human(config.noEngineTimeout())));
+            // polls see the engines through the timeout when there is one: it knows when a blocked task is given up
+            EngineAvailability engines = noEngineTimeout.isPresent() ? noEngineTimeout.get() : fleet;
 
             OutboundGuard webhookTargets = WebhookSender.guard(config.webhookAllow());
             // closed after the scheduler that sends with it (resources close last-pushed first)
@@ -177,8 +179,7 @@ public final class QwenImageServer implements AutoCloseable {
                 resources.push(webhookClient);
             }
             Optional<TaskService> tasks = role.servesApi()
-                    ? Optional.of(new TaskService(store, eta, clock, noEngineTimeout.<EngineAvailability>map(t -> t).orElse(fleet),
-                    config.maxAttempts(),
+                    ? Optional.of(new TaskService(store, eta, clock, engines, config.maxAttempts(),
                     config.maxPromptLength(), config.maxQueuedPerKey(), config.maxQueued(),
                     (key, base) -> blobs.link(key, base, linkTtl), webhookTargets, disk))
                     : Optional.empty();
@@ -328,7 +329,7 @@ public final class QwenImageServer implements AutoCloseable {
     /** A URL a local client can reach the API on. */
     public String localUrl() {
         String h = config.host();
-        boolean wildcard = h.isEmpty() || h.equals("0.0.0.0") || h.equals("::");
+        boolean wildcard = ServerConfig.isAllInterfaces(h);
         return "http://" + (wildcard ? "localhost" : h) + ":" + port();
     }
 

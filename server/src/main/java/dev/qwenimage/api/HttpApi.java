@@ -1,5 +1,7 @@
 package dev.qwenimage.api;
 
+import dev.qwenimage.ops.Logging;
+import dev.qwenimage.config.ServerConfig;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
@@ -31,7 +33,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -173,7 +174,7 @@ public final class HttpApi {
                     return;
                 }
                 // the database failed (full, read-only, unreachable) or is saturated: try again shortly
-                String errorId = UUID.randomUUID().toString().substring(0, 8);
+                String errorId = Logging.errorId();
                 log.error("task store failed on {} {} (error id {}): {}", ctx.method(), ctx.path(), errorId, e.getMessage());
                 error(ctx, 503, "STORE_UNAVAILABLE", "the task store cannot be used right now, so the request may not have "
                         + "been stored; try again in a few seconds, with the same Idempotency-Key to be safe (error id " + errorId
@@ -269,7 +270,7 @@ public final class HttpApi {
     // ---- helpers -----------------------------------------------------------------------------
 
     private void internalError(Context ctx, Exception e) {
-        String errorId = UUID.randomUUID().toString().substring(0, 8);
+        String errorId = Logging.errorId();
         log.error("unhandled error on {} {} (error id {})", ctx.method(), ctx.path(), errorId, e);
         error(ctx, 500, "INTERNAL_ERROR", "internal error; quote error id " + errorId + " when reporting it", Map.of(), Map.of());
     }
@@ -307,7 +308,7 @@ public final class HttpApi {
             return deps.publicUrl().get();
         }
         String listen = deps.listenHost();
-        boolean wildcard = listen.isEmpty() || listen.equals("0.0.0.0") || listen.equals("::") || listen.equals("[::]");
+        boolean wildcard = ServerConfig.isAllInterfaces(listen);
         String host = ctx.header("Host");
         if (wildcard && host != null && HOST_HEADER.matcher(host).matches()) {
             return "http://" + host.toLowerCase(Locale.ROOT);

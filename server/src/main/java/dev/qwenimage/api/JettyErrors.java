@@ -1,10 +1,10 @@
 package dev.qwenimage.api;
 
+import dev.qwenimage.ops.Logging;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpHeader;
@@ -78,7 +78,7 @@ final class JettyErrors implements Request.Handler {
     private byte[] body(Request request, int status, String detail, Throwable cause) {
         Answer answer = answer(status, detail, request);
         if (status == HttpStatus.INTERNAL_SERVER_ERROR_500) {
-            String errorId = UUID.randomUUID().toString().substring(0, 8);
+            String errorId = Logging.errorId();
             log.error("HTTP 500 on {} {} (error id {})", request.getMethod(), request.getHttpURI().getPath(), errorId, cause);
             answer = new Answer(answer.reason(), answer.message() + "; quote error id " + errorId + " when reporting it");
         }

@@ -22,7 +22,7 @@ final class Banner {
         b.append('\n');
         b.append("  qwen-image-server ").append(Main.version()).append(" is ready")
                 .append(c.role() == Role.ALL ? "" : " (role: " + c.role() + ")").append('\n');
-        b.append("  listening  ").append(url).append(c.host().equals("0.0.0.0") ? "  (all interfaces)" : "")
+        b.append("  listening  ").append(url).append(ServerConfig.isAllInterfaces(c.host()) ? "  (all interfaces)" : "")
                 .append(c.role() == Role.WORKER ? "  (/healthz only)" : "").append('\n');
         c.publicUrl().ifPresent(p -> b.append("  links      ").append(Redaction.text(p)).append('\n'));
 

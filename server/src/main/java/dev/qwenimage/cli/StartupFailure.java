@@ -76,7 +76,7 @@ record StartupFailure(String message, int exitCode) {
         }
         String why = String.valueOf(bind.get().getMessage()).toLowerCase(Locale.ROOT);
         int port = config.port();
-        boolean wildcard = host.isEmpty() || host.equals("0.0.0.0") || host.equals("::");
+        boolean wildcard = ServerConfig.isAllInterfaces(host);
         String where = "port " + port + (wildcard ? "" : " on " + host);
         if (why.contains("in use")) {
             return Optional.of(where + " is in use; set " + Setting.PORT.env() + " to another port (0 picks a free one)");

@@ -117,6 +117,11 @@ public record ServerConfig(
         return engine.kind().equals("preview") ? Math.max(1, Runtime.getRuntime().availableProcessors()) : 1;
     }
 
+    /** Whether {@code host} (a QWEN_IMAGE_HOST value) means every interface rather than one address. */
+    public static boolean isAllInterfaces(String host) {
+        return host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+    }
+
     /**
      * Every setting, as a record prints it, except the secrets: the API keys are counted, the URL
      * secret is shown as set or not (the database password and the S3 secret key hide themselves).

@@ -67,6 +67,11 @@ public final class Logging {
     }
 
     /** @param format {@code text} or {@code json} */
+    /** A short id for an error that a client's message quotes and the log line carries, so one finds the other. */
+    public static String errorId() {
+        return java.util.UUID.randomUUID().toString().substring(0, 8);
+    }
+
     public static void configure(String level, String format) {
         if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
             return; // another SLF4J provider on the class path: leave it alone

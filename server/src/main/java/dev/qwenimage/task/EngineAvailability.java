@@ -16,8 +16,9 @@ public interface EngineAvailability {
     Optional<String> nothingRunsBecause();
 
     /**
-     * When a task queued at {@code queuedAt} will be given up if no engine comes back (see
-     * {@link NoEngineTimeout}); empty while an engine is up, or when tasks wait however long.
+     * Asked while {@link #nothingRunsBecause} says no engine is up: when a task queued at
+     * {@code queuedAt} will be given up if none comes back (see {@link NoEngineTimeout}); empty when
+     * tasks wait however long.
      */
     default Optional<Instant> givesUpAt(Instant queuedAt) {
         return Optional.empty();

@@ -103,8 +103,7 @@ public final class EtaEstimator {
             }
         }
         StepCost prior = priors.getOrDefault(engine, (w, h) -> w * (double) h / (1024.0 * 1024.0));
-        if (nearest != null && second != null && Math.abs(second.pixels() - nearest.pixels()) > 1
-                && (pixels - nearest.pixels()) * (pixels - second.pixels()) < 0) {
+        if (nearest != null && second != null && (pixels - nearest.pixels()) * (pixels - second.pixels()) < 0) {
             // between two measured sizes: along the line through them (outside them a line through
             // two noisy averages can point anywhere, so the cost model carries the nearest over)
             double slope = (second.secondsPerStep() - nearest.secondsPerStep()) / (second.pixels() - nearest.pixels());

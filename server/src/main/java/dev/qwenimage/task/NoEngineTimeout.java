@@ -51,9 +51,6 @@ public final class NoEngineTimeout implements Runnable, EngineAvailability {
      */
     @Override
     public Optional<Instant> givesUpAt(Instant queuedAt) {
-        if (engines.nothingRunsBecause().isEmpty()) {
-            return Optional.empty();
-        }
         Instant since = blockedSince;
         Instant lastEngineGone = since != null ? since : clock.instant(); // not swept yet: it went just now
         return Optional.of((lastEngineGone.isAfter(queuedAt) ? lastEngineGone : queuedAt).plus(timeout));

@@ -1,5 +1,6 @@
 package dev.qwenimage.webhook;
 
+import dev.qwenimage.ops.Logging;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.qwenimage.ops.Metrics;
 import dev.qwenimage.outbound.OutboundGuard;
@@ -136,7 +137,7 @@ public final class WebhookSender implements Runnable {
             Thread.currentThread().interrupt();
             return; // shutting down: the try is spent; the claim runs out and the next one (or the give-up above) follows
         } catch (RuntimeException e) {
-            String errorId = java.util.UUID.randomUUID().toString().substring(0, 8);
+            String errorId = Logging.errorId();
             log.error("webhook for task {} failed unexpectedly (error id {})", d.taskId(), errorId, e);
             outcome = new Try.Retry("internal error while delivering (error id " + errorId + ")");
         }

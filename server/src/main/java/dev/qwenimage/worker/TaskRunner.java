@@ -1,5 +1,6 @@
 package dev.qwenimage.worker;
 
+import dev.qwenimage.ops.Logging;
 import dev.qwenimage.engine.Cancellation;
 import dev.qwenimage.engine.Engine;
 import dev.qwenimage.engine.GenerationRequest;
@@ -16,7 +17,6 @@ import dev.qwenimage.task.TaskStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.UUID;
 import java.awt.image.BufferedImage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -226,6 +226,6 @@ public final class TaskRunner {
     }
 
     private static String errorId() {
-        return UUID.randomUUID().toString().substring(0, 8);
+        return Logging.errorId();
     }
 }

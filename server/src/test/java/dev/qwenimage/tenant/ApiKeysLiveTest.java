@@ -443,4 +443,24 @@ class ApiKeysLiveTest {
             assertThat(lines[1]).startsWith(id(created) + ",metered," + row.get("period").asText() + ",2,2,0,0,2,0.79,");
         }
     }
+
+    @Test
+    void metricsCountEachKeysTasksUnderItsName() {
+        try (QwenImageServer server = start(Clock.systemUTC(), List.of(new QwenImageServer.EngineSetup(new ScriptedEngine("gpu"), 1,
+                Duration.ZERO)), Map.of())) {
+            Api acme = new Api(server.localUrl(), secret(admin(server).create("{\"name\": \"acme\"}")));
+            acme.awaitFinished(acme.submitOk(TASK), Duration.ofSeconds(20));
+            String first = new String(Api.fetch(server.localUrl() + "/metrics").body());
+            assertThat(first).contains("qwen_image_key_tasks_total{event=\"submitted\",key=\"other\"} 1.0");
+            // the scrape gave the busiest key a label of its own: from now on its tasks count under its name
+            acme.awaitFinished(acme.submitOk(TASK), Duration.ofSeconds(20));
+            acme.awaitFinished(acme.submitOk(TASK), Duration.ofSeconds(20));
+            String later = new String(Api.fetch(server.localUrl() + "/metrics").body());
+            assertThat(later).contains("qwen_image_key_tasks_total{event=\"submitted\",key=\"acme\"} 2.0")
+                    // the first task's success may be counted just after the poll saw it, so after the scrape
+                    .containsPattern("qwen_image_key_tasks_total\\{event=\"succeeded\",key=\"acme\"} [23]\\.0")
+                    .contains("qwen_image_key_tasks_total{event=\"submitted\",key=\"other\"} 1.0")
+                    .contains("qwen_image_key_engine_seconds_total{key=\"acme\"}");
+        }
+    }
 }

@@ -30,9 +30,9 @@ public final class KeyRows {
                    expires_at = ?, revoked_at = ?, max_queued = ?, submits_per_minute = ?, images_per_day = ?, max_pixels = ?,
                    allowed_engines = ?, labels = ?
              WHERE id = ?""";
-    public static final String ALL = "SELECT " + COLUMNS + " FROM api_keys ORDER BY created_at, id";
-    public static final String ONE = "SELECT " + COLUMNS + " FROM api_keys WHERE id = ?";
-    public static final String USAGE = """
+    private static final String ALL = "SELECT " + COLUMNS + " FROM api_keys ORDER BY created_at, id";
+    private static final String ONE = "SELECT " + COLUMNS + " FROM api_keys WHERE id = ?";
+    private static final String USAGE = """
             SELECT owner, hour, submitted, succeeded, failed, cancelled, images, pixels, engine_millis, nsfw_flagged
               FROM usage_hourly WHERE hour >= ? AND hour < ? AND (? IS NULL OR owner = ?) ORDER BY owner, hour""";
 
@@ -68,14 +68,14 @@ public final class KeyRows {
         ps.setString(i + 13, json(k.labels()));
     }
 
-    public static void bindUsage(PreparedStatement ps, Optional<String> owner, Instant from, Instant to) throws SQLException {
+    private static void bindUsage(PreparedStatement ps, Optional<String> owner, Instant from, Instant to) throws SQLException {
         ps.setLong(1, from.toEpochMilli());
         ps.setLong(2, to.toEpochMilli());
         ps.setString(3, owner.orElse(null));
         ps.setString(4, owner.orElse(null));
     }
 
-    public static List<ApiKey> keys(ResultSet rs) throws SQLException {
+    private static List<ApiKey> keys(ResultSet rs) throws SQLException {
         List<ApiKey> out = new ArrayList<>();
         while (rs.next()) {
             out.add(key(rs));
@@ -83,7 +83,7 @@ public final class KeyRows {
         return out;
     }
 
-    public static List<UsageRow> usage(ResultSet rs) throws SQLException {
+    private static List<UsageRow> usage(ResultSet rs) throws SQLException {
         List<UsageRow> out = new ArrayList<>();
         while (rs.next()) {
             out.add(new UsageRow(rs.getString(1), Instant.ofEpochMilli(rs.getLong(2)), rs.getLong(3), rs.getLong(4),
@@ -92,7 +92,24 @@ public final class KeyRows {
         return out;
     }
 
-    /** Runs {@code sql} with {@code id} on {@code c}: the one key, if any. */
+    /** Every key, oldest first. */
+    public static List<ApiKey> all(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(ALL); ResultSet rs = ps.executeQuery()) {
+            return keys(rs);
+        }
+    }
+
+    /** The hourly usage rows of {@code owner} (every owner when empty) in [from, to). */
+    public static List<UsageRow> usage(Connection c, Optional<String> owner, Instant from, Instant to) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(USAGE)) {
+            bindUsage(ps, owner, from, to);
+            try (ResultSet rs = ps.executeQuery()) {
+                return usage(rs);
+            }
+        }
+    }
+
+    /** The key with {@code id}, if any. */
     public static Optional<ApiKey> one(Connection c, String id) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(ONE)) {
             ps.setString(1, id);

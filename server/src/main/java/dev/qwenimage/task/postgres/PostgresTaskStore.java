@@ -21,6 +21,9 @@ import dev.qwenimage.task.Task;
 import dev.qwenimage.task.TaskRows;
 import dev.qwenimage.task.TaskSql;
 import dev.qwenimage.task.TaskStore;
+import dev.qwenimage.tenant.ApiKey;
+import dev.qwenimage.tenant.KeyRows;
+import dev.qwenimage.tenant.UsageRow;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -199,11 +202,11 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     // ---- keys and usage -------------------------------------------------------------------------
 
     @Override
-    public void createKey(dev.qwenimage.tenant.ApiKey key) {
+    public void createKey(ApiKey key) {
         try {
             transaction(c -> {
-                try (PreparedStatement ps = c.prepareStatement(dev.qwenimage.tenant.KeyRows.INSERT)) {
-                    dev.qwenimage.tenant.KeyRows.bindInsert(ps, key);
+                try (PreparedStatement ps = c.prepareStatement(KeyRows.INSERT)) {
+                    KeyRows.bindInsert(ps, key);
                     ps.executeUpdate();
                 }
                 return announceKeys(c);
@@ -217,25 +220,21 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     }
 
     @Override
-    public List<dev.qwenimage.tenant.ApiKey> keys() {
-        return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement(dev.qwenimage.tenant.KeyRows.ALL); ResultSet rs = ps.executeQuery()) {
-                return dev.qwenimage.tenant.KeyRows.keys(rs);
-            }
-        });
+    public List<ApiKey> keys() {
+        return read(KeyRows::all);
     }
 
     @Override
-    public Optional<dev.qwenimage.tenant.ApiKey> key(String id) {
-        return read(c -> dev.qwenimage.tenant.KeyRows.one(c, id));
+    public Optional<ApiKey> key(String id) {
+        return read(c -> KeyRows.one(c, id));
     }
 
     @Override
-    public boolean updateKey(dev.qwenimage.tenant.ApiKey key) {
+    public boolean updateKey(ApiKey key) {
         return transaction(c -> {
             int n;
-            try (PreparedStatement ps = c.prepareStatement(dev.qwenimage.tenant.KeyRows.UPDATE)) {
-                dev.qwenimage.tenant.KeyRows.bindUpdate(ps, key);
+            try (PreparedStatement ps = c.prepareStatement(KeyRows.UPDATE)) {
+                KeyRows.bindUpdate(ps, key);
                 n = ps.executeUpdate();
             }
             announceKeys(c);
@@ -258,15 +257,8 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     }
 
     @Override
-    public List<dev.qwenimage.tenant.UsageRow> usage(Optional<String> owner, Instant from, Instant to) {
-        return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement(dev.qwenimage.tenant.KeyRows.USAGE)) {
-                dev.qwenimage.tenant.KeyRows.bindUsage(ps, owner, from, to);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return dev.qwenimage.tenant.KeyRows.usage(rs);
-                }
-            }
-        });
+    public List<UsageRow> usage(Optional<String> owner, Instant from, Instant to) {
+        return read(c -> KeyRows.usage(c, owner, from, to));
     }
 
     @Override

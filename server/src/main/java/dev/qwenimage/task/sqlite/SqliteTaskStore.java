@@ -20,6 +20,9 @@ import dev.qwenimage.task.TaskRows;
 import dev.qwenimage.task.TaskSql;
 import dev.qwenimage.task.TaskState;
 import dev.qwenimage.task.TaskStore;
+import dev.qwenimage.tenant.ApiKey;
+import dev.qwenimage.tenant.KeyRows;
+import dev.qwenimage.tenant.UsageRow;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -313,11 +316,11 @@ public final class SqliteTaskStore implements TaskStore {
     // ---- keys and usage -------------------------------------------------------------------------
 
     @Override
-    public void createKey(dev.qwenimage.tenant.ApiKey key) {
+    public void createKey(ApiKey key) {
         try {
             writer.execute(session -> {
-                PreparedStatement ps = session.prepare(dev.qwenimage.tenant.KeyRows.INSERT);
-                dev.qwenimage.tenant.KeyRows.bindInsert(ps, key);
+                PreparedStatement ps = session.prepare(KeyRows.INSERT);
+                KeyRows.bindInsert(ps, key);
                 return ps.executeUpdate();
             });
         } catch (StoreException e) {
@@ -333,24 +336,20 @@ public final class SqliteTaskStore implements TaskStore {
     }
 
     @Override
-    public List<dev.qwenimage.tenant.ApiKey> keys() {
-        return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement(dev.qwenimage.tenant.KeyRows.ALL); ResultSet rs = ps.executeQuery()) {
-                return dev.qwenimage.tenant.KeyRows.keys(rs);
-            }
-        });
+    public List<ApiKey> keys() {
+        return read(KeyRows::all);
     }
 
     @Override
-    public Optional<dev.qwenimage.tenant.ApiKey> key(String id) {
-        return read(c -> dev.qwenimage.tenant.KeyRows.one(c, id));
+    public Optional<ApiKey> key(String id) {
+        return read(c -> KeyRows.one(c, id));
     }
 
     @Override
-    public boolean updateKey(dev.qwenimage.tenant.ApiKey key) {
+    public boolean updateKey(ApiKey key) {
         int n = writer.execute(session -> {
-            PreparedStatement ps = session.prepare(dev.qwenimage.tenant.KeyRows.UPDATE);
-            dev.qwenimage.tenant.KeyRows.bindUpdate(ps, key);
+            PreparedStatement ps = session.prepare(KeyRows.UPDATE);
+            KeyRows.bindUpdate(ps, key);
             return ps.executeUpdate();
         });
         keysChanged();
@@ -370,15 +369,8 @@ public final class SqliteTaskStore implements TaskStore {
     }
 
     @Override
-    public List<dev.qwenimage.tenant.UsageRow> usage(Optional<String> owner, Instant from, Instant to) {
-        return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement(dev.qwenimage.tenant.KeyRows.USAGE)) {
-                dev.qwenimage.tenant.KeyRows.bindUsage(ps, owner, from, to);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return dev.qwenimage.tenant.KeyRows.usage(rs);
-                }
-            }
-        });
+    public List<UsageRow> usage(Optional<String> owner, Instant from, Instant to) {
+        return read(c -> KeyRows.usage(c, owner, from, to));
     }
 
     @Override

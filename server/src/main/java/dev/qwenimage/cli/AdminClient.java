@@ -63,7 +63,7 @@ final class AdminClient {
     AdminClient(Found server, Found token) {
         this.server = new Found(server.value().replaceAll("/+$", ""), server.source());
         this.token = token;
-        this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT).build();
     }
 
     String baseUrl() {
@@ -139,17 +139,13 @@ final class AdminClient {
         HttpResponse<String> response;
         try {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        } catch (HttpConnectTimeoutException | ConnectException e) {
-            throw unreachable(e instanceof HttpConnectTimeoutException ? "no answer within " + CONNECT_TIMEOUT.toSeconds() + "s"
-                    : "connection refused");
+        } catch (HttpConnectTimeoutException e) {
+            throw unreachable("no answer within " + CONNECT_TIMEOUT.toSeconds() + "s");
         } catch (HttpTimeoutException e) {
             throw new AdminException(0, "", "the server at " + server.value() + " did not answer " + method + " " + path
                     + " within " + REQUEST_TIMEOUT.toSeconds() + "s");
         } catch (IOException e) {
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw unreachable(cause instanceof UnresolvedAddressException || e.getMessage() == null
-                    ? cause.getClass().getSimpleName().replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(java.util.Locale.ROOT)
-                    : oneLine(e.getMessage()));
+            throw unreachable(why(e, uri));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AdminException(0, "", "interrupted while waiting for " + server.value());
@@ -161,6 +157,22 @@ final class AdminClient {
             throw refusal(method, path, response);
         }
         return response;
+    }
+
+    /** Why no answer came, in a few words. */
+    private static String why(IOException e, URI uri) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof UnresolvedAddressException || t instanceof java.net.UnknownHostException) {
+                return "unknown host " + uri.getHost();
+            }
+            if (t instanceof javax.net.ssl.SSLException) {
+                return "TLS failed: " + oneLine(t.getMessage());
+            }
+        }
+        if (e instanceof ConnectException) {
+            return "connection refused";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : oneLine(e.getMessage());
     }
 
     private AdminException unreachable(String why) {

@@ -93,8 +93,8 @@ final class KeyText {
         field(sb, "labels", labels.isEmpty() ? "none" : String.join(", ", labels));
         sb.append('\n');
         TextTable limits = new TextTable("LIMIT", "SET ON THE KEY", "IN EFFECT");
-        LIMITS.forEach((name, shown) -> limits.row(shown, set(key.path("limits").path(name)),
-                effective(key.path("effective_limits").path(name))));
+        LIMITS.forEach((name, shown) -> limits.row(shown, set(name, key.path("limits").path(name)),
+                effective(name, key.path("effective_limits").path(name))));
         sb.append(limits.render());
         if (key.path("bootstrap").asBoolean(false)) {
             sb.append("A bootstrap key (QWEN_IMAGE_API_KEYS or the generated api-key file): not editable here; "
@@ -115,21 +115,25 @@ final class KeyText {
         return sb.toString();
     }
 
-    private static String set(JsonNode value) {
+    private static String set(String name, JsonNode value) {
         if (value.isMissingNode() || value.isNull()) {
             return "default";
         }
-        return effective(value);
+        return effective(name, value);
     }
 
-    private static String effective(JsonNode value) {
+    private static String effective(String name, JsonNode value) {
         if (value.isMissingNode() || value.isNull()) {
             return "-";
         }
         if (value.isArray()) {
             return value.isEmpty() ? "every engine" : join(value);
         }
-        return value.asLong() == 0 ? "no limit" : value.asText();
+        if (value.asLong() == 0) {
+            return "no limit";
+        }
+        String size = pixels(value.asLong());
+        return name.equals("max_pixels") && !size.equals(value.asText()) ? value.asText() + " (" + size + ")" : value.asText();
     }
 
     /** {@code 1024*1024} when the pixels are a square of a whole side, else the number. */

@@ -261,6 +261,18 @@ class AdminCommandLineTest {
     }
 
     @Test
+    void aMaxPixelsOfASquareIsAlsoShownAsItsSize() throws Exception {
+        com.fasterxml.jackson.databind.node.ObjectNode key = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(KEY);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) key.get("limits")).put("max_pixels", 1048576);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) key.get("effective_limits")).put("max_pixels", 1048576);
+        assertThat(KeyText.details(key)).contains("max pixels          1048576 (1024*1024)  1048576 (1024*1024)\n");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) key.get("limits")).put("max_pixels", 1000000);
+        assertThat(KeyText.details(key)).contains("max pixels          1000000 (1000*1000)").doesNotContain("1000000 (1000*1000)  1000000");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) key.get("limits")).put("max_pixels", 2000000);
+        assertThat(KeyText.details(key)).containsPattern("max pixels +2000000 +1048576 \\(1024\\*1024\\)");
+    }
+
+    @Test
     void aNewSecretIsSetApartAndMarkedAsShownOnce() throws Exception {
         JsonNode created = ((com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(KEY)).put("secret", "qwen-AbC1secretsecret");
 

@@ -30,7 +30,7 @@ class KeysCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern CREATED = Pattern.compile("(Created|Rotated) key (\\S+) \\((.*)\\)\\.");
     private static final Pattern SECRET = Pattern.compile("(?m)^ {4}(\\S+)$");
-    private static final String SUBMIT = "{\"input\":{\"prompt\":\"a lighthouse at dusk\"},\"parameters\":{\"size\":\"256*256\"}}";
+    private static final String SUBMIT = "{\"prompt\": \"a lighthouse at dusk\", \"size\": \"256*256\"}";
 
     @TempDir
     Path workDir;

@@ -7,23 +7,52 @@ import dev.qwenimage.config.SettingNames;
 import dev.qwenimage.sdk.cli.DurationText;
 import dev.qwenimage.sdk.cli.GenerateCommand;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.UsageMessageSpec;
 
-/** Entry point of the jar: {@code serve} (the default), {@code generate} (a client of any server) and {@code version}. */
+/**
+ * Entry point of the jar: {@code serve} (the default), {@code generate} (a client of any server),
+ * {@code keys} and {@code usage} (clients of a server's admin API) and {@code version}.
+ */
 @Command(name = "qwen-image", mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Self-hosted server for the PPIO / Novita Qwen-Image async text-to-image API.",
         footer = {"%nEvery setting (QWEN_IMAGE_* environment variables): qwen-image serve --help%n"},
-        subcommands = {ServeCommand.class, GenerateCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, GenerateCommand.class, KeysCommand.class, UsageCommand.class, VersionCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Usage text is wrapped at this width unless the terminal says otherwise. */
     static final int WIDTH = 80;
+
+    private final Map<String, String> env;
+    private final Path workDir;
+
+    /** The command as the jar runs it: the real environment and current folder. */
+    public Main() {
+        this(System.getenv(), Path.of(""));
+    }
+
+    private Main(Map<String, String> env, Path workDir) {
+        this.env = Map.copyOf(env);
+        this.workDir = workDir;
+    }
+
+    /** The environment variables the client commands ({@code keys}, {@code usage}) read their defaults from. */
+    Map<String, String> env() {
+        return env;
+    }
+
+    /** The folder their relative paths ({@code ./data/admin-token}) start from. */
+    Path workDir() {
+        return workDir;
+    }
 
     public static void main(String[] args) {
         boolean debug = Arrays.asList(args).contains("--debug");
@@ -39,7 +68,15 @@ public final class Main implements Runnable {
      * wrapped to the terminal.
      */
     public static CommandLine commandLine(boolean debug) {
-        CommandLine cli = new CommandLine(new Main());
+        return commandLine(debug, System.getenv(), Path.of(""));
+    }
+
+    /**
+     * The command line with the surroundings of the client commands given, for tests: {@code env}
+     * in place of the environment, {@code workDir} in place of the current folder.
+     */
+    public static CommandLine commandLine(boolean debug, Map<String, String> env, Path workDir) {
+        CommandLine cli = new CommandLine(new Main(env, workDir));
         cli.setUsageHelpWidth(WIDTH);
         cli.setUsageHelpAutoWidth(true);
         cli.getSubcommands().get("serve").getHelpSectionMap().put(UsageMessageSpec.SECTION_KEY_FOOTER,
@@ -115,7 +152,7 @@ public final class Main implements Runnable {
             wrap(sb, s.description(), width, "      ", "      ");
         }
         sb.append('\n');
-        wrap(sb, "Read by the launcher and the generate command, not by the service:", width, "", "");
+        wrap(sb, "Read by the launcher and the client commands, not by the service:", width, "", "");
         SettingNames.OTHERS.forEach((name, meaning) -> {
             wrap(sb, "  " + name, width, "", "");
             wrap(sb, meaning, width, "      ", "      ");

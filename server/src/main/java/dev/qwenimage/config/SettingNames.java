@@ -20,7 +20,8 @@ public final class SettingNames {
     public static final Map<String, String> OTHERS = orderedMap(
             "QWEN_IMAGE_JAVA_OPTS", "Read by the ./qwen-image launcher only: extra JVM options, e.g. -Xmx2g.",
             "QWEN_IMAGE_URL", "Read by qwen-image generate: the server's base URL (else http://localhost:$QWEN_IMAGE_PORT).",
-            "QWEN_IMAGE_API_KEY", "Read by qwen-image generate: the API key to send (else the key in the data directory).");
+            "QWEN_IMAGE_API_KEY", "Read by qwen-image generate: the API key to send (else the key in the data directory).",
+            "QWEN_IMAGE_SERVER", "Read by qwen-image keys and usage: the server's base URL (else http://localhost:$QWEN_IMAGE_PORT).");
     /** Read by the test suite only: the PostgreSQL server its tests use. */
     static final String TEST_PG_URL = "QWEN_IMAGE_TEST_PG_URL";
 

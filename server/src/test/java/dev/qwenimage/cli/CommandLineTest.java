@@ -45,7 +45,7 @@ class CommandLineTest {
 
         assertThat(lines).allSatisfy(l -> assertThat(l.length()).as(l).isLessThanOrEqualTo(Main.WIDTH));
         List<String> settings = lines.subList(lines.indexOf("QWEN_IMAGE_CONFIG file. Durations: write e.g. 90s, 10m, 24h, 7d or 1h30m; a bare") + 2,
-                lines.indexOf("Read by the launcher and the generate command, not by the service:"));
+                lines.indexOf("Read by the launcher and the client commands, not by the service:"));
         assertThat(settings).allSatisfy(l -> assertThat(l).as("every line of a setting is indented").matches("(  QWEN_IMAGE_\\S+ .*|      \\S.*|)"));
         assertThat(help.out()).contains("jdbc:postgresql://db:5432/qwen").contains("http://minio:9000")
                 .contains("https://s3.eu-west-1.amazonaws.com").contains("'comfyui:http://gpu1:8188;comfyui:http://gpu2:8188?slots=2'");

@@ -345,7 +345,7 @@ function openKeyDialog(key) {
   const d = defaults();
   for (const [field, input] of Object.entries(limitInputs())) {
     input.value = limitInput(field, key?.limits?.[field] ?? null);
-    input.placeholder = d ? `default: ${limitInput(field, d[field]) || "every engine"}` : "default";
+    input.placeholder = d ? `default: ${limitText(field, d[field])}` : "default";
   }
   $("limit-allowed_engines-help").textContent = `Engine names, comma-separated. This server has: ${engines.join(", ") || "—"}.`;
   el.keyDialog.showModal();

@@ -6,7 +6,11 @@ import dev.qwenimage.health.DiskSpace;
 import dev.qwenimage.health.WriteHealth;
 import dev.qwenimage.health.WriteProbe;
 import dev.qwenimage.storage.WatchedBlobStore;
+import dev.qwenimage.auth.AdminToken;
 import dev.qwenimage.auth.ApiKeys;
+import dev.qwenimage.tenant.KeyDirectory;
+import dev.qwenimage.tenant.Limits;
+import dev.qwenimage.tenant.Tenants;
 import dev.qwenimage.config.ServerConfig;
 import dev.qwenimage.engine.Engine;
 import dev.qwenimage.engine.EngineSpec;
@@ -88,6 +92,8 @@ public final class QwenImageServer implements AutoCloseable {
     private final ServerConfig config;
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private final Optional<ApiKeys> keys;
+    private final Optional<AdminToken> adminToken;
+    private final KeyDirectory keyDirectory;
     private final TaskStore store;
     private final BlobStore blobs;
     private final Optional<WorkerPool> workers;
@@ -112,11 +118,15 @@ public final class QwenImageServer implements AutoCloseable {
             OwnerOnly.folder(dataDir);
             lockDataDir(dataDir);
             keys = role.servesApi() ? Optional.of(ApiKeys.load(config.apiKeys(), dataDir)) : Optional.empty();
+            adminToken = role.servesApi() ? Optional.of(AdminToken.load(config.adminToken(), dataDir)) : Optional.empty();
 
             storeHealth = new WriteHealth("task store", clock);
             imageHealth = new WriteHealth("image store", clock);
             store = openStore(config, dataDir, storeHealth);
             resources.push(store);
+            // every node knows the keys: api nodes to authenticate, workers to name keys in metrics
+            keyDirectory = new KeyDirectory(store, keys.orElseGet(ApiKeys::none), new Limits(config.maxQueuedPerKey(),
+                    config.submitsPerMinute(), config.imagesPerDay(), config.maxPixels(), List.of()), clock);
             // The embedded store belongs to this process alone (it holds the data directory's lock),
             // so whatever was PROCESSING was interrupted by a crash or kill. On a shared store other
             // nodes may still be running their tasks: those come back only when their leases expire.
@@ -146,6 +156,8 @@ public final class QwenImageServer implements AutoCloseable {
             metrics.watch(imageHealth);
             metrics.watch(disk);
             metrics.taskReads(store::reads);
+            metrics.keyNames(owner -> keyDirectory.byOwner(owner).map(KeyDirectory::metricName)
+                    .orElse(owner.substring(0, Math.min(16, owner.length()))));
             if (role.runsWorkers()) {
                 List<EngineSetup> setups = injected != null ? injected : configuredEngines(config);
                 List<WorkerPool.Lane> lanes = new ArrayList<>();
@@ -184,7 +196,8 @@ public final class QwenImageServer implements AutoCloseable {
                     (key, base) -> blobs.link(key, base, linkTtl), webhookTargets, disk))
                     : Optional.empty();
 
-            http = new HttpApi(new HttpApi.Deps(tasks, keys, blobs, signer, linkTtl, config.publicUrl(),
+            Optional<Tenants> tenants = role.servesApi() ? Optional.of(new Tenants(store, keyDirectory, store, clock)) : Optional.empty();
+            http = new HttpApi(new HttpApi.Deps(tasks, tenants, adminToken, blobs, signer, linkTtl, config.publicUrl(),
                     config.host(), this::health, id -> workers.ifPresent(w -> w.cancel(id)), webhookSigner,
                     config.syncTimeout(), config.metrics() ? Optional.of(metrics) : Optional.empty(), this::readiness,
                     config.requestTimeout()))
@@ -212,6 +225,8 @@ public final class QwenImageServer implements AutoCloseable {
                             Fleet.HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
                 }
             }
+            // keys change through the store's notices; this reload only catches one that was missed
+            scheduler.scheduleWithFixedDelay(safe("key reload", keyDirectory::reload), 30, 30, TimeUnit.SECONDS);
             // Any node may sweep expired leases and old tasks: both are idempotent statements.
             long leaseMs = config.lease().toMillis();
             noEngineTimeout.ifPresent(t -> scheduler.scheduleWithFixedDelay(t, 1, 1, TimeUnit.SECONDS));
@@ -335,6 +350,16 @@ public final class QwenImageServer implements AutoCloseable {
 
     public ServerConfig config() {
         return config;
+    }
+
+    /** The admin token; empty on a worker node, which serves no API. */
+    public Optional<AdminToken> adminToken() {
+        return adminToken;
+    }
+
+    /** Every API key this node knows. */
+    public KeyDirectory keys() {
+        return keyDirectory;
     }
 
     /** The API keys; empty on a worker node, which serves no API. */

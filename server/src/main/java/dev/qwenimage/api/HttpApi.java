@@ -6,7 +6,13 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.qwenimage.auth.ApiKeys;
+import dev.qwenimage.auth.AdminToken;
+import dev.qwenimage.tenant.KeyCheck;
+import dev.qwenimage.tenant.Limits;
+import dev.qwenimage.tenant.SubmitRate;
+import dev.qwenimage.tenant.Tenants;
+import dev.qwenimage.task.EngineNotAllowed;
+import dev.qwenimage.task.QuotaExceeded;
 import dev.qwenimage.storage.BlobStore;
 import dev.qwenimage.storage.LocalBlobStore;
 import dev.qwenimage.storage.UrlSigner;
@@ -62,7 +68,7 @@ public final class HttpApi {
      * Everything the routes need, supplied by the server assembly. A worker node serves only
      * /healthz: its {@code tasks} and {@code keys} are empty.
      */
-    public record Deps(Optional<TaskService> tasks, Optional<ApiKeys> keys, BlobStore blobs, UrlSigner signer, Duration urlTtl,
+    public record Deps(Optional<TaskService> tasks, Optional<Tenants> tenants, Optional<AdminToken> admin, BlobStore blobs, UrlSigner signer, Duration urlTtl,
                        Optional<String> publicUrl, String listenHost, Supplier<Map<String, Object>> health,
                        Consumer<String> stopHere, WebhookSigner webhooks, Duration syncTimeout, Optional<Metrics> metrics,
                        Supplier<Map<String, Object>> readiness, Duration requestTimeout) {
@@ -78,6 +84,11 @@ public final class HttpApi {
             .registerModule(new com.fasterxml.jackson.module.blackbird.BlackbirdModule());
     private final RequestBodies bodies;
     private final OpenAiImages openAi;
+    private final SubmitRate rates = new SubmitRate();
+
+    /** Who calls: the key's owner id (whose tasks these are) and the limits that apply to it. */
+    record Caller(String owner, Limits limits) {
+    }
 
     public HttpApi(Deps deps) {
         this.deps = deps;
@@ -132,6 +143,9 @@ public final class HttpApi {
                     authenticate(ctx);
                     writeJson(ctx, 200, openAi.models());
                 }));
+                if (deps.tenants().isPresent() && deps.admin().isPresent()) {
+                    new AdminApi(deps.tenants().get(), deps.admin().get(), json, bodies, deps.signer().clock()).routes(cfg.routes);
+                }
                 if (deps.blobs() instanceof LocalBlobStore) {
                     // images on local disk are served here; an S3 bucket serves its own (presigned links)
                     cfg.routes.get("/files/{key}", this::file);
@@ -166,6 +180,10 @@ public final class HttpApi {
             cfg.routes.exception(QueueLimitReached.class, (e, ctx) -> error(ctx, e.perKey() ? 429 : 503,
                     e.perKey() ? "RATE_LIMITED" : "QUEUE_FULL", e.getMessage(), Map.of("retry_after", e.retryAfterSeconds()),
                     Map.of("Retry-After", Long.toString(e.retryAfterSeconds()))));
+            cfg.routes.exception(QuotaExceeded.class, (e, ctx) -> error(ctx, 429, "QUOTA_EXCEEDED", e.getMessage(),
+                    Map.of("retry_after", e.retryAfterSeconds()), Map.of("Retry-After", Long.toString(e.retryAfterSeconds()))));
+            cfg.routes.exception(EngineNotAllowed.class, (e, ctx) -> error(ctx, 403, "ENGINE_NOT_ALLOWED", e.getMessage(), Map.of(), Map.of()));
+            AdminApi.errors(cfg.routes, (ctx, status, reason, message, metadata) -> error(ctx, status, reason, message, metadata, Map.of()));
             cfg.routes.exception(IdempotencyKeyReused.class, (e, ctx) -> error(ctx, 422, "IDEMPOTENCY_KEY_REUSED", e.getMessage(),
                     Map.of("task_id", e.taskId()), Map.of()));
             cfg.routes.exception(SubmitsPaused.class, (e, ctx) -> error(ctx, 503, e.reason(), e.getMessage(),
@@ -203,15 +221,37 @@ public final class HttpApi {
     }
 
     private void submit(Context ctx) {
-        String owner = authenticate(ctx);
+        Caller caller = authenticate(ctx);
+        takeSubmit(ctx, caller);
         JsonNode body = bodies.jsonObject(ctx);
         Optional<IdempotencyKey> key = bodies.idempotencyKey(ctx, body);
-        String id = deps.tasks().orElseThrow().submit(owner, bodies.submission(body), key);
+        String id = deps.tasks().orElseThrow().submit(caller.owner(), caller.limits(), bodies.submission(body), key);
+        deps.metrics().ifPresent(m -> m.keyTasks(caller.owner(), "submitted"));
         writeJson(ctx, 200, Map.of("task_id", id));
     }
 
+    /**
+     * Takes one submit from the caller's per-minute bucket, when its key has a rate limit: the
+     * X-RateLimit headers on every answer, 429 RATE_LIMITED with Retry-After when it is empty.
+     */
+    private void takeSubmit(Context ctx, Caller caller) {
+        long perMinute = caller.limits().submitsPerMinute();
+        if (perMinute <= 0) {
+            return;
+        }
+        SubmitRate.Decision d = rates.take(caller.owner(), perMinute, System.nanoTime());
+        ctx.header("X-RateLimit-Limit", Long.toString(d.limit()));
+        ctx.header("X-RateLimit-Remaining", Long.toString(d.remaining()));
+        ctx.header("X-RateLimit-Reset", Long.toString(d.resetSeconds()));
+        if (!d.allowed()) {
+            throw new ApiError(429, "RATE_LIMITED", "this API key may submit " + perMinute + " tasks per minute and has used them; "
+                    + "submit again in " + d.retryAfterSeconds() + " s", Map.of("retry_after", d.retryAfterSeconds()),
+                    Map.of("Retry-After", Long.toString(d.retryAfterSeconds())));
+        }
+    }
+
     private void cancel(Context ctx) {
-        String owner = authenticate(ctx);
+        String owner = authenticate(ctx).owner();
         String id = bodies.taskId(bodies.jsonObject(ctx));
         CancelOutcome outcome = deps.tasks().orElseThrow().cancel(owner, id, deps.stopHere());
         switch (outcome) {
@@ -224,18 +264,20 @@ public final class HttpApi {
     }
 
     private void openAiGenerate(Context ctx) throws InterruptedException {
-        String owner = authenticate(ctx);
-        writeJson(ctx, 200, openAi.generate(owner, bodies.jsonObject(ctx), baseUrl(ctx)));
+        Caller caller = authenticate(ctx);
+        takeSubmit(ctx, caller);
+        writeJson(ctx, 200, openAi.generate(caller.owner(), caller.limits(), bodies.jsonObject(ctx), baseUrl(ctx),
+                () -> deps.metrics().ifPresent(m -> m.keyTasks(caller.owner(), "submitted"))));
     }
 
     private void webhookSecret(Context ctx) {
-        String owner = authenticate(ctx);
+        String owner = authenticate(ctx).owner();
         writeJson(ctx, 200, Map.of("secret", deps.webhooks().secretFor(owner),
                 "scheme", "Standard Webhooks: webhook-signature = v1,base64(HMAC-SHA256(secret, webhook-id.webhook-timestamp.body))"));
     }
 
     private void taskResult(Context ctx) {
-        String owner = authenticate(ctx);
+        String owner = authenticate(ctx).owner();
         String id = ctx.queryParam("task_id");
         if (id == null || id.isBlank()) {
             throw new ApiError(400, "MISSING_TASK_ID", "the task_id query parameter is required: /v3/async/task-result?task_id=<id>");
@@ -290,18 +332,33 @@ public final class HttpApi {
         }
     }
 
-    /** The owner id of the caller's key; accepts {@code Bearer <key>} and a bare key. */
-    private String authenticate(Context ctx) {
+    /** The caller's key, from {@code Authorization: Bearer <key>} or a bare key; 401 unless it works now. */
+    private Caller authenticate(Context ctx) {
         String header = ctx.header("Authorization");
         if (header == null || header.isBlank()) {
             throw new ApiError(401, "INVALID_API_KEY", "missing API key: send the header Authorization: Bearer <your API key>");
         }
+        return switch (deps.tenants().orElseThrow().directory().check(bearer(header))) {
+            case KeyCheck.Accepted a -> new Caller(a.key().owner(), a.limits());
+            case KeyCheck.Expired e -> throw new ApiError(401, "API_KEY_EXPIRED", "this API key expired at "
+                    + e.key().expiresAt().orElseThrow() + "; ask the service's operator for a new one");
+            case KeyCheck.Refused r -> {
+                if (deps.admin().isPresent() && deps.admin().get().accepts(bearer(header))) {
+                    throw new ApiError(401, "INVALID_API_KEY", "this is the admin token, which only /admin/v1/ takes: send an API "
+                            + "key (create one with POST /admin/v1/keys)");
+                }
+                throw new ApiError(401, "INVALID_API_KEY", "the API key is not valid for this server");
+            }
+        };
+    }
+
+    /** The credential in an Authorization header: after "Bearer ", or the whole value. */
+    static String bearer(String header) {
         String key = header.strip();
         if (key.regionMatches(true, 0, "Bearer ", 0, 7)) {
             key = key.substring(7).strip();
         }
-        return deps.keys().orElseThrow().authenticate(key).orElseThrow(() ->
-                new ApiError(401, "INVALID_API_KEY", "the API key is not valid for this server"));
+        return key;
     }
 
     /** Base of image links: the configured public URL, else derived from the listen address. */

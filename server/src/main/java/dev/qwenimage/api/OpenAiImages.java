@@ -42,7 +42,8 @@ final class OpenAiImages {
     }
 
     /** The response body of a generation: {@code {"created", "data": [{"url"} or {"b64_json"}]}}. */
-    Map<String, Object> generate(String owner, JsonNode body, String baseUrl) throws InterruptedException {
+    Map<String, Object> generate(String owner, dev.qwenimage.tenant.Limits limits, JsonNode body, String baseUrl, Runnable accepted)
+            throws InterruptedException {
         JsonNode model = body.get("model");
         if (model != null && !model.isNull() && !(model.isTextual() && MODEL_NAMES.contains(model.textValue().toLowerCase(Locale.ROOT)))) {
             throw new ApiError(400, "MODEL_NOT_FOUND", "this server serves the model 'qwen-image'; got "
@@ -62,7 +63,8 @@ final class OpenAiImages {
         Submission submission = new Submission(RequestBodies.optionalString(body, "prompt", "INVALID_PROMPT"), size, false,
                 RequestBodies.seed(body), text(body, "negative_prompt").orElse(""), Optional.empty(), Optional.empty());
 
-        String id = tasks.submit(owner, submission);
+        String id = tasks.submit(owner, limits, submission, Optional.empty());
+        accepted.run();
         TaskView done = awaitFinished(owner, id, baseUrl);
         return switch (done.task().state()) {
             case TaskState.Succeeded s -> Map.of("created", clock.instant().getEpochSecond(),

@@ -47,6 +47,14 @@ final class Banner {
         server.apiKeys().ifPresent(keys -> b.append("  API key    ").append(key != null
                 ? key + "   (generated; kept in " + keys.generatedKeyFile().map(Object::toString).orElse("") + ")"
                 : keys.count() + " key(s) from QWEN_IMAGE_API_KEYS").append('\n'));
+        long managed = server.keys().all().stream().filter(k -> !k.bootstrap() && k.revokedAt().isEmpty()).count();
+        if (managed > 0) {
+            b.append("             and ").append(managed).append(" managed key(s) (qwen-image keys list)\n");
+        }
+        server.adminToken().ifPresent(admin -> b.append("  admin      ").append(admin.generatedToken()
+                .map(t -> t + "   (generated; kept in " + admin.generatedFile().map(Object::toString).orElse("") + ")")
+                .orElse("token from QWEN_IMAGE_ADMIN_TOKEN")).append("\n             ").append(url)
+                .append("/admin (keys, limits, usage); qwen-image keys --help\n"));
         b.append("  store      ").append(c.database()).append('\n');
         b.append("  data       ").append(c.dataDir()).append('\n');
         b.append("  images     ").append(c.s3().map(ServerConfig.S3Settings::describe)

@@ -63,7 +63,11 @@ public record ServerConfig(
         String logFormat,
         boolean metrics,
         long minFreeDisk,
-        Duration noEngineTimeout) {
+        Duration noEngineTimeout,
+        String adminToken,
+        long submitsPerMinute,
+        long imagesPerDay,
+        long maxPixels) {
 
     /** The shared PostgreSQL store, when configured; empty means the embedded SQLite store. */
     public record Database(String url, String user, String password, int pool) {
@@ -135,6 +139,7 @@ public record ServerConfig(
                 value = switch (c.getName()) {
                     case "apiKeys" -> apiKeys.size() + " key(s)";
                     case "urlSecret" -> urlSecret.isPresent() ? "(set)" : "(generated)";
+                    case "adminToken" -> adminToken.isEmpty() ? "(generated)" : "(set)";
                     case "publicUrl" -> publicUrl.map(Redaction::text);
                     default -> c.getAccessor().invoke(this);
                 };
@@ -205,6 +210,11 @@ public record ServerConfig(
         if (!publicUrl.isEmpty() && !publicUrl.matches("https?://[^\\s/?#]+(/[^\\s?#]*)?")) {
             throw new ConfigException(Setting.PUBLIC_URL.env() + " must be an http(s) URL such as https://img.example.com, got '" + Redaction.text(publicUrl) + "'");
         }
+        String adminToken = r.string(Setting.ADMIN_TOKEN).strip();
+        if (!adminToken.isEmpty() && (adminToken.length() < 16 || adminToken.chars().anyMatch(c -> c <= 0x20 || c == 0x7f))) {
+            throw new ConfigException(Setting.ADMIN_TOKEN.env() + " must be at least 16 characters without spaces or control "
+                    + "characters (e.g. the output of: openssl rand -base64 24), or empty to have one generated");
+        }
         String level = r.string(Setting.LOG_LEVEL).toLowerCase();
         if (!List.of("error", "warn", "info", "debug", "trace").contains(level)) {
             throw new ConfigException(Setting.LOG_LEVEL.env() + " must be one of error, warn, info, debug, trace");
@@ -254,7 +264,11 @@ public record ServerConfig(
                 }, "text or json"),
                 r.onOff(Setting.METRICS),
                 r.bytes(Setting.MIN_FREE_DISK),
-                r.duration(Setting.NO_ENGINE_TIMEOUT, Duration.ZERO));
+                r.duration(Setting.NO_ENGINE_TIMEOUT, Duration.ZERO),
+                adminToken,
+                r.intIn(Setting.SUBMITS_PER_MINUTE, 0, 1_000_000_000),
+                r.intIn(Setting.IMAGES_PER_DAY, 0, 1_000_000_000),
+                r.intIn(Setting.MAX_PIXELS, 0, 1_000_000_000));
     }
 
     private static final String HTTP_URL = "https?://[^\\s/?#]+(/[^\\s?#]*)?";

@@ -17,6 +17,10 @@ public record Setting(String env, String defaultValue, String description) {
             "Directory for the embedded task database, images, the generated API key and the URL-signing secret.");
     public static final Setting API_KEYS = new Setting("QWEN_IMAGE_API_KEYS", "",
             "Comma-separated API keys clients must send. Empty: one key is generated on first start, kept in the data directory and printed in the banner.");
+    public static final Setting ADMIN_TOKEN = new Setting("QWEN_IMAGE_ADMIN_TOKEN", "",
+            "Token of the admin API (/admin/v1/: API keys, limits, usage) and the admin page (/admin). Empty: one is generated on "
+                    + "first start, kept owner-only in the data directory (admin-token) and printed in the banner. With several api "
+                    + "nodes, set the same token on each.");
     public static final Setting PUBLIC_URL = new Setting("QWEN_IMAGE_PUBLIC_URL", "",
             "Base of the image links handed to clients (e.g. https://img.example.com). Empty: derived from the listen address, using the request's Host header when the service listens on all interfaces.");
     public static final Setting ROLE = new Setting("QWEN_IMAGE_ROLE", "all",
@@ -78,6 +82,14 @@ public record Setting(String env, String defaultValue, String description) {
             "Longest prompt accepted, in Unicode code points.");
     public static final Setting MAX_QUEUED_PER_KEY = new Setting("QWEN_IMAGE_MAX_QUEUED_PER_KEY", "1000",
             "Most tasks one API key may have waiting; beyond it a submit answers 429 with Retry-After. 0: no cap.");
+    public static final Setting SUBMITS_PER_MINUTE = new Setting("QWEN_IMAGE_SUBMITS_PER_MINUTE", "0",
+            "Submits per minute per API key (a token bucket per api node; beyond it 429 RATE_LIMITED with Retry-After and "
+                    + "X-RateLimit-* headers), for keys whose own limit is not set. 0: no limit.");
+    public static final Setting IMAGES_PER_DAY = new Setting("QWEN_IMAGE_IMAGES_PER_DAY", "0",
+            "Tasks per API key per UTC day (beyond it 429 QUOTA_EXCEEDED until 00:00 UTC), for keys whose own limit is not set. 0: no limit.");
+    public static final Setting MAX_PIXELS = new Setting("QWEN_IMAGE_MAX_PIXELS", "0",
+            "Largest width x height a submit may ask for (e.g. 1048576 for 1024*1024), for keys whose own limit is not set. "
+                    + "0: the contract's range only (256..1536 per side).");
     public static final Setting MAX_QUEUED = new Setting("QWEN_IMAGE_MAX_QUEUED", "100000",
             "Most tasks waiting in all; beyond it a submit answers 503 with Retry-After. 0: no cap.");
     public static final Setting S3_ENDPOINT = new Setting("QWEN_IMAGE_S3_ENDPOINT", "",
@@ -129,10 +141,10 @@ public record Setting(String env, String defaultValue, String description) {
     public static final Setting CONFIG = new Setting("QWEN_IMAGE_CONFIG", "",
             "Path of a properties file with QWEN_IMAGE_* keys. Environment variables override it; command-line --set overrides both.");
 
-    public static final List<Setting> ALL = List.of(PORT, HOST, DATA_DIR, API_KEYS, PUBLIC_URL, ROLE, DB_URL, DB_USER, DB_PASSWORD, DB_POOL, ENGINES, WORKERS, ENGINE_FAILURES, ENGINE_CHECK,
+    public static final List<Setting> ALL = List.of(PORT, HOST, DATA_DIR, API_KEYS, ADMIN_TOKEN, PUBLIC_URL, ROLE, DB_URL, DB_USER, DB_PASSWORD, DB_POOL, ENGINES, WORKERS, ENGINE_FAILURES, ENGINE_CHECK,
             PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, WATERMARK_TEXT, WATERMARK_CORNER, AIGC_LABEL, AIGC_PRODUCER,
             NSFW, NSFW_THRESHOLD, NSFW_ACTION, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
-            MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, MAX_QUEUED, SYNC_TIMEOUT, REQUEST_TIMEOUT, WEBHOOK_ALLOW, WEBHOOK_ATTEMPTS, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
+            MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, SUBMITS_PER_MINUTE, IMAGES_PER_DAY, MAX_PIXELS, MAX_QUEUED, SYNC_TIMEOUT, REQUEST_TIMEOUT, WEBHOOK_ALLOW, WEBHOOK_ATTEMPTS, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
             S3_SECRET_KEY, S3_PATH_STYLE, S3_PREFIX, S3_PUBLIC_ENDPOINT, S3_CREATE_BUCKET, LOG_LEVEL, LOG_FORMAT, METRICS, MIN_FREE_DISK, NO_ENGINE_TIMEOUT, CONFIG);
 
     public static Setting byEnv(String env) {

@@ -98,6 +98,27 @@ public final class Metrics {
                 .serviceLevelObjectives(SLO).register(registry).record(d);
     }
 
+    /** Keys with a label of their own on the per-key counters; the rest count as key="other". */
+    public static final int KEY_LABELS = 20;
+    private volatile KeyLabels keyLabels = new KeyLabels(KEY_LABELS, owner -> owner.substring(0, Math.min(16, owner.length())));
+
+    /** How per-key counters name a key: by {@code nameOf(owner)} (its name), set once the keys are known. */
+    public void keyNames(java.util.function.Function<String, String> nameOf) {
+        keyLabels = new KeyLabels(KEY_LABELS, nameOf);
+    }
+
+    /** {@code qwen_image_key_tasks_total{key, event}}: a task of {@code owner}'s key was submitted, succeeded or failed. */
+    public void keyTasks(String owner, String event) {
+        Counter.builder("qwen_image_key_tasks").description("tasks per API key (top keys by name, the rest as other) by event")
+                .tags("key", keyLabels.label(owner), "event", event).register(registry).increment();
+    }
+
+    /** {@code qwen_image_key_engine_seconds_total{key}}: time worker slots spent on {@code owner}'s tasks. */
+    public void keyEngineTime(String owner, Duration d) {
+        Counter.builder("qwen_image_key_engine_seconds").description("engine time per API key (top keys by name, the rest as other)")
+                .tag("key", keyLabels.label(owner)).register(registry).increment(d.toNanos() / 1e9);
+    }
+
     public void finished(String status) {
         Counter.builder("qwen_image_tasks_finished").description("tasks that ended, by status").tag("status", status)
                 .register(registry).increment();
@@ -149,6 +170,7 @@ public final class Metrics {
         engineSlots.register(slots, true);
         engineBusy.register(busy, true);
         engineFinishing.register(finishing, true);
+        keyLabels.promote();
         return registry.scrape();
     }
 }

@@ -2,7 +2,10 @@ package dev.qwenimage.task;
 
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import dev.qwenimage.tenant.Limits;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -80,22 +83,37 @@ public final class TaskService {
     }
 
     /**
-     * Validates {@code s}, checks the queue caps, stores the task durably and returns its id.
-     * {@link QueueLimitReached} when the caller's key already has its cap of queued tasks (429)
-     * or the whole queue is full (503). Caps are checked just before the insert, so concurrent
-     * submits can overshoot a cap by a few tasks.
+     * Validates {@code s}, checks the queue caps, stores the task durably and returns its id, for
+     * a caller under the global limits only (tools and tests; the API passes each key's limits).
      */
     public String submit(String owner, Submission s) {
-        return submit(owner, s, Optional.empty());
+        return submit(owner, defaultLimits(), s, Optional.empty());
+    }
+
+    /** The limits of a key that has none of its own: the global per-key cap only. */
+    public Limits defaultLimits() {
+        return new Limits(maxQueuedPerKey, 0, 0, 0, List.of());
     }
 
     /**
-     * As {@link #submit(String, Submission)}, with an {@code Idempotency-Key}: the same key and body
-     * within 24 hours return the task created the first time; the same key with another body is
-     * refused ({@link IdempotencyKeyReused}).
+     * Validates {@code s} under the caller's {@code limits}, checks the queue caps, stores the
+     * task durably and returns its id. {@link QueueLimitReached} when the caller's key already has
+     * its cap of queued tasks (429; exact under concurrency: counted in the insert's transaction)
+     * or the whole queue is full (503, from a snapshot, so concurrent submits may overshoot it a
+     * little); {@link QuotaExceeded} when the key had its tasks for the day. With an
+     * {@code Idempotency-Key}, the same key and body within 24 hours return the task created the
+     * first time; the same key with another body is refused ({@link IdempotencyKeyReused}).
      */
-    public String submit(String owner, Submission s, Optional<IdempotencyKey> key) {
-        TaskSpec spec = validate(s);
+    public String submit(String owner, Limits limits, Submission s, Optional<IdempotencyKey> key) {
+        TaskSpec spec = validate(s, limits);
+        if (!limits.allowedEngines().isEmpty()) {
+            List<String> configured = engines.capacity().stream().map(EngineCapacity::engine).distinct().toList();
+            if (!configured.isEmpty() && configured.stream().noneMatch(limits::allows)) {
+                throw new EngineNotAllowed("this API key may use the engines " + String.join(", ", limits.allowedEngines())
+                        + ", and none of them runs on this service (it has " + String.join(", ", configured)
+                        + "); ask the service's operator to change the key's allowed engines");
+            }
+        }
         disk.shortage().ifPresent(why -> {
             throw new SubmitsPaused("LOW_DISK_SPACE", LOW_DISK_RETRY_SECONDS, "this server is not taking new tasks: " + why
                     + "; submit again later");
@@ -104,15 +122,20 @@ public final class TaskService {
             throw new QueueLimitReached(false, retryAfterSeconds(spec),
                     "the queue is full (" + maxQueued + " tasks waiting); submit again later");
         }
-        if (maxQueuedPerKey > 0 && store.queuedCount(owner, maxQueuedPerKey) >= maxQueuedPerKey) {
-            throw new QueueLimitReached(true, retryAfterSeconds(spec), "this API key already has " + maxQueuedPerKey
-                    + " tasks waiting, the most allowed; submit again when some of them have started");
-        }
         String id = TaskIds.next(clock);
-        return switch (store.admit(new NewTask(id, owner, spec, maxAttempts, clock.instant()), key)) {
+        Instant now = clock.instant();
+        NewTask.Caps caps = new NewTask.Caps(limits.maxQueued(), limits.imagesPerDay(), now.truncatedTo(ChronoUnit.DAYS));
+        return switch (store.admit(new NewTask(id, owner, spec, maxAttempts, now, caps, limits.allowedEngines()), key)) {
             case Admission.Created c -> c.taskId();
             case Admission.Replayed r -> r.taskId();
             case Admission.KeyReused r -> throw new IdempotencyKeyReused(key.orElseThrow().key(), r.taskId());
+            case Admission.QueueCapReached r -> throw new QueueLimitReached(true, retryAfterSeconds(spec), "this API key already has "
+                    + r.cap() + " tasks waiting, the most allowed; submit again when some of them have started");
+            case Admission.DailyCapReached r -> {
+                long untilMidnight = Math.max(1, Duration.between(now, now.truncatedTo(ChronoUnit.DAYS).plus(Duration.ofDays(1))).toSeconds());
+                throw new QuotaExceeded(untilMidnight, "this API key has had its " + r.cap() + " tasks for today (UTC), the most "
+                        + "allowed; the count starts again at 00:00 UTC, in " + dev.qwenimage.config.Durations.human(Duration.ofSeconds(untilMidnight)));
+            }
         };
     }
 
@@ -137,6 +160,10 @@ public final class TaskService {
     }
 
     TaskSpec validate(Submission s) {
+        return validate(s, Limits.NONE);
+    }
+
+    TaskSpec validate(Submission s, Limits limits) {
         if (s.prompt() == null) {
             throw new InvalidTaskRequest("INVALID_PROMPT", "prompt", "prompt is required: send {\"prompt\": \"what to draw\"}");
         }
@@ -162,6 +189,10 @@ public final class TaskService {
         }
         int w = size.width();
         int h = size.height();
+        if (limits.maxPixels() > 0 && (long) w * h > limits.maxPixels()) {
+            throw new InvalidTaskRequest("INVALID_SIZE", "size", "size " + size + " is " + ((long) w * h) + " pixels; this API key "
+                    + "allows at most " + limits.maxPixels() + " (e.g. " + largestSquare(limits.maxPixels()) + ")");
+        }
         if (s.seed().isPresent() && (s.seed().getAsLong() < -1 || s.seed().getAsLong() > MAX_SEED)) {
             throw new InvalidTaskRequest("INVALID_SEED", "seed",
                     "seed must be -1 (random) or a whole number from 0 to " + MAX_SEED + "; got " + s.seed().getAsLong());
@@ -290,6 +321,12 @@ public final class TaskService {
         return Optional.ofNullable(id)
                 .flatMap(i -> store.find(owner, i))
                 .orElseThrow(() -> new TaskNotFound(id));
+    }
+
+    /** The largest square size of at most {@code pixels}, in steps of 8, as an example for a message. */
+    private static String largestSquare(long pixels) {
+        long side = Math.max(ImageSize.MIN_SIDE, (long) Math.floor(Math.sqrt(pixels)) / 8 * 8);
+        return side + "*" + side;
     }
 
     private static String abbreviate(String s) {

@@ -23,9 +23,9 @@ public final class TaskSql {
      * SQLite's store tracks turns in memory (its single writer sees every insert and claim), and
      * PostgreSQL's reserves it with {@link #RESERVE_TURNS} first.
      */
-    public record Dialect(String greatest, String skipLocked) {
-        public static final Dialect SQLITE = new Dialect("MAX", "");
-        public static final Dialect POSTGRES = new Dialect("GREATEST", " FOR UPDATE SKIP LOCKED");
+    public record Dialect(String greatest, String least, String skipLocked, String position) {
+        public static final Dialect SQLITE = new Dialect("MAX", "MIN", "", "instr");
+        public static final Dialect POSTGRES = new Dialect("GREATEST", "LEAST", " FOR UPDATE SKIP LOCKED", "strpos");
     }
 
     public final String insert;
@@ -33,26 +33,40 @@ public final class TaskSql {
     public final String release;
     public final String deleteFinished;
     public final String claimDelivery;
+    public final String rescueFail;
+    public final String rescueRequeue;
 
     public TaskSql(Dialect d) {
         insert = """
                 INSERT INTO tasks (id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps,
-                                   max_attempts, available_at, created_at, image_type, webhook_url, turn)
-                VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
+                                   max_attempts, available_at, created_at, image_type, webhook_url, turn, allowed_engines)
+                VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
         claim = """
                 UPDATE tasks
                    SET state = 'PROCESSING', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1,
-                       progress = 0, engine = ?, started_at = COALESCE(started_at, ?)
+                       progress = 0, engine = ?, started_at = COALESCE(started_at, ?), attempt_started_at = ?
                  WHERE seq = (SELECT seq FROM tasks
                                WHERE state = 'QUEUED' AND available_at <= ?
                                  AND (failed_on IS NULL OR failed_on <> ? OR available_at <= ?)
+                                 AND (allowed_engines IS NULL OR %4$s(',' || allowed_engines || ',', ',' || ? || ',') > 0)
                                ORDER BY turn, seq LIMIT 1%2$s)
-                RETURNING %3$s""".formatted(d.greatest(), d.skipLocked(), TaskRows.COLUMNS);
+                RETURNING %3$s""".formatted(d.greatest(), d.skipLocked(), TaskRows.COLUMNS, d.position());
         release = """
                 UPDATE tasks
-                   SET state = 'QUEUED', attempts = %s(attempts - 1, 0), available_at = ?, progress = 0,
-                       lease_owner = NULL, lease_expires_at = NULL
+                   SET state = 'QUEUED', attempts = %1$s(attempts - 1, 0), available_at = ?, progress = 0,
+                       lease_owner = NULL, lease_expires_at = NULL, run_millis = run_millis + COALESCE(? - attempt_started_at, 0)
                  WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""".formatted(d.greatest());
+        // an attempt whose worker died is counted as spent up to its lease's end (or now, if that is sooner)
+        String rescuedRun = "run_millis = run_millis + COALESCE(%s(lease_expires_at, ?) - attempt_started_at, 0)".formatted(d.least());
+        rescueFail = """
+                UPDATE tasks
+                   SET state = 'FAILED', reason = 'gave up after ' || attempts || ' attempts: ' || ?,
+                       finished_at = ?, %s, lease_owner = NULL, lease_expires_at = NULL
+                 WHERE state = 'PROCESSING' AND lease_expires_at < ? AND attempts >= max_attempts""".formatted(rescuedRun);
+        rescueRequeue = """
+                UPDATE tasks
+                   SET state = 'QUEUED', available_at = ?, progress = 0, %s, lease_owner = NULL, lease_expires_at = NULL
+                 WHERE state = 'PROCESSING' AND lease_expires_at < ?""".formatted(rescuedRun);
         deleteFinished = """
                 DELETE FROM tasks
                  WHERE seq IN (SELECT seq FROM tasks
@@ -93,11 +107,13 @@ public final class TaskSql {
     public static final String SUCCEED = """
             UPDATE tasks
                SET state = 'SUCCEED', progress = 100, image_key = ?, engine_millis = ?, finished_at = ?,
+                   run_millis = run_millis + COALESCE(? - attempt_started_at, 0),
                    lease_owner = NULL, lease_expires_at = NULL, reason = '', nsfw_flagged = ?, nsfw_confidence = ?
              WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""";
     public static final String FAIL = """
             UPDATE tasks
-               SET state = 'FAILED', reason = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+               SET state = 'FAILED', reason = ?, finished_at = ?, run_millis = run_millis + COALESCE(? - attempt_started_at, 0),
+                   lease_owner = NULL, lease_expires_at = NULL
              WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""";
     public static final String RETRY = """
             UPDATE tasks
@@ -105,17 +121,9 @@ public final class TaskSql {
                    reason = CASE WHEN attempts >= max_attempts
                                  THEN 'gave up after ' || attempts || ' attempts: ' || ? ELSE '' END,
                    finished_at = CASE WHEN attempts >= max_attempts THEN ? ELSE NULL END,
-                   available_at = ?, progress = 0, lease_owner = NULL, lease_expires_at = NULL, failed_on = engine
+                   available_at = ?, run_millis = run_millis + COALESCE(? - attempt_started_at, 0),
+                   progress = 0, lease_owner = NULL, lease_expires_at = NULL, failed_on = engine
              WHERE id = ? AND state = 'PROCESSING' AND lease_owner = ?""";
-    public static final String RESCUE_FAIL = """
-            UPDATE tasks
-               SET state = 'FAILED', reason = 'gave up after ' || attempts || ' attempts: ' || ?,
-                   finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
-             WHERE state = 'PROCESSING' AND lease_expires_at < ? AND attempts >= max_attempts""";
-    public static final String RESCUE_REQUEUE = """
-            UPDATE tasks
-               SET state = 'QUEUED', available_at = ?, progress = 0, lease_owner = NULL, lease_expires_at = NULL
-             WHERE state = 'PROCESSING' AND lease_expires_at < ?""";
     public static final String CANCEL_QUEUED =
             "UPDATE tasks SET state = 'FAILED', reason = 'cancelled', finished_at = ? WHERE id = ? AND state = 'QUEUED'";
     public static final String FAIL_WAITING =
@@ -164,6 +172,32 @@ public final class TaskSql {
                 return rs.getLong(1);
             }
         }
+    }
+
+    /**
+     * The cap {@code t} would break if stored now, if any: the owner's queued tasks and those
+     * accepted today, counted on {@code c} inside the insert's transaction (with the owner's
+     * submits serialised, so the count is exact).
+     */
+    public static java.util.Optional<Admission> overCap(Connection c, NewTask t) throws SQLException {
+        NewTask.Caps caps = t.caps();
+        if (caps.maxQueued() > 0 && queuedCount(c, t.owner(), caps.maxQueued()) >= caps.maxQueued()) {
+            return java.util.Optional.of(new Admission.QueueCapReached(caps.maxQueued()));
+        }
+        if (caps.perDay() > 0) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT COALESCE(sum(submitted), 0) FROM usage_hourly WHERE owner = ? AND hour >= ?")) {
+                ps.setString(1, t.owner());
+                ps.setLong(2, caps.dayStart().toEpochMilli());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) >= caps.perDay()) {
+                        return java.util.Optional.of(new Admission.DailyCapReached(caps.perDay()));
+                    }
+                }
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     /** When the earliest QUEUED task becomes claimable. */
@@ -219,6 +253,7 @@ public final class TaskSql {
         ps.setString(13, s.imageType().wireName());
         ps.setString(14, s.webhookUrl().orElse(null));
         ps.setLong(15, turn);
+        ps.setString(16, t.engines().isEmpty() ? null : String.join(",", t.engines()));
     }
 
     /** Binds {@link #claim}'s parameters. */
@@ -229,14 +264,16 @@ public final class TaskSql {
         ps.setString(3, engine);
         ps.setLong(4, now.toEpochMilli());
         ps.setLong(5, now.toEpochMilli());
-        ps.setString(6, engine);
-        ps.setLong(7, now.minus(othersFirst).toEpochMilli());
+        ps.setLong(6, now.toEpochMilli());
+        ps.setString(7, engine);
+        ps.setLong(8, now.minus(othersFirst).toEpochMilli());
+        ps.setString(9, engine);
     }
 
     /** The values of {@link #SUCCEED}'s parameters. */
     public static Object[] succeedArgs(String id, String worker, String imageKey, Optional<dev.qwenimage.safety.NsfwVerdict> nsfw,
                                        long engineMillis, Instant now) {
-        return new Object[] {imageKey, engineMillis, now.toEpochMilli(), nsfw.map(v -> v.flagged() ? 1 : 0).orElse(null),
+        return new Object[] {imageKey, engineMillis, now.toEpochMilli(), now.toEpochMilli(), nsfw.map(v -> v.flagged() ? 1 : 0).orElse(null),
                 nsfw.map(dev.qwenimage.safety.NsfwVerdict::confidence).orElse(null), id, worker};
     }
 

@@ -13,7 +13,7 @@ import dev.qwenimage.safety.NsfwVerdict;
  * task are guarded by {@link TaskState#MOVES} and, for a running task, by the lease owner, so a
  * worker that lost its lease can never finish the task a second time.
  */
-public interface TaskStore extends WebhookOutbox, AutoCloseable {
+public interface TaskStore extends WebhookOutbox, dev.qwenimage.tenant.KeyStore, dev.qwenimage.tenant.UsageStore, AutoCloseable {
 
     /**
      * Stores a new QUEUED task; on disk before this returns. Its turn is the one after its
@@ -27,8 +27,10 @@ public interface TaskStore extends WebhookOutbox, AutoCloseable {
     /**
      * Stores a new task as {@link #insert} does, unless {@code key} was used by the same owner
      * within {@link IdempotencyKey#TTL}: then nothing is stored and the earlier task is named
-     * (replayed when the body digest matches, refused when it does not). The check and the insert
-     * are one atomic step.
+     * (replayed when the body digest matches, refused when it does not); or unless the owner is at
+     * one of the task's {@link NewTask.Caps}, counted exactly: with the owner's concurrent submits
+     * (on every node) taking turns, so that N concurrent submits against a cap of C < N store C.
+     * The checks and the insert are one atomic step, as is the usage count of the new task.
      */
     Admission admit(NewTask task, Optional<IdempotencyKey> key);
 

@@ -95,6 +95,7 @@ public final class TaskRunner {
             GenerationResult result = generate(engine, request, progressWriter(task.id(), workerId), cancellation);
             long engineNanos = System.nanoTime() - t0;
             metrics.stage("engine", engine.name(), Duration.ofNanos(engineNanos));
+            metrics.keyEngineTime(task.owner(), Duration.ofNanos(engineNanos));
             if (timer != null) {
                 timer.cancel(false);
             }
@@ -167,6 +168,7 @@ public final class TaskRunner {
                     metrics.stage("finish", engine.name(), post);
                     if (store.succeed(task.id(), workerId, key, done.nsfw(), engineNanos / 1_000_000, clock.instant())) {
                         metrics.finished("succeed");
+                        metrics.keyTasks(task.owner(), "succeeded");
                         metrics.stage("total", engine.name(), Duration.between(task.createdAt(), clock.instant()));
                         eta.record(engine.name(), request.width(), request.height(), request.steps(),
                                 Duration.ofNanos(engineNanos), post);
@@ -189,6 +191,7 @@ public final class TaskRunner {
     private void failed(Task task, String workerId, String reason) {
         if (store.fail(task.id(), workerId, reason, clock.instant())) {
             metrics.finished("failed");
+            metrics.keyTasks(task.owner(), "failed");
         }
     }
 

@@ -50,6 +50,19 @@ class CrashRecoveryTest {
                 assertThat(result.get("images")).hasSize(1);
                 assertThat(Api.fetch(result.at("/images/0/image_url").asText()).statusCode()).isEqualTo(200);
             }
+
+            // the key is billed for each task once, though some ran twice; the killed attempts' time is counted too
+            String token = Files.readString(dataDir.resolve("admin-token")).strip();
+            JsonNode rows = new dev.qwenimage.support.Admin(api.baseUrl(), token).get("/admin/v1/usage").json().get("rows");
+            assertThat(rows).hasSize(1);
+            JsonNode usage = rows.get(0);
+            assertThat(usage.get("name").asText()).isEqualTo("QWEN_IMAGE_API_KEYS #1");
+            assertThat(usage.get("submitted").asLong()).isEqualTo(30);
+            assertThat(usage.get("succeeded").asLong()).isEqualTo(30);
+            assertThat(usage.get("images").asLong()).isEqualTo(30);
+            assertThat(usage.get("failed").asLong()).isZero();
+            // each image takes at least 20 steps x 25 ms of engine time
+            assertThat(usage.get("engine_seconds").asDouble()).isGreaterThanOrEqualTo(30 * 0.5);
         }
 
         // exactly one image per task, and no half-written upload left behind

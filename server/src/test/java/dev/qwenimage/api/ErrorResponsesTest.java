@@ -172,13 +172,7 @@ class ErrorResponsesTest {
     }
 
     static void assertError(Api.Response r, int status, String reason) {
-        assertThat(r.status()).as("status of %s", r.body()).isEqualTo(status);
-        JsonNode body = r.json();
-        assertThat(body).as("JSON error body, got %s", r.body()).isNotNull();
-        assertThat(body.get("code").asInt()).isEqualTo(status);
-        assertThat(body.get("reason").asText()).isEqualTo(reason);
-        assertThat(body.get("message").asText()).isNotBlank().doesNotContain("Exception").doesNotContain("\tat ");
-        assertThat(body.get("metadata").isObject()).isTrue();
+        dev.qwenimage.support.Errors.assertError(r, status, reason);
     }
 
     @Test

@@ -37,6 +37,12 @@ public final class TestServer implements AutoCloseable {
         return new Api(server.localUrl(), KEY);
     }
 
+    /** The admin API with this server's admin token (generated into its data directory unless set). */
+    public Admin admin() {
+        return new Admin(server.localUrl(), server.config().adminToken().isEmpty()
+                ? server.adminToken().orElseThrow().generatedToken().orElseThrow() : server.config().adminToken());
+    }
+
     public QwenImageServer server() {
         return server;
     }

@@ -538,4 +538,198 @@ public abstract class TaskStoreContract {
         writer.join();
         assertThat(wrong.get()).as("look-ups answered with the other owner's result").isZero();
     }
+
+    // ---- keys, caps and usage (issue 11) ---------------------------------------------------------
+
+    private static dev.qwenimage.tenant.ApiKey managedKey(String id, Instant at) {
+        return new dev.qwenimage.tenant.ApiKey(id, id, "name of " + id, "qwen-abcd", "sha-" + id, Optional.empty(), Optional.empty(),
+                at, Optional.empty(), Optional.empty(), new dev.qwenimage.tenant.KeyLimits(10L, null, 500L, null, List.of("comfyui")),
+                java.util.Map.of("team", "growth"), false);
+    }
+
+    @Test
+    void keysAreStoredReadBackAndReplacedWhole() {
+        Instant at = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        dev.qwenimage.tenant.ApiKey first = managedKey("key_one", at);
+        store.createKey(first);
+        store.createKey(managedKey("key_two", at.plusSeconds(1)));
+        assertThat(store.keys()).extracting(dev.qwenimage.tenant.ApiKey::id).containsExactly("key_one", "key_two");
+        assertThat(store.key("key_one")).hasValue(first);
+        assertThat(store.key("key_nope")).isEmpty();
+
+        dev.qwenimage.tenant.ApiKey changed = first.withName("renamed").withLimits(dev.qwenimage.tenant.KeyLimits.DEFAULTS)
+                .withLabels(java.util.Map.of()).withExpiry(Optional.of(at.plusSeconds(3600)))
+                .rotated("sha-new", "qwen-efgh", at, at.plusSeconds(60)).revoked(at.plusSeconds(5));
+        assertThat(store.updateKey(changed)).isTrue();
+        assertThat(store.key("key_one")).hasValue(changed);
+        assertThat(store.updateKey(managedKey("key_nope", at))).isFalse();
+    }
+
+    @Test
+    void aKeyWhoseIdOrSecretIsTakenIsRefused() {
+        Instant at = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        store.createKey(managedKey("key_one", at));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.createKey(managedKey("key_one", at)))
+                .isInstanceOf(dev.qwenimage.tenant.KeyStore.KeyConflict.class);
+        dev.qwenimage.tenant.ApiKey sameSecret = new dev.qwenimage.tenant.ApiKey("key_other", "key_other", "n", "p", "sha-key_one",
+                Optional.empty(), Optional.empty(), at, Optional.empty(), Optional.empty(), dev.qwenimage.tenant.KeyLimits.DEFAULTS,
+                java.util.Map.of(), false);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.createKey(sameSecret))
+                .isInstanceOf(dev.qwenimage.tenant.KeyStore.KeyConflict.class);
+        assertThat(store.keys()).hasSize(1);
+    }
+
+    @Test
+    void keyListenersHearOfChanges() throws Exception {
+        java.util.concurrent.CountDownLatch heard = new java.util.concurrent.CountDownLatch(2);
+        store.onKeysChanged(heard::countDown);
+        Instant at = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        store.createKey(managedKey("key_one", at));
+        store.updateKey(managedKey("key_one", at).revoked(at));
+        assertThat(heard.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    }
+
+    private NewTask capped(String owner, long maxQueued, long perDay) {
+        return new NewTask(UUID.randomUUID().toString(), owner, new TaskSpec("a cat", "", 512, 512, false, 42, OptionalInt.empty()),
+                3, clock.instant(), new NewTask.Caps(maxQueued, perDay, clock.instant().truncatedTo(java.time.temporal.ChronoUnit.DAYS)),
+                List.of());
+    }
+
+    @Test
+    void theQueueCapIsExactUnderConcurrentSubmitsOfOneOwner() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(32);
+        try {
+            List<java.util.concurrent.Future<Admission>> outcomes = new java.util.ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                outcomes.add(pool.submit(() -> store.admit(capped("alice", 10, 0), Optional.empty())));
+            }
+            long created = 0;
+            for (var f : outcomes) {
+                Admission a = f.get();
+                if (a instanceof Admission.Created) {
+                    created++;
+                } else {
+                    assertThat(a).isEqualTo(new Admission.QueueCapReached(10));
+                }
+            }
+            assertThat(created).isEqualTo(10);
+            assertThat(store.queuedCount("alice", 100)).isEqualTo(10);
+        } finally {
+            pool.shutdownNow();
+        }
+        // a task that starts frees its place; another owner has its own cap
+        store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow();
+        assertThat(store.admit(capped("alice", 10, 0), Optional.empty())).isInstanceOf(Admission.Created.class);
+        assertThat(store.admit(capped("alice", 10, 0), Optional.empty())).isEqualTo(new Admission.QueueCapReached(10));
+        assertThat(store.admit(capped("bob", 10, 0), Optional.empty())).isInstanceOf(Admission.Created.class);
+    }
+
+    @Test
+    void theDailyCapCountsTheDaysAcceptedTasksWhateverBecameOfThem() {
+        clock.advance(Duration.ofHours(20));
+        assertThat(store.admit(capped("alice", 0, 2), Optional.empty())).isInstanceOf(Admission.Created.class);
+        Task first = store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow();
+        store.fail(first.id(), "w1", "engine error", clock.instant());
+        clock.advance(Duration.ofHours(1));
+        assertThat(store.admit(capped("alice", 0, 2), Optional.empty())).isInstanceOf(Admission.Created.class);
+        assertThat(store.admit(capped("alice", 0, 2), Optional.empty())).isEqualTo(new Admission.DailyCapReached(2));
+        clock.advance(Duration.ofHours(3)); // the next UTC day
+        assertThat(store.admit(capped("alice", 0, 2), Optional.empty())).isInstanceOf(Admission.Created.class);
+    }
+
+    @Test
+    void anIdempotentReplayIsAnsweredEvenAtTheCap() {
+        IdempotencyKey key = new IdempotencyKey("order-1", "body");
+        NewTask first = capped("alice", 1, 0);
+        assertThat(store.admit(first, Optional.of(key))).isEqualTo(new Admission.Created(first.id()));
+        assertThat(store.admit(capped("alice", 1, 0), Optional.of(key))).isEqualTo(new Admission.Replayed(first.id()));
+    }
+
+    @Test
+    void aTaskMayBeClaimedOnlyByAnEngineItIsAllowed() {
+        String id = UUID.randomUUID().toString();
+        store.insert(new NewTask(id, "alice", new TaskSpec("a cat", "", 512, 512, false, 42, OptionalInt.empty()), 3,
+                clock.instant(), NewTask.Caps.NONE, List.of("gpu-a", "gpu-b")));
+        assertThat(store.claim("w1", "preview", clock.instant(), LEASE)).isEmpty();
+        assertThat(store.claim("w1", "gpu", clock.instant(), LEASE)).isEmpty(); // a name is matched whole
+        assertThat(store.claim("w1", "gpu-b", clock.instant(), LEASE).orElseThrow().id()).isEqualTo(id);
+    }
+
+    private dev.qwenimage.tenant.UsageRow usageOf(String owner) {
+        List<dev.qwenimage.tenant.UsageRow> rows = store.usage(Optional.of(owner), Instant.EPOCH, clock.instant().plusSeconds(86_400));
+        return rows.stream().reduce(dev.qwenimage.tenant.UsageRow::plus)
+                .orElse(new dev.qwenimage.tenant.UsageRow(owner, Instant.EPOCH, 0, 0, 0, 0, 0, 0, 0, 0));
+    }
+
+    @Test
+    void usageCountsEachTaskOnceWhateverRetriesAndRescuesItWentThrough() {
+        String ok = enqueue("alice");
+        String retried = enqueue("alice");
+        String cancelled = enqueue("alice");
+        String rescued = enqueue("alice", 1);
+        enqueue("bob");
+
+        // ok: runs 2 s and succeeds, flagged NSFW
+        Task t = store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow();
+        assertThat(t.id()).isEqualTo(ok);
+        clock.advance(Duration.ofSeconds(2));
+        store.succeed(ok, "w1", "k1", Optional.of(new NsfwVerdict(true, 0.9)), 1500, clock.instant());
+        store.succeed(ok, "w1", "k1", Optional.empty(), 1500, clock.instant()); // a second finish changes nothing
+
+        // bob's one task has the same turn as alice's first: it comes next, and fails at once
+        Task bob = store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow();
+        assertThat(bob.owner()).isEqualTo("bob");
+        store.fail(bob.id(), "w1", "bad prompt", clock.instant());
+
+        // retried: fails transiently after 1 s, runs again 3 s and succeeds: 4 s of engine time, one task
+        Task r = store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow();
+        assertThat(r.id()).isEqualTo(retried);
+        clock.advance(Duration.ofSeconds(1));
+        store.retry(retried, "w1", "engine hiccup", clock.instant(), clock.instant());
+        Task again = store.claim("w2", "preview", clock.instant(), LEASE).orElseThrow();
+        assertThat(again.id()).isEqualTo(retried);
+        clock.advance(Duration.ofSeconds(3));
+        store.succeed(retried, "w2", "k2", Optional.empty(), 3000, clock.instant());
+
+        // cancelled while waiting
+        assertThat(store.cancel(cancelled, clock.instant())).isEqualTo(CancelOutcome.CANCELLED);
+
+        // rescued: its worker dies 5 s in; the lease (30 s) runs out and, with no attempts left, it fails
+        Task dying = store.claim("w3", "preview", clock.instant(), LEASE).orElseThrow();
+        assertThat(dying.id()).isEqualTo(rescued);
+        clock.advance(LEASE.plusSeconds(10));
+        store.rescueExpired(clock.instant(), "worker lost", clock.instant());
+        store.rescueExpired(clock.instant(), "worker lost", clock.instant());
+
+        dev.qwenimage.tenant.UsageRow alice = usageOf("alice");
+        assertThat(alice.submitted()).isEqualTo(4);
+        assertThat(alice.succeeded()).isEqualTo(2);
+        assertThat(alice.images()).isEqualTo(2);
+        assertThat(alice.pixels()).isEqualTo(2L * 512 * 512);
+        assertThat(alice.cancelled()).isEqualTo(1);
+        assertThat(alice.failed()).isEqualTo(1);
+        assertThat(alice.nsfwFlagged()).isEqualTo(1);
+        // 2 s + 1 s + 3 s run, and the rescued attempt up to its lease's end: 30 s
+        assertThat(alice.engineMillis()).isEqualTo(36_000);
+
+        dev.qwenimage.tenant.UsageRow bobs = usageOf("bob");
+        assertThat(bobs.submitted()).isEqualTo(1);
+        assertThat(bobs.failed()).isEqualTo(1);
+        assertThat(bobs.succeeded()).isZero();
+    }
+
+    @Test
+    void usageIsKeptPerHourAndAskedForByRange() {
+        String a = enqueue("alice");
+        clock.advance(Duration.ofHours(1));
+        String b = enqueue("alice");
+        Instant start = Instant.parse("2026-01-01T00:00:00Z");
+        List<dev.qwenimage.tenant.UsageRow> rows = store.usage(Optional.empty(), start, start.plus(Duration.ofDays(1)));
+        assertThat(rows).extracting(dev.qwenimage.tenant.UsageRow::period)
+                .containsExactly(start, start.plus(Duration.ofHours(1)));
+        assertThat(store.usage(Optional.of("alice"), start.plus(Duration.ofHours(1)), start.plus(Duration.ofHours(2))))
+                .extracting(dev.qwenimage.tenant.UsageRow::submitted).containsExactly(1L);
+        assertThat(store.usage(Optional.of("bob"), start, start.plus(Duration.ofDays(1)))).isEmpty();
+        assertThat(a).isNotEqualTo(b);
+    }
 }

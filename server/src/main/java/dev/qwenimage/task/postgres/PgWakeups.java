@@ -32,6 +32,9 @@ final class PgWakeups implements AutoCloseable {
     private final Connector connector;
     private final String channel;
     private final QueueSignal signal;
+    /** The channel on which key changes are announced, and who hears of them on this node. */
+    private final String keysChannel;
+    private final java.util.List<Runnable> keyListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Thread listener;
     private final Thread notifier;
     private volatile boolean pending;
@@ -40,6 +43,7 @@ final class PgWakeups implements AutoCloseable {
     PgWakeups(Connector connector, String channel, QueueSignal signal) {
         this.connector = connector;
         this.channel = channel;
+        this.keysChannel = channel + "_keys";
         this.signal = signal;
         this.listener = Thread.ofPlatform().name("pg-listen").daemon(true).start(this::listen);
         this.notifier = Thread.ofPlatform().name("pg-notify").daemon(true).start(this::notifyLoop);
@@ -56,13 +60,26 @@ final class PgWakeups implements AutoCloseable {
         while (!closed) {
             try (Connection c = connector.open(); Statement st = c.createStatement()) {
                 st.execute("LISTEN " + channel);
+                st.execute("LISTEN " + keysChannel);
                 PGConnection pg = c.unwrap(PGConnection.class);
                 backoff = 500;
                 signal.raise(); // anything NOTIFYed while we were not listening
+                keysChanged();
                 while (!closed) {
                     PGNotification[] got = pg.getNotifications((int) POLL_MILLIS);
                     if (got != null && got.length > 0) {
-                        signal.raise();
+                        boolean keys = false;
+                        boolean work = false;
+                        for (PGNotification n : got) {
+                            keys |= n.getName().equals(keysChannel);
+                            work |= !n.getName().equals(keysChannel);
+                        }
+                        if (work) {
+                            signal.raise();
+                        }
+                        if (keys) {
+                            keysChanged();
+                        }
                     }
                 }
             } catch (SQLException e) {
@@ -71,6 +88,25 @@ final class PgWakeups implements AutoCloseable {
                     sleep(backoff);
                     backoff = Math.min(backoff * 2, 10_000);
                 }
+            }
+        }
+    }
+
+    /** The channel a transaction that changes keys NOTIFYs (with pg_notify, so the notice goes out on commit). */
+    String keysChannel() {
+        return keysChannel;
+    }
+
+    void onKeysChanged(Runnable listener) {
+        keyListeners.add(listener);
+    }
+
+    private void keysChanged() {
+        for (Runnable l : keyListeners) {
+            try {
+                l.run();
+            } catch (RuntimeException e) {
+                log.warn("a listener of API key changes failed: {}", e.getMessage());
             }
         }
     }

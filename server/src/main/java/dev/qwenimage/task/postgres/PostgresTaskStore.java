@@ -140,6 +140,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
         // before the insert and its transaction, so that the owner's counter is locked only for one
         // short statement (a replayed idempotency key leaves a gap in its turns, which is harmless)
         long turn = turns.next(t.owner());
+        boolean capped = t.caps().maxQueued() > 0 || t.caps().perDay() > 0;
         // without a key the insert is one autocommit statement: no BEGIN/COMMIT round trips
         Work<Admission> work = c -> {
             if (key.isPresent()) {
@@ -171,17 +172,101 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
                     }
                 }
             }
+            if (capped) {
+                // the owner's submits take turns on this lock (on every node) until commit, so the counts are exact
+                try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtextextended(?, 1107))")) {
+                    lock.setString(1, t.owner());
+                    lock.execute();
+                }
+                Optional<Admission> over = TaskSql.overCap(c, t);
+                if (over.isPresent()) {
+                    return over.get();
+                }
+            }
             try (PreparedStatement ps = c.prepareStatement(sql.insert)) {
                 TaskSql.bindInsert(ps, t, turn);
                 ps.executeUpdate();
             }
             return new Admission.Created(t.id());
         };
-        Admission admission = key.isPresent() ? transaction(work) : write(work);
+        Admission admission = key.isPresent() || capped ? transaction(work) : write(work);
         if (admission instanceof Admission.Created) {
             workAvailable();
         }
         return admission;
+    }
+
+    // ---- keys and usage -------------------------------------------------------------------------
+
+    @Override
+    public void createKey(dev.qwenimage.tenant.ApiKey key) {
+        try {
+            transaction(c -> {
+                try (PreparedStatement ps = c.prepareStatement(dev.qwenimage.tenant.KeyRows.INSERT)) {
+                    dev.qwenimage.tenant.KeyRows.bindInsert(ps, key);
+                    ps.executeUpdate();
+                }
+                return announceKeys(c);
+            });
+        } catch (StoreException e) {
+            if (e.getCause() instanceof SQLException se && "23505".equals(se.getSQLState())) {
+                throw new KeyConflict("an API key with id " + key.id() + " or the same secret exists already", e);
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public List<dev.qwenimage.tenant.ApiKey> keys() {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(dev.qwenimage.tenant.KeyRows.ALL); ResultSet rs = ps.executeQuery()) {
+                return dev.qwenimage.tenant.KeyRows.keys(rs);
+            }
+        });
+    }
+
+    @Override
+    public Optional<dev.qwenimage.tenant.ApiKey> key(String id) {
+        return read(c -> dev.qwenimage.tenant.KeyRows.one(c, id));
+    }
+
+    @Override
+    public boolean updateKey(dev.qwenimage.tenant.ApiKey key) {
+        return transaction(c -> {
+            int n;
+            try (PreparedStatement ps = c.prepareStatement(dev.qwenimage.tenant.KeyRows.UPDATE)) {
+                dev.qwenimage.tenant.KeyRows.bindUpdate(ps, key);
+                n = ps.executeUpdate();
+            }
+            announceKeys(c);
+            return n == 1;
+        });
+    }
+
+    /** Every node, this one included, reloads its keys when the transaction commits (LISTEN/NOTIFY). */
+    private int announceKeys(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, '')")) {
+            ps.setString(1, wakeups.keysChannel());
+            ps.execute();
+        }
+        return 1;
+    }
+
+    @Override
+    public void onKeysChanged(Runnable listener) {
+        wakeups.onKeysChanged(listener);
+    }
+
+    @Override
+    public List<dev.qwenimage.tenant.UsageRow> usage(Optional<String> owner, Instant from, Instant to) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(dev.qwenimage.tenant.KeyRows.USAGE)) {
+                dev.qwenimage.tenant.KeyRows.bindUsage(ps, owner, from, to);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return dev.qwenimage.tenant.KeyRows.usage(rs);
+                }
+            }
+        });
     }
 
     @Override
@@ -347,12 +432,12 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
 
     @Override
     public boolean fail(String id, String worker, String reason, Instant now) {
-        return update(TaskSql.FAIL, reason, now.toEpochMilli(), id, worker) == 1;
+        return update(TaskSql.FAIL, reason, now.toEpochMilli(), now.toEpochMilli(), id, worker) == 1;
     }
 
     @Override
     public boolean retry(String id, String worker, String reason, Instant availableAt, Instant now) {
-        int n = update(TaskSql.RETRY, reason, now.toEpochMilli(), availableAt.toEpochMilli(), id, worker);
+        int n = update(TaskSql.RETRY, reason, now.toEpochMilli(), availableAt.toEpochMilli(), now.toEpochMilli(), id, worker);
         if (n == 1) {
             workAvailable();
         }
@@ -361,7 +446,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
 
     @Override
     public boolean release(String id, String worker, Instant now) {
-        int n = update(sql.release, now.toEpochMilli(), id, worker);
+        int n = update(sql.release, now.toEpochMilli(), now.toEpochMilli(), id, worker);
         if (n == 1) {
             workAvailable();
         }
@@ -371,8 +456,8 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     @Override
     public Rescue rescueExpired(Instant cutoff, String why, Instant now) {
         Rescue rescue = transaction(c -> {
-            int failed = update(c, TaskSql.RESCUE_FAIL, why, now.toEpochMilli(), cutoff.toEpochMilli());
-            int requeued = update(c, TaskSql.RESCUE_REQUEUE, now.toEpochMilli(), cutoff.toEpochMilli());
+            int failed = update(c, sql.rescueFail, why, now.toEpochMilli(), now.toEpochMilli(), cutoff.toEpochMilli());
+            int requeued = update(c, sql.rescueRequeue, now.toEpochMilli(), now.toEpochMilli(), cutoff.toEpochMilli());
             return new Rescue(requeued, failed);
         });
         if (rescue.requeued() > 0) {

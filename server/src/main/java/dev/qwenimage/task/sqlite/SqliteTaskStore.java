@@ -279,6 +279,11 @@ public final class SqliteTaskStore implements TaskStore {
                     }
                 }
             }
+            // the caps, counted by the single writer: nothing else is inserted meanwhile
+            Optional<Admission> over = TaskSql.overCap(session.connection(), t);
+            if (over.isPresent()) {
+                return over.get();
+            }
             freshTurns(session);
             // fair queueing: after the owner's last queued turn, not before the turn being served
             long turn = Math.max(lastQueuedTurn.getOrDefault(t.owner(), 0L) + 1, servedTurn);
@@ -303,6 +308,77 @@ public final class SqliteTaskStore implements TaskStore {
             signal.raise();
         }
         return admission;
+    }
+
+    // ---- keys and usage -------------------------------------------------------------------------
+
+    @Override
+    public void createKey(dev.qwenimage.tenant.ApiKey key) {
+        try {
+            writer.execute(session -> {
+                PreparedStatement ps = session.prepare(dev.qwenimage.tenant.KeyRows.INSERT);
+                dev.qwenimage.tenant.KeyRows.bindInsert(ps, key);
+                return ps.executeUpdate();
+            });
+        } catch (StoreException e) {
+            if (e.getCause() instanceof org.sqlite.SQLiteException se
+                    && se.getResultCode() == org.sqlite.SQLiteErrorCode.SQLITE_CONSTRAINT_PRIMARYKEY
+                    || e.getCause() instanceof org.sqlite.SQLiteException ue
+                    && ue.getResultCode() == org.sqlite.SQLiteErrorCode.SQLITE_CONSTRAINT_UNIQUE) {
+                throw new KeyConflict("an API key with id " + key.id() + " or the same secret exists already", e);
+            }
+            throw e;
+        }
+        keysChanged();
+    }
+
+    @Override
+    public List<dev.qwenimage.tenant.ApiKey> keys() {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(dev.qwenimage.tenant.KeyRows.ALL); ResultSet rs = ps.executeQuery()) {
+                return dev.qwenimage.tenant.KeyRows.keys(rs);
+            }
+        });
+    }
+
+    @Override
+    public Optional<dev.qwenimage.tenant.ApiKey> key(String id) {
+        return read(c -> dev.qwenimage.tenant.KeyRows.one(c, id));
+    }
+
+    @Override
+    public boolean updateKey(dev.qwenimage.tenant.ApiKey key) {
+        int n = writer.execute(session -> {
+            PreparedStatement ps = session.prepare(dev.qwenimage.tenant.KeyRows.UPDATE);
+            dev.qwenimage.tenant.KeyRows.bindUpdate(ps, key);
+            return ps.executeUpdate();
+        });
+        keysChanged();
+        return n == 1;
+    }
+
+    /** This process holds the data directory, so every change of keys is its own: listeners hear of it at once. */
+    @Override
+    public void onKeysChanged(Runnable listener) {
+        keyListeners.add(listener);
+    }
+
+    private final List<Runnable> keyListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private void keysChanged() {
+        keyListeners.forEach(Runnable::run);
+    }
+
+    @Override
+    public List<dev.qwenimage.tenant.UsageRow> usage(Optional<String> owner, Instant from, Instant to) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(dev.qwenimage.tenant.KeyRows.USAGE)) {
+                dev.qwenimage.tenant.KeyRows.bindUsage(ps, owner, from, to);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return dev.qwenimage.tenant.KeyRows.usage(rs);
+                }
+            }
+        });
     }
 
     @Override
@@ -501,12 +577,12 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public boolean fail(String id, String worker, String reason, Instant now) {
-        return move(id, TaskState.FAILED, TaskSql.FAIL, reason, now.toEpochMilli(), id, worker) == 1;
+        return move(id, TaskState.FAILED, TaskSql.FAIL, reason, now.toEpochMilli(), now.toEpochMilli(), id, worker) == 1;
     }
 
     @Override
     public boolean retry(String id, String worker, String reason, Instant availableAt, Instant now) {
-        int n = move(id, TaskState.QUEUED, TaskSql.RETRY, reason, now.toEpochMilli(), availableAt.toEpochMilli(), id, worker);
+        int n = move(id, TaskState.QUEUED, TaskSql.RETRY, reason, now.toEpochMilli(), availableAt.toEpochMilli(), now.toEpochMilli(), id, worker);
         if (n == 1) {
             signal.raise();
         }
@@ -515,7 +591,7 @@ public final class SqliteTaskStore implements TaskStore {
 
     @Override
     public boolean release(String id, String worker, Instant now) {
-        int n = move(id, TaskState.QUEUED, sql.release, now.toEpochMilli(), id, worker);
+        int n = move(id, TaskState.QUEUED, sql.release, now.toEpochMilli(), now.toEpochMilli(), id, worker);
         if (n == 1) {
             signal.raise();
         }
@@ -527,8 +603,8 @@ public final class SqliteTaskStore implements TaskStore {
         List<String> ids = new ArrayList<>();
         Rescue rescue = writer.execute(session -> {
             ids.clear();
-            List<String> failed = updatedIds(session, TaskSql.RESCUE_FAIL, why, now.toEpochMilli(), cutoff.toEpochMilli());
-            List<String> requeued = updatedIds(session, TaskSql.RESCUE_REQUEUE, now.toEpochMilli(), cutoff.toEpochMilli());
+            List<String> failed = updatedIds(session, sql.rescueFail, why, now.toEpochMilli(), now.toEpochMilli(), cutoff.toEpochMilli());
+            List<String> requeued = updatedIds(session, sql.rescueRequeue, now.toEpochMilli(), now.toEpochMilli(), cutoff.toEpochMilli());
             ids.addAll(failed);
             ids.addAll(requeued);
             return new Rescue(requeued.size(), failed.size());

@@ -99,6 +99,13 @@ class AdminPageRoutesTest {
         assertError(get(WebPages.assetBase(WebPages.load().version()) + "/admin.html", Map.of()), 404, "NOT_FOUND");
     }
 
+    @Test
+    void theAdminApiBesideThePageStillWantsTheAdminToken() {
+        assertError(get("/admin/v1/keys", Map.of()), 401, "INVALID_ADMIN_TOKEN");
+        assertError(get("/admin/v1/keys", Map.of("Authorization", "Bearer " + TestServer.KEY)), 403, "ADMIN_TOKEN_REQUIRED");
+        assertThat(server.server().admin().get("/admin/v1/keys").status()).isEqualTo(200);
+    }
+
     private static Api.Response get(String path, Map<String, String> headers) {
         return PlaygroundRoutesTest.get(server.api(), path, headers);
     }

@@ -119,6 +119,10 @@ public final class QwenImageServer implements AutoCloseable {
             lockDataDir(dataDir);
             keys = role.servesApi() ? Optional.of(ApiKeys.load(config.apiKeys(), dataDir)) : Optional.empty();
             adminToken = role.servesApi() ? Optional.of(AdminToken.load(config.adminToken(), dataDir)) : Optional.empty();
+            if (role == Role.API && config.adminToken().isEmpty()) {
+                log.warn("QWEN_IMAGE_ADMIN_TOKEN is not set: this api node generated its own admin token, which the other api "
+                        + "nodes do not know; set the same token on every api node to manage keys through any of them");
+            }
 
             storeHealth = new WriteHealth("task store", clock);
             imageHealth = new WriteHealth("image store", clock);

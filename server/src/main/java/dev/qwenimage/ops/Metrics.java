@@ -109,9 +109,14 @@ public final class Metrics {
 
     /** {@code qwen_image_key_tasks_total{key, event}}: a task of {@code owner}'s key was submitted, succeeded or failed. */
     public void keyTasks(String owner, String event) {
-        Counter.builder("qwen_image_key_tasks").description("tasks per API key (top keys by name, the rest as other) by event")
-                .tags("key", keyLabels.label(owner), "event", event).register(registry).increment();
+        String label = keyLabels.label(owner);
+        keyCounters.computeIfAbsent(label + '\n' + event, k -> Counter.builder("qwen_image_key_tasks")
+                .description("tasks per API key (top keys by name, the rest as other) by event")
+                .tags("key", label, "event", event).register(registry)).increment();
     }
+
+    /** Per-key counters by label and event, built once: a submit counts on one. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Counter> keyCounters = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** {@code qwen_image_key_engine_seconds_total{key}}: time worker slots spent on {@code owner}'s tasks. */
     public void keyEngineTime(String owner, Duration d) {

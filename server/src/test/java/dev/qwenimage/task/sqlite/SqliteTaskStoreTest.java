@@ -138,4 +138,38 @@ class SqliteTaskStoreTest extends TaskStoreContract {
             return rs.getLong(1);
         }
     }
+
+    @Test
+    void tasksFromBeforeUsageWasMeteredAreCountedOnceWhenTheDatabaseIsUpgraded() throws Exception {
+        Path file = dir.resolve("before-usage.db");
+        org.flywaydb.core.Flyway.configure().dataSource("jdbc:sqlite:" + file, null, null).locations("classpath:db/sqlite")
+                .mixed(true).target("6").load().migrate();
+        long hour = java.time.Instant.parse("2026-11-30T10:00:00Z").toEpochMilli();
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file); var st = c.createStatement()) {
+            String columns = "INSERT INTO tasks (id, owner, state, prompt, width, height, watermark, seed, max_attempts, available_at, "
+                    + "created_at, turn, finished_at, reason, engine_millis, nsfw_flagged) VALUES ";
+            st.executeUpdate(columns + "('t1', 'alice', 'SUCCEED', 'p', 512, 512, 0, 1, 3, 0, " + hour + ", 1, " + (hour + 3_600_000)
+                    + ", '', 2000, 1)");
+            st.executeUpdate(columns + "('t2', 'alice', 'FAILED', 'p', 512, 512, 0, 1, 3, 0, " + (hour + 60_000) + ", 2, "
+                    + (hour + 120_000) + ", 'cancelled', NULL, NULL)");
+            st.executeUpdate(columns + "('t3', 'alice', 'QUEUED', 'p', 512, 512, 0, 1, 3, 0, " + (hour + 60_000) + ", 3, NULL, '', NULL, NULL)");
+        }
+        try (TaskStore s = SqliteTaskStore.open(file)) {
+            var rows = s.usage(java.util.Optional.of("alice"), java.time.Instant.EPOCH, java.time.Instant.parse("2027-01-01T00:00:00Z"));
+            assertThat(rows).hasSize(2);
+            assertThat(rows.get(0).period().toEpochMilli()).isEqualTo(hour);
+            assertThat(rows.get(0).submitted()).isEqualTo(3);
+            assertThat(rows.get(0).cancelled()).isEqualTo(1);
+            assertThat(rows.get(1).succeeded()).isEqualTo(1);
+            assertThat(rows.get(1).images()).isEqualTo(1);
+            assertThat(rows.get(1).pixels()).isEqualTo(512 * 512);
+            assertThat(rows.get(1).engineMillis()).isEqualTo(2000);
+            assertThat(rows.get(1).nsfwFlagged()).isEqualTo(1);
+        }
+        // opened again: nothing counted twice
+        try (TaskStore s = SqliteTaskStore.open(file)) {
+            assertThat(s.usage(java.util.Optional.of("alice"), java.time.Instant.EPOCH, java.time.Instant.parse("2027-01-01T00:00:00Z"))
+                    .stream().mapToLong(dev.qwenimage.tenant.UsageRow::submitted).sum()).isEqualTo(3);
+        }
+    }
 }

@@ -45,8 +45,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP layer: routes of the PPIO-compatible API, signed image links, the browser playground
- * ({@link Playground}) and health. Handlers only map HTTP to domain calls; every error, wherever it
+ * The HTTP layer: routes of the PPIO-compatible API, signed image links, the browser playground and
+ * admin page ({@link WebPages}) and health. Handlers only map HTTP to domain calls; every error, wherever it
  * is raised, leaves through {@link #error} as the contract's error body.
  */
 public final class HttpApi {
@@ -150,12 +150,14 @@ public final class HttpApi {
                     // images on local disk are served here; an S3 bucket serves its own (presigned links)
                     cfg.routes.get("/files/{key}", this::file);
                 }
-                // the browser playground, beside the API it calls (same origin, no CORS)
-                Playground playground = Playground.load();
-                cfg.routes.get("/", playground::page);
-                cfg.routes.head("/", playground::page);
-                cfg.routes.get("/playground/{version}/{file}", playground::asset);
-                cfg.routes.head("/playground/{version}/{file}", playground::asset);
+                // the browser pages, beside the APIs they call (same origin, no CORS); they hold no data
+                WebPages pages = WebPages.load();
+                cfg.routes.get("/", pages.page(WebPages.PLAYGROUND));
+                cfg.routes.head("/", pages.page(WebPages.PLAYGROUND));
+                cfg.routes.get("/admin", pages.page(WebPages.ADMIN));
+                cfg.routes.head("/admin", pages.page(WebPages.ADMIN));
+                cfg.routes.get("/assets/{version}/{file}", pages::asset);
+                cfg.routes.head("/assets/{version}/{file}", pages::asset);
             }
             cfg.routes.get("/healthz", ctx -> writeJson(ctx, 200, deps.health().get()));
             cfg.routes.get("/readyz", ctx -> {

@@ -32,9 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * cache headers, and the API's JSON errors untouched beside it.
  */
 class PlaygroundRoutesTest {
-    private static final Pattern ASSET_REF = Pattern.compile("(?:href|src)=\"(/playground/[^\"]+)\"");
+    private static final Pattern ASSET_REF = Pattern.compile("(?:href|src)=\"(/assets/[^\"]+)\"");
     private static final Pattern MODULE_IMPORT = Pattern.compile("from \"\\./([^\"]+)\"");
-    private static final Path RESOURCES = Path.of("src/main/resources/playground");
+    private static final Path RESOURCES = Path.of("src/main/resources/web");
 
     @RegisterExtension
     static final SharedServer server = new SharedServer(Map.of());
@@ -49,7 +49,7 @@ class PlaygroundRoutesTest {
         assertThat(header(r, "ETag")).matches("\"[0-9a-f]{16}\"");
         assertThat(header(r, "X-Content-Type-Options")).isEqualTo("nosniff");
         assertThat(r.body()).startsWith("<!doctype html>").contains("<title>Qwen-Image playground</title>")
-                .contains("<script type=\"module\" src=\"/playground/").doesNotContain("{{assets}}");
+                .contains("<script type=\"module\" src=\"/assets/").doesNotContain("{{assets}}");
     }
 
     @Test
@@ -58,13 +58,21 @@ class PlaygroundRoutesTest {
 
         assertThat(csp).contains("script-src 'self'").contains("connect-src 'self'").contains("frame-ancestors 'none'")
                 .doesNotContain("unsafe-inline").doesNotContain("unsafe-eval");
-        for (String name : Playground.ASSETS.stream().filter(n -> !n.endsWith(".svg")).toList()) {
-            // nothing is fetched from elsewhere: no absolute URL in any script or style sheet
-            assertThat(read(name)).as(name).doesNotContainPattern("\\son[a-z]+\\s*=").doesNotContain("http://")
-                    .doesNotContain("https://");
+        assertNoInlineCodeAndNoForeignUrls();
+    }
+
+    /** What the pages' policies allow holds in their files (the playground's and the admin page's): nothing inline, nothing from elsewhere. */
+    static void assertNoInlineCodeAndNoForeignUrls() {
+        for (String name : WebPages.ASSETS.stream().filter(n -> !n.endsWith(".svg")).toList()) {
+            // nothing is fetched from elsewhere: no absolute URL in any script or style sheet (the SVG
+            // namespace, a name that is never fetched, aside)
+            assertThat(read(name).replace("\"http://www.w3.org/2000/svg\"", "")).as(name)
+                    .doesNotContainPattern("\\son[a-z]+\\s*=").doesNotContain("http://").doesNotContain("https://");
         }
-        assertThat(read(Playground.PAGE)).doesNotContainPattern("\\son[a-z]+\\s*=").doesNotContain("<script>")
-                .doesNotContain("style=\"");
+        for (WebPages.Page page : WebPages.PAGES) {
+            assertThat(read(page.file())).as(page.file()).doesNotContainPattern("\\son[a-z]+\\s*=").doesNotContain("<script>")
+                    .doesNotContain("style=\"").doesNotContain("http://").doesNotContain("https://");
+        }
     }
 
     @Test
@@ -91,18 +99,28 @@ class PlaygroundRoutesTest {
 
     @Test
     void everyAssetThePageAndItsModulesNameIsServedWithItsTypeAndCachedForGood() {
+        List<String> names = assertAssetsServed(server.api(), "/");
+
+        assertThat(names).contains("app.js", "api.js", "sizes.js", "gallery.js", "format.js", "playground.css", "favicon.svg");
+    }
+
+    /**
+     * Follows what {@code page} names (links, scripts, and what its modules import in turn), checks
+     * that each is served as it is on disk, with its type and cached for good; the files' names.
+     */
+    static List<String> assertAssetsServed(Api api, String page) {
         Set<String> paths = new LinkedHashSet<>();
-        Matcher refs = ASSET_REF.matcher(get("/", Map.of()).body());
+        Matcher refs = ASSET_REF.matcher(get(api, page, Map.of()).body());
         while (refs.find()) {
             paths.add(refs.group(1));
         }
         assertThat(paths).isNotEmpty();
         String base = paths.iterator().next().replaceAll("/[^/]+$", "");
-        assertThat(base).matches("/playground/[0-9a-f]{12}");
+        assertThat(base).matches("/assets/[0-9a-f]{12}");
 
         List<String> modules = new ArrayList<>(paths.stream().filter(p -> p.endsWith(".js")).toList());
         for (int i = 0; i < modules.size(); i++) {
-            Matcher imports = MODULE_IMPORT.matcher(get(modules.get(i), Map.of()).body());
+            Matcher imports = MODULE_IMPORT.matcher(get(api, modules.get(i), Map.of()).body());
             while (imports.find()) {
                 String path = base + "/" + imports.group(1);
                 if (paths.add(path)) {
@@ -111,39 +129,39 @@ class PlaygroundRoutesTest {
             }
         }
 
-        assertThat(paths).extracting(p -> p.substring(base.length() + 1))
-                .contains("app.js", "api.js", "sizes.js", "gallery.js", "format.js", "playground.css", "favicon.svg");
         for (String path : paths) {
-            Api.Response r = get(path, Map.of());
+            Api.Response r = get(api, path, Map.of());
             assertThat(r.status()).as(path).isEqualTo(200);
-            assertThat(header(r, "Content-Type")).as(path).isEqualTo(Playground.contentType(path));
+            assertThat(header(r, "Content-Type")).as(path).isEqualTo(WebPages.contentType(path));
             assertThat(header(r, "Cache-Control")).as(path).isEqualTo("public, max-age=31536000, immutable");
             assertThat(header(r, "X-Content-Type-Options")).as(path).isEqualTo("nosniff");
             assertThat(r.body()).as(path).isEqualTo(read(path.substring(base.length() + 1)));
         }
+        return paths.stream().map(p -> p.substring(base.length() + 1)).toList();
     }
 
     @Test
-    void everyFileOfThePlaygroundIsServed() throws IOException {
+    void everyFileOfTheWebPagesIsServed() throws IOException {
         List<String> onDisk;
         try (Stream<Path> files = Files.list(RESOURCES)) {
             onDisk = files.map(p -> p.getFileName().toString()).toList();
         }
-        List<String> served = new ArrayList<>(Playground.ASSETS);
-        served.add(Playground.PAGE);
+        List<String> served = new ArrayList<>(WebPages.ASSETS);
+        WebPages.PAGES.forEach(p -> served.add(p.file()));
         assertThat(served).containsExactlyInAnyOrderElementsOf(onDisk);
     }
 
     @Test
     void assetUrlsChangeWithTheirContent() {
-        String base = Playground.assetBase(Playground.load().version());
+        String base = WebPages.assetBase(WebPages.load().version());
         assertThat(get("/", Map.of()).body()).contains(base + "/app.js");
 
-        assertError(get("/playground/000000000000/app.js", Map.of()), 404, "NOT_FOUND");
+        assertError(get("/assets/000000000000/app.js", Map.of()), 404, "NOT_FOUND");
         assertError(get(base + "/nope.js", Map.of()), 404, "NOT_FOUND");
         assertError(get(base + "/index.html", Map.of()), 404, "NOT_FOUND");
         assertError(get(base + "/%2e%2e%2fapp.js", Map.of()), 404, "NOT_FOUND");
-        assertError(get("/playground/app.js", Map.of()), 404, "NOT_FOUND");
+        assertError(get("/assets/app.js", Map.of()), 404, "NOT_FOUND");
+        assertError(get("/playground/" + WebPages.load().version() + "/app.js", Map.of()), 404, "NOT_FOUND");
     }
 
     @Test
@@ -186,8 +204,9 @@ class PlaygroundRoutesTest {
                 assertThat(header(page, "Content-Type")).isEqualTo("text/html;charset=utf-8");
 
                 assertError(onWorker.send(HttpRequest.newBuilder(URI.create(onWorker.baseUrl() + "/")).GET()), 404, "NOT_FOUND");
-                assertError(onWorker.send(HttpRequest.newBuilder(URI.create(onWorker.baseUrl() + "/playground/"
-                        + Playground.load().version() + "/app.js")).GET()), 404, "NOT_FOUND");
+                assertError(onWorker.send(HttpRequest.newBuilder(URI.create(onWorker.baseUrl() + "/assets/"
+                        + WebPages.load().version() + "/app.js")).GET()), 404, "NOT_FOUND");
+                assertError(onWorker.send(HttpRequest.newBuilder(URI.create(onWorker.baseUrl() + "/admin")).GET()), 404, "NOT_FOUND");
                 assertThat(onWorker.send(HttpRequest.newBuilder(URI.create(onWorker.baseUrl() + "/healthz")).GET()).status())
                         .isEqualTo(200);
             }
@@ -195,16 +214,21 @@ class PlaygroundRoutesTest {
     }
 
     private static Api.Response get(String path, Map<String, String> headers) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.api().baseUrl() + path)).GET();
-        headers.forEach(request::header);
-        return server.api().send(request);
+        return get(server.api(), path, headers);
     }
 
-    private static String header(Api.Response r, String name) {
+    static Api.Response get(Api api, String path, Map<String, String> headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(api.baseUrl() + path)).GET();
+        headers.forEach(request::header);
+        return api.send(request);
+    }
+
+    static String header(Api.Response r, String name) {
         return r.raw().headers().firstValue(name).orElse(null);
     }
 
-    private static String read(String name) {
+    /** A file of the web pages as it is in the source tree. */
+    static String read(String name) {
         try {
             return Files.readString(RESOURCES.resolve(name));
         } catch (IOException e) {

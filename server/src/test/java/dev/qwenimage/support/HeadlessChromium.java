@@ -58,7 +58,7 @@ public final class HeadlessChromium implements AutoCloseable {
                 }
                 // straight to the console: surefire keeps the tests' System.err in a report file
                 PrintStream console = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
-                console.println("\n" + "!".repeat(100) + "\n!!! SKIPPING the playground browser tests: " + message + "\n" + "!".repeat(100) + "\n");
+                console.println("\n" + "!".repeat(100) + "\n!!! SKIPPING the browser tests (playground, admin page): " + message + "\n" + "!".repeat(100) + "\n");
                 Assumptions.abort("SKIPPED: " + message);
             }
         }

@@ -1,6 +1,7 @@
 package dev.qwenimage.api;
 
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -13,44 +14,57 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The browser playground: plain HTML, CSS and JavaScript modules from the classpath (no build step,
- * nothing fetched from elsewhere), served at {@code /} and {@code /playground/<version>/<file>}.
+ * The browser pages: the playground at {@code /} and the admin page at {@code /admin}. Plain HTML,
+ * CSS and JavaScript modules from the classpath (no build step, nothing fetched from elsewhere);
+ * both pages take their scripts, style sheets and icon from one asset set at
+ * {@code /assets/<version>/<file>}.
  *
- * <p>The page itself is always revalidated ({@code no-cache} with an ETag), and it names its assets
+ * <p>A page itself is always revalidated ({@code no-cache} with an ETag), and it names its assets
  * under a version derived from their content, so the assets can be cached for good: a new release
  * changes the version and with it every asset URL. Everything is read once at start-up.
  */
-final class Playground {
-    static final String RESOURCES = "playground/";
-    /** The files under {@value #RESOURCES}; the page is a template where {{assets}} is the assets' base path. */
-    static final String PAGE = "index.html";
-    static final List<String> ASSETS = List.of("app.js", "api.js", "sizes.js", "gallery.js", "format.js", "playground.css", "favicon.svg");
+final class WebPages {
+    static final String RESOURCES = "web/";
+    static final List<String> ASSETS = List.of(
+            "app.js", "api.js", "sizes.js", "gallery.js", "format.js", "playground.css", "favicon.svg",
+            "admin.js", "admin-api.js", "keys.js", "usage-chart.js", "admin.css");
+
+    /** A page: a file under {@value #RESOURCES}, a template where {{assets}} is the assets' base path, and its policy. */
+    record Page(String file, String contentSecurityPolicy) {
+    }
+
+    /**
+     * Scripts only from this server (so no inline handlers), API calls only to this server;
+     * images from anywhere over http(s), because image links may point to an S3 bucket.
+     */
+    static final Page PLAYGROUND = new Page("index.html", policy("img-src 'self' http: https: data:"));
+    /** As the playground, but the admin page shows no pictures: images only from this server. */
+    static final Page ADMIN = new Page("admin.html", policy("img-src 'self' data:"));
+    static final List<Page> PAGES = List.of(PLAYGROUND, ADMIN);
 
     private static final String PAGE_CACHE = "no-cache";
     private static final String ASSET_CACHE = "public, max-age=31536000, immutable";
-    /**
-     * Scripts only from this server (so no inline handlers), images from anywhere over http(s)
-     * because image links may point to an S3 bucket, API calls only to this server.
-     */
-    private static final String CONTENT_SECURITY_POLICY = String.join("; ",
-            "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' http: https: data:",
-            "connect-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'", "object-src 'none'");
+
+    private static String policy(String images) {
+        return String.join("; ", "default-src 'self'", "script-src 'self'", "style-src 'self'", images,
+                "connect-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'", "object-src 'none'");
+    }
 
     private record File(byte[] body, String contentType, String etag) {
     }
 
     private final String version;
-    private final File page;
+    private final Map<Page, File> pages;
     private final Map<String, File> assets;
 
-    private Playground(String version, File page, Map<String, File> assets) {
+    private WebPages(String version, Map<Page, File> pages, Map<String, File> assets) {
         this.version = version;
-        this.page = page;
+        this.pages = pages;
         this.assets = assets;
     }
 
-    /** Reads the playground's files from the classpath; a missing file is a packaging error. */
-    static Playground load() {
+    /** Reads the pages and their assets from the classpath; a missing file is a packaging error. */
+    static WebPages load() {
         Map<String, File> assets = new LinkedHashMap<>();
         MessageDigest all = sha256();
         for (String name : ASSETS) {
@@ -60,23 +74,31 @@ final class Playground {
             assets.put(name, file(body, contentType(name)));
         }
         String version = HexFormat.of().formatHex(all.digest()).substring(0, 12);
-        String html = new String(read(PAGE), StandardCharsets.UTF_8).replace("{{assets}}", assetBase(version));
-        return new Playground(version, file(html.getBytes(StandardCharsets.UTF_8), contentType(PAGE)), assets);
+        Map<Page, File> pages = new LinkedHashMap<>();
+        for (Page page : PAGES) {
+            String html = new String(read(page.file()), StandardCharsets.UTF_8).replace("{{assets}}", assetBase(version));
+            pages.put(page, file(html.getBytes(StandardCharsets.UTF_8), contentType(page.file())));
+        }
+        return new WebPages(version, pages, assets);
     }
 
-    /** The path every asset URL starts with, e.g. {@code /playground/3f2a9c01b7de}. */
+    /** The path every asset URL starts with, e.g. {@code /assets/3f2a9c01b7de}. */
     static String assetBase(String version) {
-        return "/playground/" + version;
+        return "/assets/" + version;
     }
 
     String version() {
         return version;
     }
 
-    void page(Context ctx) {
-        ctx.header("Content-Security-Policy", CONTENT_SECURITY_POLICY);
-        ctx.header("Referrer-Policy", "no-referrer");
-        send(ctx, page, PAGE_CACHE);
+    /** The handler of GET and HEAD for {@code page}. */
+    Handler page(Page page) {
+        File file = pages.get(page);
+        return ctx -> {
+            ctx.header("Content-Security-Policy", page.contentSecurityPolicy());
+            ctx.header("Referrer-Policy", "no-referrer");
+            send(ctx, file, PAGE_CACHE);
+        };
     }
 
     void asset(Context ctx) {
@@ -129,9 +151,9 @@ final class Playground {
 
     private static byte[] read(String name) {
         String resource = RESOURCES + name;
-        try (InputStream in = Playground.class.getClassLoader().getResourceAsStream(resource)) {
+        try (InputStream in = WebPages.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException("the playground file " + resource + " is missing from the classpath");
+                throw new IllegalStateException("the web page file " + resource + " is missing from the classpath");
             }
             return in.readAllBytes();
         } catch (IOException e) {

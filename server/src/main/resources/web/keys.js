@@ -68,10 +68,13 @@ export function labelsText(labels) {
   return Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(", ");
 }
 
-/** {team: "growth"} from "team=growth"; {error} for an entry without "=". */
+/**
+ * {team: "growth"} from "team=growth"; {error} for an entry without "=". A comma starts a new
+ * label only where a label name and "=" follow it, so values may hold commas ("a=x, y, b=z").
+ */
 export function parseLabels(text) {
   const labels = {};
-  for (const entry of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of text.split(/,(?=\s*[a-z0-9][a-z0-9_.-]*\s*=)/).map((s) => s.trim()).filter(Boolean)) {
     const at = entry.indexOf("=");
     if (at <= 0) {
       return { error: `The label “${entry}” needs the form name=value, e.g. team=growth.` };

@@ -160,8 +160,8 @@ public final class QwenImageServer implements AutoCloseable {
             metrics.watch(imageHealth);
             metrics.watch(disk);
             metrics.taskReads(store::reads);
-            metrics.keyNames(owner -> keyDirectory.byOwner(owner).map(KeyDirectory::metricName)
-                    .orElse(owner.substring(0, Math.min(16, owner.length()))));
+            // an owner no key has (any more) stays under key="other": its id is no name to show
+            metrics.keyNames(owner -> keyDirectory.byOwner(owner).map(KeyDirectory::metricName));
             if (role.runsWorkers()) {
                 List<EngineSetup> setups = injected != null ? injected : configuredEngines(config);
                 List<WorkerPool.Lane> lanes = new ArrayList<>();

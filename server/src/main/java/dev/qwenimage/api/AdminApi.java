@@ -80,6 +80,8 @@ final class AdminApi {
         routes.exception(InvalidKeyRequest.class, (e, ctx) -> error.write(ctx, 400, "INVALID_FIELD", e.getMessage(),
                 Map.of("field", e.field())));
         routes.exception(KeyNotFound.class, (e, ctx) -> error.write(ctx, 404, "KEY_NOT_FOUND", e.getMessage(), Map.of()));
+        routes.exception(dev.qwenimage.tenant.KeyStore.KeyConflict.class, (e, ctx) -> error.write(ctx, 409, "KEY_CONFLICT",
+                e.getMessage(), Map.of()));
         routes.exception(KeyNotEditable.class, (e, ctx) -> error.write(ctx, 409, "KEY_NOT_EDITABLE", e.getMessage(), Map.of()));
     }
 
@@ -294,7 +296,7 @@ final class AdminApi {
                 value = v.bigIntegerValue();
             } else if (v.isArray()) {
                 List<Object> list = new ArrayList<>();
-                v.forEach(x -> list.add(x.isTextual() ? x.textValue() : x.toString()));
+                v.forEach(x -> list.add(x.isTextual() ? x.textValue() : x)); // anything else is refused by the rules
                 value = list;
             } else {
                 value = v.isTextual() ? v.textValue() : v.toString();
@@ -331,13 +333,22 @@ final class AdminApi {
         return parseTime(field, value.strip(), end);
     }
 
+    private static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
+    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
+
     private static Instant parseTime(String field, String value, boolean endOfDay) {
         try {
+            Instant t;
             if (value.length() == 10) {
                 LocalDate d = LocalDate.parse(value);
-                return (endOfDay ? d.plusDays(1) : d).atStartOfDay(ZoneOffset.UTC).toInstant();
+                t = (endOfDay ? d.plusDays(1) : d).atStartOfDay(ZoneOffset.UTC).toInstant();
+            } else {
+                t = OffsetDateTime.parse(value).toInstant();
             }
-            return OffsetDateTime.parse(value).toInstant();
+            if (t.isBefore(EARLIEST) || t.isAfter(LATEST)) {
+                throw new InvalidKeyRequest(field, field + " must be between 1970 and 9999; got " + quoted(value));
+            }
+            return t;
         } catch (DateTimeParseException e) {
             throw new InvalidKeyRequest(field, field + " must be a date such as 2026-12-01 or an RFC 3339 time such as "
                     + "2026-12-01T08:00:00Z; got " + quoted(value));

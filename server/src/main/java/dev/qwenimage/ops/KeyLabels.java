@@ -3,6 +3,7 @@ package dev.qwenimage.ops;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -19,14 +20,14 @@ final class KeyLabels {
     static final String OTHER = "other";
 
     private final int max;
-    private final Function<String, String> nameOf;
+    private final Function<String, Optional<String>> nameOf;
     private final ConcurrentHashMap<String, String> labels = new ConcurrentHashMap<>();
     private final Set<String> taken = ConcurrentHashMap.newKeySet();
     /** Events of keys without a label since the last promotion, per owner. */
     private final ConcurrentHashMap<String, LongAdder> unlabelled = new ConcurrentHashMap<>();
 
-    /** @param nameOf a key's name for people, from its owner id */
-    KeyLabels(int max, Function<String, String> nameOf) {
+    /** @param nameOf a key's name for people, from its owner id; empty for an owner no key has (it stays under other) */
+    KeyLabels(int max, Function<String, Optional<String>> nameOf) {
         this.max = max;
         this.nameOf = nameOf;
         taken.add(OTHER);
@@ -55,8 +56,15 @@ final class KeyLabels {
                 .limit(max - labels.size()).map(Map.Entry::getKey).toList();
         unlabelled.clear();
         for (String owner : busiest) {
-            String name = nameOf.apply(owner);
-            String label = taken.contains(name) ? name + " (" + owner.substring(0, Math.min(16, owner.length())) + ")" : name;
+            Optional<String> name = nameOf.apply(owner);
+            if (name.isEmpty()) {
+                continue;
+            }
+            // two keys of one name (or a key named "other") get "name #2", "name #3": never anything of the owner id
+            String label = name.get();
+            for (int n = 2; taken.contains(label); n++) {
+                label = name.get() + " #" + n;
+            }
             taken.add(label);
             labels.put(owner, label);
         }

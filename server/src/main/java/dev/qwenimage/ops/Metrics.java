@@ -100,10 +100,10 @@ public final class Metrics {
 
     /** Keys with a label of their own on the per-key counters; the rest count as key="other". */
     public static final int KEY_LABELS = 20;
-    private volatile KeyLabels keyLabels = new KeyLabels(KEY_LABELS, owner -> owner.substring(0, Math.min(16, owner.length())));
+    private volatile KeyLabels keyLabels = new KeyLabels(KEY_LABELS, owner -> java.util.Optional.empty());
 
-    /** How per-key counters name a key: by {@code nameOf(owner)} (its name), set once the keys are known. */
-    public void keyNames(java.util.function.Function<String, String> nameOf) {
+    /** How per-key counters name a key: by {@code nameOf(owner)} (its name; empty: counted as other), set once the keys are known. */
+    public void keyNames(java.util.function.Function<String, java.util.Optional<String>> nameOf) {
         keyLabels = new KeyLabels(KEY_LABELS, nameOf);
     }
 

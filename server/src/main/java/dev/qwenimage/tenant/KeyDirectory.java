@@ -55,9 +55,12 @@ public final class KeyDirectory {
         return "boot_" + owner.substring(0, 16);
     }
 
-    /** How metrics name a key: its name (bootstrap keys by id, their names are long). */
+    /**
+     * How metrics name a key: its name (a bootstrap key's says where it came from). Never its id: a
+     * bootstrap key's id is part of its secret's digest, and /metrics is read without a token.
+     */
     public static String metricName(ApiKey key) {
-        return key.bootstrap() ? key.id() : key.name();
+        return key.name();
     }
 
     /** What {@code presented} is, at this moment. */

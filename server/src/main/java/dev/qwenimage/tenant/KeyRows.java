@@ -24,12 +24,18 @@ public final class KeyRows {
             + "expires_at, revoked_at, max_queued, submits_per_minute, images_per_day, max_pixels, allowed_engines, labels";
 
     public static final String INSERT = "INSERT INTO api_keys (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    /** Every column but id and owner, then the id (parameter 15). */
-    public static final String UPDATE = """
-            UPDATE api_keys SET name = ?, prefix = ?, secret_sha256 = ?, previous_sha256 = ?, previous_until = ?, created_at = ?,
-                   expires_at = ?, revoked_at = ?, max_queued = ?, submits_per_minute = ?, images_per_day = ?, max_pixels = ?,
+    /** What an admin edits, then the id (parameter 9); see {@link #bindSettings}. */
+    public static final String UPDATE_SETTINGS = """
+            UPDATE api_keys SET name = ?, expires_at = ?, max_queued = ?, submits_per_minute = ?, images_per_day = ?, max_pixels = ?,
                    allowed_engines = ?, labels = ?
              WHERE id = ?""";
+    /** Parameters: the time, the id. */
+    public static final String REVOKE = """
+            UPDATE api_keys SET revoked_at = ?, previous_sha256 = NULL, previous_until = NULL WHERE id = ? AND revoked_at IS NULL""";
+    /** See {@link #bindRotation}. */
+    public static final String ROTATE = """
+            UPDATE api_keys SET prefix = ?, secret_sha256 = ?, previous_sha256 = ?, previous_until = ?
+             WHERE id = ? AND secret_sha256 = ? AND revoked_at IS NULL""";
     private static final String ALL = "SELECT " + COLUMNS + " FROM api_keys ORDER BY created_at, id";
     private static final String ONE = "SELECT " + COLUMNS + " FROM api_keys WHERE id = ?";
     private static final String USAGE = """
@@ -39,15 +45,42 @@ public final class KeyRows {
     private KeyRows() {
     }
 
+    /** Binds a statement's parameters. */
+    @FunctionalInterface
+    public interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
     public static void bindInsert(PreparedStatement ps, ApiKey k) throws SQLException {
         ps.setString(1, k.id());
         ps.setString(2, k.owner());
         bindValues(ps, 3, k);
     }
 
-    public static void bindUpdate(PreparedStatement ps, ApiKey k) throws SQLException {
-        bindValues(ps, 1, k);
-        ps.setString(15, k.id());
+    public static void bindSettings(PreparedStatement ps, ApiKey k) throws SQLException {
+        ps.setString(1, k.name());
+        time(ps, 2, k.expiresAt());
+        number(ps, 3, k.limits().maxQueued());
+        number(ps, 4, k.limits().submitsPerMinute());
+        number(ps, 5, k.limits().imagesPerDay());
+        number(ps, 6, k.limits().maxPixels());
+        ps.setString(7, k.limits().allowedEngines() == null ? null : json(k.limits().allowedEngines()));
+        ps.setString(8, json(k.labels()));
+        ps.setString(9, k.id());
+    }
+
+    public static void bindRevoke(PreparedStatement ps, String id, Instant at) throws SQLException {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setString(2, id);
+    }
+
+    public static void bindRotation(PreparedStatement ps, ApiKey rotated, String expectedSha256) throws SQLException {
+        ps.setString(1, rotated.prefix());
+        ps.setString(2, rotated.secretSha256());
+        ps.setString(3, rotated.previousSha256().orElse(null));
+        time(ps, 4, rotated.previousUntil());
+        ps.setString(5, rotated.id());
+        ps.setString(6, expectedSha256);
     }
 
     /** name .. labels (14 columns) from parameter {@code i} on. */

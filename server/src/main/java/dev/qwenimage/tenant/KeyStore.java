@@ -16,8 +16,22 @@ public interface KeyStore {
 
     Optional<ApiKey> key(String id);
 
-    /** Replaces the stored key with the same id; false when there is none. */
-    boolean updateKey(ApiKey key);
+    /**
+     * Changes what an admin edits (name, expiry, limits, labels) of the stored key with the same id,
+     * never its secrets or revocation, so an edit made from an older copy of the key cannot undo a
+     * rotation or a revocation made meanwhile. False when there is no such key.
+     */
+    boolean updateKeySettings(ApiKey key);
+
+    /** Revokes key {@code id} at {@code at} unless it is revoked already; false when it was (or does not exist). */
+    boolean revokeKey(String id, java.time.Instant at);
+
+    /**
+     * Gives the key {@code rotated}'s secret and previous secret, if its secret is still
+     * {@code expectedSha256} and it is not revoked (so two rotations or a rotation and a revocation
+     * never both win); false otherwise.
+     */
+    boolean rotateKey(ApiKey rotated, String expectedSha256);
 
     /**
      * Calls {@code listener} whenever keys may have changed on any node sharing this store (after

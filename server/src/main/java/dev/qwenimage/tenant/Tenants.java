@@ -79,7 +79,7 @@ public final class Tenants {
     }
 
     public ApiKey change(String id, Change change) {
-        ApiKey key = managed(id);
+        ApiKey key = stored(id);
         Instant now = now();
         if (change.name().isPresent()) {
             key = key.withName(name(change.name().get()));
@@ -95,36 +95,42 @@ public final class Tenants {
             at.ifPresent(t -> future(t, now));
             key = key.withExpiry(at);
         }
-        save(key);
-        return key;
+        if (!store.updateKeySettings(key)) {
+            throw new KeyNotFound(id);
+        }
+        return reloaded(id);
     }
 
     /** Revokes the key at once on this node, within a second on the others; revoking a revoked key changes nothing. */
     public ApiKey revoke(String id) {
-        ApiKey key = managed(id);
-        if (key.revokedAt().isPresent()) {
-            return key;
-        }
-        ApiKey revoked = key.revoked(now());
-        save(revoked);
-        return revoked;
+        stored(id);
+        store.revokeKey(id, now());
+        return reloaded(id);
     }
 
-    /** A new secret for the key; the old one keeps working for {@code grace}, then stops. */
+    /**
+     * A new secret for the key; the old one keeps working for {@code grace}, then stops. A rotation
+     * during the grace period of an earlier one ends that period: only the secret just replaced
+     * stays valid beside the new one.
+     */
     public Issued rotate(String id, Duration grace) {
         if (grace.isNegative() || grace.compareTo(MAX_GRACE) > 0) {
             throw new InvalidKeyRequest("grace_seconds", "grace_seconds must be from 0 to " + MAX_GRACE.toSeconds()
                     + " (30 days); got " + grace.toSeconds());
         }
-        ApiKey key = managed(id);
+        ApiKey key = stored(id);
         if (key.revokedAt().isPresent()) {
-            throw new InvalidKeyRequest("id", "key " + id + " is revoked; create a new key instead of rotating it");
+            throw new KeyStore.KeyConflict("key " + id + " is revoked; create a new key instead of rotating it", null);
         }
         Instant now = now();
         String secret = Secrets.generate("qwen-");
         ApiKey rotated = key.rotated(Secrets.sha256Hex(secret), ApiKeys.prefixOf(secret), now, now.plus(grace));
-        save(rotated);
-        return new Issued(rotated, secret);
+        if (!store.rotateKey(rotated, key.secretSha256())) {
+            // revoked or rotated by another request since it was read: this secret was never valid, so it is not shown
+            throw new KeyStore.KeyConflict("key " + id + " was revoked or rotated by another request meanwhile; "
+                    + "look at it again (GET /admin/v1/keys/" + id + ") before rotating it", null);
+        }
+        return new Issued(reloaded(id), secret);
     }
 
     /** Usage per key, summed per {@code granularity}, for periods in [from, to); one key's when {@code keyId} is given. */
@@ -162,19 +168,19 @@ public final class Tenants {
         return clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     }
 
-    private ApiKey managed(String id) {
-        ApiKey key = get(id);
+    /** The key as stored now (not as this node last loaded it): changes start from the latest state. */
+    private ApiKey stored(String id) {
+        ApiKey key = directory.byId(id).filter(ApiKey::bootstrap).or(() -> store.key(id)).orElseThrow(() -> new KeyNotFound(id));
         if (key.bootstrap()) {
             throw new KeyNotEditable(key);
         }
         return key;
     }
 
-    private void save(ApiKey key) {
-        if (!store.updateKey(key)) {
-            throw new KeyNotFound(key.id());
-        }
+    /** Reloads this node's keys after a change and answers the key as stored. */
+    private ApiKey reloaded(String id) {
         directory.reload();
+        return store.key(id).orElseThrow(() -> new KeyNotFound(id));
     }
 
     // ---- rules ----------------------------------------------------------------------------------

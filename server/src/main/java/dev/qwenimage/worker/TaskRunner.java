@@ -191,7 +191,7 @@ public final class TaskRunner {
     private void failed(Task task, String workerId, String reason) {
         if (store.fail(task.id(), workerId, reason, clock.instant())) {
             metrics.finished("failed");
-            metrics.keyTasks(task.owner(), "failed");
+            metrics.keyTasks(task.owner(), CANCELLED.equals(reason) ? "cancelled" : "failed");
         }
     }
 

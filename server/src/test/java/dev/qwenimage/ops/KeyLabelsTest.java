@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class KeyLabelsTest {
     @Test
     void atMostTheLimitOfKeysGetALabelTheBusiestFirstAndTheRestCountAsOther() {
-        KeyLabels labels = new KeyLabels(3, owner -> "name-" + owner);
+        KeyLabels labels = new KeyLabels(3, owner -> java.util.Optional.of("name-" + owner));
         for (int owner = 0; owner < 10; owner++) {
             for (int event = 0; event <= owner; event++) {
                 assertThat(labels.label("k" + owner)).isEqualTo(KeyLabels.OTHER); // nobody has a label yet
@@ -30,20 +30,29 @@ class KeyLabelsTest {
 
     @Test
     void twoKeysWithOneNameGetTwoLabels() {
-        KeyLabels labels = new KeyLabels(5, owner -> "shared");
+        KeyLabels labels = new KeyLabels(5, owner -> java.util.Optional.of("shared"));
         labels.label("owner-a");
         labels.label("owner-b");
         labels.label("owner-b");
         labels.promote();
         assertThat(labels.label("owner-b")).isEqualTo("shared");
-        assertThat(labels.label("owner-a")).isEqualTo("shared (owner-a)");
+        assertThat(labels.label("owner-a")).isEqualTo("shared #2");
     }
 
     @Test
     void theLabelOtherIsNeverGivenToAKey() {
-        KeyLabels labels = new KeyLabels(5, owner -> "other");
+        KeyLabels labels = new KeyLabels(5, owner -> java.util.Optional.of("other"));
         labels.label("x");
         labels.promote();
-        assertThat(labels.label("x")).isEqualTo("other (x)");
+        assertThat(labels.label("x")).isEqualTo("other #2");
+    }
+
+    @Test
+    void anOwnerNoKeyHasStaysUnderOtherAndNothingOfItsIdIsShown() {
+        KeyLabels labels = new KeyLabels(5, owner -> java.util.Optional.empty());
+        labels.label("0123456789abcdef0123");
+        labels.promote();
+        assertThat(labels.label("0123456789abcdef0123")).isEqualTo(KeyLabels.OTHER);
+        assertThat(labels.given()).isEmpty();
     }
 }

@@ -548,7 +548,7 @@ public abstract class TaskStoreContract {
     }
 
     @Test
-    void keysAreStoredReadBackAndReplacedWhole() {
+    void keysAreStoredReadBackAndChangedOnlyWhereAChangeMayWin() {
         Instant at = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         dev.qwenimage.tenant.ApiKey first = managedKey("key_one", at);
         store.createKey(first);
@@ -557,12 +557,28 @@ public abstract class TaskStoreContract {
         assertThat(store.key("key_one")).hasValue(first);
         assertThat(store.key("key_nope")).isEmpty();
 
-        dev.qwenimage.tenant.ApiKey changed = first.withName("renamed").withLimits(dev.qwenimage.tenant.KeyLimits.DEFAULTS)
-                .withLabels(java.util.Map.of()).withExpiry(Optional.of(at.plusSeconds(3600)))
-                .rotated("sha-new", "qwen-efgh", at, at.plusSeconds(60)).revoked(at.plusSeconds(5));
-        assertThat(store.updateKey(changed)).isTrue();
-        assertThat(store.key("key_one")).hasValue(changed);
-        assertThat(store.updateKey(managedKey("key_nope", at))).isFalse();
+        dev.qwenimage.tenant.ApiKey edited = first.withName("renamed").withLimits(dev.qwenimage.tenant.KeyLimits.DEFAULTS)
+                .withLabels(java.util.Map.of()).withExpiry(Optional.of(at.plusSeconds(3600)));
+        assertThat(store.updateKeySettings(edited)).isTrue();
+        assertThat(store.key("key_one")).hasValue(edited);
+        assertThat(store.updateKeySettings(managedKey("key_nope", at))).isFalse();
+
+        // a rotation wins only over the secret it replaces
+        dev.qwenimage.tenant.ApiKey rotated = edited.rotated("sha-new", "qwen-efgh", at, at.plusSeconds(60));
+        assertThat(store.rotateKey(rotated, "sha-key_one")).isTrue();
+        assertThat(store.key("key_one")).hasValue(rotated);
+        assertThat(store.rotateKey(edited.rotated("sha-other", "qwen-ijkl", at, at), "sha-key_one")).isFalse();
+
+        // an edit from an older copy changes the settings, never the secrets or a revocation
+        assertThat(store.revokeKey("key_one", at.plusSeconds(5))).isTrue();
+        assertThat(store.revokeKey("key_one", at.plusSeconds(9))).isFalse();
+        assertThat(store.updateKeySettings(first)).isTrue();
+        dev.qwenimage.tenant.ApiKey now = store.key("key_one").orElseThrow();
+        assertThat(now.name()).isEqualTo(first.name());
+        assertThat(now.secretSha256()).isEqualTo("sha-new");
+        assertThat(now.revokedAt()).hasValue(at.plusSeconds(5));
+        assertThat(now.previousSha256()).isEmpty();
+        assertThat(store.rotateKey(now.rotated("sha-late", "qwen-mnop", at, at), "sha-new")).as("a revoked key is not rotated").isFalse();
     }
 
     @Test
@@ -585,7 +601,7 @@ public abstract class TaskStoreContract {
         store.onKeysChanged(heard::countDown);
         Instant at = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         store.createKey(managedKey("key_one", at));
-        store.updateKey(managedKey("key_one", at).revoked(at));
+        store.revokeKey("key_one", at);
         assertThat(heard.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     }
 
@@ -643,6 +659,18 @@ public abstract class TaskStoreContract {
         NewTask first = capped("alice", 1, 0);
         assertThat(store.admit(first, Optional.of(key))).isEqualTo(new Admission.Created(first.id()));
         assertThat(store.admit(capped("alice", 1, 0), Optional.of(key))).isEqualTo(new Admission.Replayed(first.id()));
+    }
+
+    @Test
+    void aSubmitRefusedAtItsCapLeavesNoIdempotencyRecordBehind() {
+        IdempotencyKey key = new IdempotencyKey("order-2", "body");
+        NewTask waiting = capped("alice", 1, 0);
+        assertThat(store.admit(waiting, Optional.empty())).isInstanceOf(Admission.Created.class);
+        assertThat(store.admit(capped("alice", 1, 0), Optional.of(key))).isEqualTo(new Admission.QueueCapReached(1));
+        store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow(); // a place frees up
+        NewTask retried = capped("alice", 1, 0);
+        assertThat(store.admit(retried, Optional.of(key))).isEqualTo(new Admission.Created(retried.id()));
+        assertThat(store.find(retried.id())).isPresent();
     }
 
     @Test

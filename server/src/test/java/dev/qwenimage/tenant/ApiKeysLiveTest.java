@@ -373,6 +373,14 @@ class ApiKeysLiveTest {
             assertField(admin.post("/admin/v1/keys", "{\"name\": \"a\", \"expires_at\": \"tomorrow\"}"), "expires_at");
             assertField(admin.post("/admin/v1/keys", "{\"name\": \"a\", \"labels\": {\"Bad Label\": \"x\"}}"), "labels");
             assertField(admin.post("/admin/v1/keys", "{\"name\": \"a\", \"labels\": {\"team\": 3}}"), "labels");
+            assertField(admin.post("/admin/v1/keys", "{\"name\": \"a\", \"expires_at\": \"+300000000-01-01T00:00:00Z\"}"), "expires_at");
+            assertField(admin.post("/admin/v1/keys", "{\"name\": \"a\", \"limits\": {\"allowed_engines\": [null]}}"),
+                    "limits.allowed_engines");
+            assertField(admin.post("/admin/v1/keys", "{\"name\": \"a\", \"limits\": {\"allowed_engines\": [5]}}"),
+                    "limits.allowed_engines");
+            assertField(admin.post("/admin/v1/keys", "{\"name\": \"a\", \"limits\": {\"max_pixels\": 99999999999999999999999}}"),
+                    "limits.max_pixels");
+            assertField(admin.get("/admin/v1/usage?from=%2B300000000-01-01T00:00:00Z&to=%2B300000000-01-02T00:00:00Z"), "to");
             assertError(admin.post("/admin/v1/keys", "{\"name\": "), 400, "INVALID_JSON");
             assertThat(admin.get("/admin/v1/keys").json().get("keys")).hasSize(1); // nothing was created
 
@@ -387,6 +395,11 @@ class ApiKeysLiveTest {
             assertField(admin.post("/admin/v1/keys/" + id + "/rotate", "{\"grace_seconds\": 99999999}"), "grace_seconds");
             assertField(admin.post("/admin/v1/keys/" + id + "/rotate", "{\"grace_seconds\": \"1h\"}"), "grace_seconds");
             assertField(admin.patch("/admin/v1/keys/" + id, "{\"limits\": 5}"), "limits");
+            admin.delete("/admin/v1/keys/" + id);
+            assertError(admin.post("/admin/v1/keys/" + id + "/rotate", "{}"), 409, "KEY_CONFLICT");
+            // an edit of a revoked key changes its settings and leaves it revoked
+            Api.Response edited = admin.patch("/admin/v1/keys/" + id, "{\"name\": \"still revoked\"}");
+            assertThat(edited.json().get("status").asText()).isEqualTo("revoked");
             assertField(admin.get("/admin/v1/usage?granularity=week"), "granularity");
             assertField(admin.get("/admin/v1/usage?from=2026-12-05&to=2026-12-01"), "from");
             assertField(admin.get("/admin/v1/usage?from=yesterday"), "from");

@@ -183,6 +183,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
                 }
                 Optional<Admission> over = TaskSql.overCap(c, t);
                 if (over.isPresent()) {
+                    c.rollback(); // the idempotency key upserted above must not outlive a refusal: a retry would replay no task
                     return over.get();
                 }
             }
@@ -230,14 +231,31 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     }
 
     @Override
-    public boolean updateKey(ApiKey key) {
+    public boolean updateKeySettings(ApiKey key) {
+        return keyWrite(KeyRows.UPDATE_SETTINGS, ps -> KeyRows.bindSettings(ps, key));
+    }
+
+    @Override
+    public boolean revokeKey(String id, Instant at) {
+        return keyWrite(KeyRows.REVOKE, ps -> KeyRows.bindRevoke(ps, id, at));
+    }
+
+    @Override
+    public boolean rotateKey(ApiKey rotated, String expectedSha256) {
+        return keyWrite(KeyRows.ROTATE, ps -> KeyRows.bindRotation(ps, rotated, expectedSha256));
+    }
+
+    /** One UPDATE of a key, announced to every node when it changed a row. */
+    private boolean keyWrite(String sql, KeyRows.Binder bind) {
         return transaction(c -> {
             int n;
-            try (PreparedStatement ps = c.prepareStatement(KeyRows.UPDATE)) {
-                KeyRows.bindUpdate(ps, key);
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                bind.bind(ps);
                 n = ps.executeUpdate();
             }
-            announceKeys(c);
+            if (n > 0) {
+                announceKeys(c);
+            }
             return n == 1;
         });
     }

@@ -346,13 +346,30 @@ public final class SqliteTaskStore implements TaskStore {
     }
 
     @Override
-    public boolean updateKey(ApiKey key) {
+    public boolean updateKeySettings(ApiKey key) {
+        return keyWrite(KeyRows.UPDATE_SETTINGS, ps -> KeyRows.bindSettings(ps, key));
+    }
+
+    @Override
+    public boolean revokeKey(String id, Instant at) {
+        return keyWrite(KeyRows.REVOKE, ps -> KeyRows.bindRevoke(ps, id, at));
+    }
+
+    @Override
+    public boolean rotateKey(ApiKey rotated, String expectedSha256) {
+        return keyWrite(KeyRows.ROTATE, ps -> KeyRows.bindRotation(ps, rotated, expectedSha256));
+    }
+
+    /** One UPDATE of a key; listeners are told when it changed a row. */
+    private boolean keyWrite(String sql, KeyRows.Binder bind) {
         int n = writer.execute(session -> {
-            PreparedStatement ps = session.prepare(KeyRows.UPDATE);
-            KeyRows.bindUpdate(ps, key);
+            PreparedStatement ps = session.prepare(sql);
+            bind.bind(ps);
             return ps.executeUpdate();
         });
-        keysChanged();
+        if (n > 0) {
+            keysChanged();
+        }
         return n == 1;
     }
 

@@ -40,16 +40,19 @@ ALTER TABLE tasks ADD COLUMN attempt_started_at BIGINT;
 ALTER TABLE tasks ADD COLUMN run_millis BIGINT NOT NULL DEFAULT 0;
 UPDATE tasks SET attempt_started_at = started_at WHERE state = 'PROCESSING';
 
+-- Once per INSERT statement, not per row: a node inserts a batch of one key's submits in one
+-- statement, and this is one upsert for all of them (in key order, like any other writer of these rows).
 CREATE FUNCTION tasks_usage_submitted() RETURNS trigger AS $$
 BEGIN
-    INSERT INTO usage_hourly AS u (owner, hour, submitted) VALUES (NEW.owner, NEW.created_at - NEW.created_at % 3600000, 1)
-    ON CONFLICT (owner, hour) DO UPDATE SET submitted = u.submitted + 1;
-    RETURN NEW;
+    INSERT INTO usage_hourly AS u (owner, hour, submitted)
+    SELECT owner, created_at - created_at % 3600000, count(*) FROM inserted GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (owner, hour) DO UPDATE SET submitted = u.submitted + EXCLUDED.submitted;
+    RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
 
-CREATE TRIGGER tasks_usage_submitted AFTER INSERT ON tasks
-FOR EACH ROW EXECUTE FUNCTION tasks_usage_submitted();
+CREATE TRIGGER tasks_usage_submitted AFTER INSERT ON tasks REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT EXECUTE FUNCTION tasks_usage_submitted();
 
 CREATE FUNCTION tasks_usage_finished() RETURNS trigger AS $$
 BEGIN

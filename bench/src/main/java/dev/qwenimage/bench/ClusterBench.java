@@ -44,7 +44,9 @@ import org.gaul.s3proxy.auth.AuthenticationType;
  * PostgreSQL is the local server ({@code --pg jdbc:postgresql://127.0.0.1:5432/test?user=postgres});
  * everything runs in a schema of its own, dropped at the end.
  *
- * <p>Usage: {@code ./qwen-image bench cluster [--workers 8] [--tasks 20000] [--duration 10s] [--warmup 5s] [--connections 64]}
+ * <p>Usage: {@code ./qwen-image bench cluster [--workers 8] [--tasks 20000] [--duration 10s] [--warmup 5s] [--connections 64]
+ * [--images-per-day 0]}; {@code --images-per-day N} gives the api nodes' key a daily quota of N (0: none), so that every
+ * submit takes the key's lock and counts its tasks of the day, as a key with caps does.
  */
 final class ClusterBench {
     private static final String KEY = "bench-key-0123456789";
@@ -59,13 +61,14 @@ final class ClusterBench {
         Duration duration = Durations.parse(opts.getOrDefault("duration", "10s"));
         Duration warmup = Durations.parse(opts.getOrDefault("warmup", "5s"));
         int connections = Integer.parseInt(opts.getOrDefault("connections", "64"));
+        long imagesPerDay = Long.parseLong(opts.getOrDefault("images-per-day", "0"));
         String schema = "qwen_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
         String url = base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
         System.out.printf("qwen-image bench cluster: %d cores, JDK %s, PostgreSQL at %s (schema %s)%n%n",
                 Runtime.getRuntime().availableProcessors(), Runtime.version(), base, schema);
         try {
             claims(url, workers, tasks);
-            twoApiNodes(url, warmup, duration, connections);
+            twoApiNodes(url, warmup, duration, connections, imagesPerDay);
         } finally {
             try (Connection c = DriverManager.getConnection(base); Statement st = c.createStatement()) {
                 st.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
@@ -183,7 +186,8 @@ final class ClusterBench {
 
     // ---- 2. two api nodes --------------------------------------------------------------------
 
-    private static void twoApiNodes(String url, Duration warmup, Duration duration, int connections) throws Exception {
+    private static void twoApiNodes(String url, Duration warmup, Duration duration, int connections, long imagesPerDay)
+            throws Exception {
         if (!WrkLoad.available()) {
             System.out.println("(two-api-node figures skipped: they need wrk; Debian/Ubuntu: apt-get install wrk)");
             return;
@@ -201,6 +205,9 @@ final class ClusterBench {
         env.put("QWEN_IMAGE_S3_SECRET_KEY", "bench-secret-0123456789");
         env.put("QWEN_IMAGE_S3_CREATE_BUCKET", "on");
         env.put("QWEN_IMAGE_URL_SECRET", "bench-shared-secret-0123456789");
+        if (imagesPerDay > 0) {
+            env.put("QWEN_IMAGE_IMAGES_PER_DAY", Long.toString(imagesPerDay));
+        }
         Map<String, String> env1 = new HashMap<>(env);
         env1.put("QWEN_IMAGE_DATA_DIR", d1.toString());
         Map<String, String> env2 = new HashMap<>(env);
@@ -230,7 +237,8 @@ final class ClusterBench {
             LoadResult poll = wrk.runAll("task-result through 2 api nodes", apis, new WrkLoad.Spec("GET", polls, auth, null));
 
             System.out.println("## Submit and poll through two api nodes on PostgreSQL (issue #5; wrk, " + connections
-                    + " connections split over the two nodes)");
+                    + " connections split over the two nodes; one key"
+                    + (imagesPerDay > 0 ? ", with a daily quota of " + imagesPerDay : ", no caps") + ")");
             System.out.println();
             System.out.println("| run | requests/s | p50 ms | p99 ms | errors | ratio to bare |");
             System.out.println("|---|---:|---:|---:|---:|---:|");

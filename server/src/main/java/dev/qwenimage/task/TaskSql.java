@@ -184,20 +184,23 @@ public final class TaskSql {
         if (caps.maxQueued() > 0 && queuedCount(c, t.owner(), caps.maxQueued()) >= caps.maxQueued()) {
             return java.util.Optional.of(new Admission.QueueCapReached(caps.maxQueued()));
         }
-        if (caps.perDay() > 0) {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT COALESCE(sum(submitted), 0) FROM usage_hourly WHERE owner = ? AND hour >= ?")) {
-                ps.setString(1, t.owner());
-                ps.setLong(2, caps.dayStart().toEpochMilli());
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    if (rs.getLong(1) >= caps.perDay()) {
-                        return java.util.Optional.of(new Admission.DailyCapReached(caps.perDay()));
-                    }
-                }
-            }
+        if (caps.perDay() > 0 && acceptedSince(c, t.owner(), caps.dayStart()) >= caps.perDay()) {
+            return java.util.Optional.of(new Admission.DailyCapReached(caps.perDay()));
         }
         return java.util.Optional.empty();
+    }
+
+    /** The tasks of {@code owner} accepted since {@code since} (a whole hour), from the usage counts. */
+    public static long acceptedSince(Connection c, String owner, Instant since) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT COALESCE(sum(submitted), 0) FROM usage_hourly WHERE owner = ? AND hour >= ?")) {
+            ps.setString(1, owner);
+            ps.setLong(2, since.toEpochMilli());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
     }
 
     /** When the earliest QUEUED task becomes claimable. */

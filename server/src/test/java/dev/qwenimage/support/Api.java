@@ -70,6 +70,14 @@ public final class Api {
                 .GET());
     }
 
+    /** Asks to cancel the task (POST /v3/async/task-cancel). */
+    public Response cancel(String taskId) {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + "/v3/async/task-cancel"))
+                .header("Authorization", "Bearer " + key)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"task_id\": \"" + taskId + "\"}")));
+    }
+
     /** Polls until the task's status matches, or fails after {@code timeout}. */
     public JsonNode awaitStatus(String taskId, Predicate<String> status, Duration timeout) {
         Instant deadline = Instant.now().plus(timeout);

@@ -152,6 +152,82 @@ public abstract class TaskStoreContract {
         assertThat(store.forgetIdempotencyKeysBefore(clock.instant())).isEqualTo(1);
     }
 
+    /** {@code n} admissions of {@code owner} with {@code caps}, from {@code n} threads at once; their outcomes. */
+    private List<Admission> admitAtOnce(String owner, NewTask.Caps caps, int n, java.util.function.IntFunction<Optional<IdempotencyKey>> key)
+            throws Exception {
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.FutureTask<Admission>> tasks = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            NewTask t = new NewTask(UUID.randomUUID().toString(), owner, new TaskSpec("capped " + i, "", 512, 512, false, i,
+                    OptionalInt.empty()), 3, clock.instant(), caps, List.of());
+            Optional<IdempotencyKey> k = key.apply(i);
+            java.util.concurrent.FutureTask<Admission> task = new java.util.concurrent.FutureTask<>(() -> {
+                go.await();
+                return store.admit(t, k);
+            });
+            tasks.add(task);
+            Thread.ofPlatform().start(task);
+        }
+        go.countDown();
+        List<Admission> out = new java.util.ArrayList<>();
+        for (var t : tasks) {
+            out.add(t.get());
+        }
+        return out;
+    }
+
+    @Test
+    void theQueueCapAndTheDailyQuotaHoldExactlyUnder64ConcurrentAdmissions() throws Exception {
+        List<Admission> queued = admitAtOnce("q", new NewTask.Caps(10, 0, Instant.EPOCH), 64, i -> Optional.empty());
+        assertThat(queued.stream().filter(a -> a instanceof Admission.Created)).hasSize(10);
+        assertThat(queued.stream().filter(a -> a instanceof Admission.QueueCapReached)).hasSize(54)
+                .allSatisfy(a -> assertThat(a).isEqualTo(new Admission.QueueCapReached(10)));
+        assertThat(store.queuedCount("q", 100)).isEqualTo(10);
+
+        Instant today = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.DAYS);
+        List<Admission> daily = admitAtOnce("d", new NewTask.Caps(0, 10, today), 64, i -> Optional.empty());
+        assertThat(daily.stream().filter(a -> a instanceof Admission.Created)).hasSize(10);
+        assertThat(daily.stream().filter(a -> a instanceof Admission.DailyCapReached)).hasSize(54);
+        // tasks that already ran still count for the day: the quota is of tasks accepted, not waiting
+        while (store.claim("w1", "preview", clock.instant(), LEASE).isPresent()) {
+            clock.advance(Duration.ofMillis(1));
+        }
+        assertThat(admitAtOnce("d", new NewTask.Caps(0, 10, today), 4, i -> Optional.empty()))
+                .containsOnly(new Admission.DailyCapReached(10));
+    }
+
+    @Test
+    void anAdmissionRefusedAtACapLeavesItsIdempotencyKeyFree() {
+        NewTask.Caps one = new NewTask.Caps(1, 0, Instant.EPOCH);
+        TaskSpec spec = new TaskSpec("k", "", 512, 512, false, 1, OptionalInt.empty());
+        IdempotencyKey key = new IdempotencyKey("order-2", "digest-2");
+        NewTask first = new NewTask(UUID.randomUUID().toString(), "a", spec, 3, clock.instant(), one, List.of());
+        assertThat(store.admit(first, Optional.empty())).isEqualTo(new Admission.Created(first.id()));
+        NewTask refused = new NewTask(UUID.randomUUID().toString(), "a", spec, 3, clock.instant(), one, List.of());
+        assertThat(store.admit(refused, Optional.of(key))).isEqualTo(new Admission.QueueCapReached(1));
+        assertThat(store.cancel(first.id(), clock.instant())).isEqualTo(CancelOutcome.CANCELLED);
+
+        NewTask retry = new NewTask(UUID.randomUUID().toString(), "a", spec, 3, clock.instant(), one, List.of());
+        assertThat(store.admit(retry, Optional.of(key))).isEqualTo(new Admission.Created(retry.id()));
+        NewTask again = new NewTask(UUID.randomUUID().toString(), "a", spec, 3, clock.instant(), one, List.of());
+        assertThat(store.admit(again, Optional.of(key))).isEqualTo(new Admission.Replayed(retry.id()));
+    }
+
+    @Test
+    void concurrentAdmissionsWithOneIdempotencyKeyMakeOneTask() throws Exception {
+        IdempotencyKey key = new IdempotencyKey("order-3", "digest-3");
+        // every other one carries the key; the rest are tasks of their own, admitted beside them
+        List<Admission> out = admitAtOnce("a", NewTask.Caps.NONE, 32, i -> i % 2 == 0 ? Optional.of(key) : Optional.empty());
+        List<Admission> keyed = java.util.stream.IntStream.range(0, 32).filter(i -> i % 2 == 0).mapToObj(out::get).toList();
+        assertThat(keyed.stream().filter(a -> a instanceof Admission.Created)).hasSize(1);
+        String id = ((Admission.Created) keyed.stream().filter(a -> a instanceof Admission.Created).findFirst().orElseThrow()).taskId();
+        assertThat(keyed.stream().filter(a -> !(a instanceof Admission.Created))).hasSize(15)
+                .containsOnly(new Admission.Replayed(id));
+        assertThat(java.util.stream.IntStream.range(0, 32).filter(i -> i % 2 == 1).mapToObj(out::get))
+                .allSatisfy(a -> assertThat(a).isInstanceOf(Admission.Created.class));
+        assertThat(store.queuedCount("a", 100)).isEqualTo(17);
+    }
+
     @Test
     void cancelFailsAQueuedTaskAndMarksARunningOne() {
         String claimed = enqueue("a");
@@ -597,12 +673,16 @@ public abstract class TaskStoreContract {
 
     @Test
     void keyListenersHearOfChanges() throws Exception {
-        java.util.concurrent.CountDownLatch heard = new java.util.concurrent.CountDownLatch(2);
-        store.onKeysChanged(heard::countDown);
+        // notices may be coalesced (several changes, one call), but each change is followed by a call
+        java.util.concurrent.Semaphore heard = new java.util.concurrent.Semaphore(0);
+        store.onKeysChanged(heard::release);
         Instant at = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        heard.drainPermits();
         store.createKey(managedKey("key_one", at));
+        assertThat(heard.tryAcquire(5, java.util.concurrent.TimeUnit.SECONDS)).as("told of the new key").isTrue();
+        heard.drainPermits();
         store.revokeKey("key_one", at);
-        assertThat(heard.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(heard.tryAcquire(5, java.util.concurrent.TimeUnit.SECONDS)).as("told of the revocation").isTrue();
     }
 
     private NewTask capped(String owner, long maxQueued, long perDay) {

@@ -45,25 +45,15 @@ import org.flywaydb.core.Flyway;
  * lock the next task with {@code FOR UPDATE SKIP LOCKED}, so concurrent workers never wait on
  * each other nor take the same task; idle workers on every node are woken through
  * {@code LISTEN/NOTIFY} ({@link PgWakeups}), with the workers' slow poll only as a fallback.
- * Every method is one short autocommit statement or transaction, except a submit, which first
- * reserves its fair-queueing turn ({@link TurnBatcher}, a per-key counter); nothing is cached
- * except finished tasks, which never change.
+ * Every method is one short autocommit statement or transaction; a node's concurrent submits of
+ * one key share one ({@link AdmissionBatcher}), which takes their fair-queueing turns from a
+ * per-key counter and checks the key's caps. Nothing is cached except finished tasks, which never
+ * change.
  */
 public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     private static final Pattern SCHEMA = Pattern.compile("[?&]currentSchema=([A-Za-z_][A-Za-z0-9_]*)");
     private final TaskSql sql = new TaskSql(TaskSql.Dialect.POSTGRES);
-    private final TurnBatcher turns = new TurnBatcher((owner, count) -> write(c -> {
-        try (PreparedStatement ps = c.prepareStatement(TaskSql.RESERVE_TURNS)) {
-            ps.setString(1, owner);
-            ps.setString(2, owner);
-            ps.setInt(3, count);
-            ps.setInt(4, count);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
-    }));
+    private final AdmissionBatcher admissions = new AdmissionBatcher(this::admitAll);
 
     private final HikariDataSource pool;
     private final PgWakeups wakeups;
@@ -140,64 +130,172 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
 
     @Override
     public Admission admit(NewTask t, Optional<IdempotencyKey> key) {
-        // before the insert and its transaction, so that the owner's counter is locked only for one
-        // short statement (a replayed idempotency key leaves a gap in its turns, which is harmless)
-        long turn = turns.next(t.owner());
-        boolean capped = t.caps().maxQueued() > 0 || t.caps().perDay() > 0;
-        // without a key the insert is one autocommit statement: no BEGIN/COMMIT round trips
-        Work<Admission> work = c -> {
-            if (key.isPresent()) {
-                // the key row first: a concurrent submit with the same key waits on it, then sees it
-                try (PreparedStatement k = c.prepareStatement("""
-                        INSERT INTO idempotency_keys (owner, key, body_hash, task_id, created_at) VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT (owner, key) DO UPDATE
-                            SET body_hash = EXCLUDED.body_hash, task_id = EXCLUDED.task_id, created_at = EXCLUDED.created_at
-                            WHERE idempotency_keys.created_at < ?
-                        RETURNING task_id""")) {
-                    k.setString(1, t.owner());
-                    k.setString(2, key.get().key());
-                    k.setString(3, key.get().bodyDigest());
-                    k.setString(4, t.id());
-                    k.setLong(5, t.createdAt().toEpochMilli());
-                    k.setLong(6, t.createdAt().minus(IdempotencyKey.TTL).toEpochMilli());
-                    try (ResultSet rs = k.executeQuery()) {
-                        if (!rs.next()) {
-                            try (PreparedStatement q = c.prepareStatement(TaskSql.FIND_IDEMPOTENCY_KEY)) {
-                                q.setString(1, t.owner());
-                                q.setString(2, key.get().key());
-                                try (ResultSet e = q.executeQuery()) {
-                                    e.next();
-                                    return e.getString(1).equals(key.get().bodyDigest())
-                                            ? new Admission.Replayed(e.getString(2)) : new Admission.KeyReused(e.getString(2));
-                                }
-                            }
-                        }
+        return admissions.admit(new AdmissionBatcher.Submit(t, key));
+    }
+
+    /**
+     * Admits submits of one owner (no idempotency key twice) in one transaction: their keys'
+     * rows, the owner's advisory lock when one of them is capped (every node's submits of the
+     * owner take turns on it until commit, so the counts are exact), the counts, once, then the
+     * turns and the inserts of those under their caps, in order.
+     */
+    private List<Admission> admitAll(List<AdmissionBatcher.Submit> batch) {
+        String owner = batch.getFirst().task().owner();
+        List<Admission> outcomes = transaction(c -> {
+            Admission[] out = new Admission[batch.size()];
+            // the keys' rows first, in key order: a concurrent submit with the same key (on any node) waits on
+            // its row, then sees it; two batches never wait on each other's rows, and never for a key while
+            // holding the lock below
+            List<Integer> keyed = new ArrayList<>();
+            for (int i = 0; i < batch.size(); i++) {
+                if (batch.get(i).key().isPresent()) {
+                    keyed.add(i);
+                }
+            }
+            keyed.sort(java.util.Comparator.comparing(i -> batch.get(i).key().get().key()));
+            for (int i : keyed) {
+                out[i] = claimKey(c, batch.get(i).task(), batch.get(i).key().get()).orElse(null);
+            }
+            Counts counts = Counts.count(c, owner, batch, out);
+            List<Integer> accepted = new ArrayList<>();
+            for (int i = 0; i < batch.size(); i++) {
+                if (out[i] == null) {
+                    NewTask t = batch.get(i).task();
+                    out[i] = counts.refusal(t).orElseGet(() -> new Admission.Created(t.id()));
+                    if (out[i] instanceof Admission.Created) {
+                        counts.accepted(t);
+                        accepted.add(i);
                     }
                 }
             }
-            if (capped) {
-                // the owner's submits take turns on this lock (on every node) until commit, so the counts are exact
-                try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtextextended(?, 1107))")) {
-                    lock.setString(1, t.owner());
-                    lock.execute();
-                }
-                Optional<Admission> over = TaskSql.overCap(c, t);
-                if (over.isPresent()) {
-                    c.rollback(); // the idempotency key upserted above must not outlive a refusal: a retry would replay no task
-                    return over.get();
+            // a refused submit leaves its key free for the retry, as if it had never come
+            for (int i : keyed) {
+                if (out[i] instanceof Admission.QueueCapReached || out[i] instanceof Admission.DailyCapReached) {
+                    update(c, "DELETE FROM idempotency_keys WHERE owner = ? AND key = ? AND task_id = ?", owner,
+                            batch.get(i).key().get().key(), batch.get(i).task().id());
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement(sql.insert)) {
-                TaskSql.bindInsert(ps, t, turn);
-                ps.executeUpdate();
+            if (!accepted.isEmpty()) {
+                long turn = reserveTurns(c, owner, accepted.size()) - accepted.size() + 1;
+                try (PreparedStatement ps = c.prepareStatement(sql.insert)) {
+                    for (int i : accepted) {
+                        TaskSql.bindInsert(ps, batch.get(i).task(), turn++);
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
+                }
             }
-            return new Admission.Created(t.id());
-        };
-        Admission admission = key.isPresent() || capped ? transaction(work) : write(work);
-        if (admission instanceof Admission.Created) {
+            return List.of(out);
+        });
+        if (outcomes.stream().anyMatch(a -> a instanceof Admission.Created)) {
             workAvailable();
         }
-        return admission;
+        return outcomes;
+    }
+
+    /**
+     * Takes {@code key} for {@code t}: empty when it is new (or its record expired), else what the
+     * earlier submit with it says: the same body replays its task, another is refused.
+     */
+    private static Optional<Admission> claimKey(Connection c, NewTask t, IdempotencyKey key) throws SQLException {
+        try (PreparedStatement k = c.prepareStatement("""
+                INSERT INTO idempotency_keys (owner, key, body_hash, task_id, created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (owner, key) DO UPDATE
+                    SET body_hash = EXCLUDED.body_hash, task_id = EXCLUDED.task_id, created_at = EXCLUDED.created_at
+                    WHERE idempotency_keys.created_at < ?
+                RETURNING task_id""")) {
+            k.setString(1, t.owner());
+            k.setString(2, key.key());
+            k.setString(3, key.bodyDigest());
+            k.setString(4, t.id());
+            k.setLong(5, t.createdAt().toEpochMilli());
+            k.setLong(6, t.createdAt().minus(IdempotencyKey.TTL).toEpochMilli());
+            try (ResultSet rs = k.executeQuery()) {
+                if (rs.next()) {
+                    return Optional.empty();
+                }
+            }
+        }
+        try (PreparedStatement q = c.prepareStatement(TaskSql.FIND_IDEMPOTENCY_KEY)) {
+            q.setString(1, t.owner());
+            q.setString(2, key.key());
+            try (ResultSet e = q.executeQuery()) {
+                e.next();
+                return Optional.of(e.getString(1).equals(key.bodyDigest())
+                        ? new Admission.Replayed(e.getString(2)) : new Admission.KeyReused(e.getString(2)));
+            }
+        }
+    }
+
+    /** Reserves {@code count} consecutive fair-queueing turns of {@code owner}; the last of them. */
+    private static long reserveTurns(Connection c, String owner, int count) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(TaskSql.RESERVE_TURNS)) {
+            ps.setString(1, owner);
+            ps.setString(2, owner);
+            ps.setInt(3, count);
+            ps.setInt(4, count);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /**
+     * An owner's queued tasks and tasks accepted per day, counted once for a batch under the
+     * owner's advisory lock and kept up to date as the batch's submits are accepted.
+     */
+    private static final class Counts {
+        private long queued;
+        /** Tasks accepted since each day start a capped submit of the batch asks about. */
+        private final java.util.Map<Instant, Long> since = new java.util.HashMap<>();
+
+        static Counts count(Connection c, String owner, List<AdmissionBatcher.Submit> batch, Admission[] decided) throws SQLException {
+            Counts caps = new Counts();
+            long maxQueued = 0;
+            boolean capped = false;
+            for (int i = 0; i < batch.size(); i++) {
+                NewTask.Caps k = batch.get(i).task().caps();
+                if (decided[i] == null && (k.maxQueued() > 0 || k.perDay() > 0)) {
+                    capped = true;
+                    maxQueued = Math.max(maxQueued, k.maxQueued());
+                    if (k.perDay() > 0) {
+                        caps.since.put(k.dayStart(), 0L);
+                    }
+                }
+            }
+            if (!capped) {
+                return caps;
+            }
+            try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtextextended(?, 1107))")) {
+                lock.setString(1, owner);
+                lock.execute();
+            }
+            // counted at most up to the largest cap asked about: a count that reaches it refuses every capped submit
+            if (maxQueued > 0) {
+                caps.queued = TaskSql.queuedCount(c, owner, maxQueued);
+            }
+            for (Instant dayStart : List.copyOf(caps.since.keySet())) {
+                caps.since.put(dayStart, TaskSql.acceptedSince(c, owner, dayStart));
+            }
+            return caps;
+        }
+
+        Optional<Admission> refusal(NewTask t) {
+            NewTask.Caps k = t.caps();
+            if (k.maxQueued() > 0 && queued >= k.maxQueued()) {
+                return Optional.of(new Admission.QueueCapReached(k.maxQueued()));
+            }
+            if (k.perDay() > 0 && since.get(k.dayStart()) >= k.perDay()) {
+                return Optional.of(new Admission.DailyCapReached(k.perDay()));
+            }
+            return Optional.empty();
+        }
+
+        void accepted(NewTask t) {
+            queued++;
+            since.replaceAll((dayStart, n) -> t.createdAt().isBefore(dayStart) ? n : n + 1);
+        }
     }
 
     // ---- keys and usage -------------------------------------------------------------------------

@@ -70,6 +70,88 @@ class PostgresTaskStoreTest extends TaskStoreContract {
     }
 
     @Test
+    void aSubmitPostgreSqlRefusesFailsAloneAndTheSubmitsAdmittedBesideItAreStored() throws Exception {
+        // a NUL character is text PostgreSQL cannot store: that submit's statement fails, and with it
+        // the transaction of any batch it joined; the others of that batch must still be stored
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.FutureTask<dev.qwenimage.task.Admission>> submits = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            String prompt = i == 7 ? "a cat\u0000" : "a cat " + i;
+            NewTask t = new NewTask(UUID.randomUUID().toString(), "mixed", new TaskSpec(prompt, "", 512, 512, false, i,
+                    OptionalInt.empty()), 3, clock.instant());
+            var f = new java.util.concurrent.FutureTask<>(() -> {
+                go.await();
+                return store.admit(t, java.util.Optional.empty());
+            });
+            submits.add(f);
+            Thread.ofPlatform().start(f);
+        }
+        go.countDown();
+        int failed = 0;
+        for (int i = 0; i < submits.size(); i++) {
+            try {
+                assertThat(submits.get(i).get()).isInstanceOf(dev.qwenimage.task.Admission.Created.class);
+                assertThat(i).isNotEqualTo(7);
+            } catch (java.util.concurrent.ExecutionException e) {
+                assertThat(i).as("the submit that failed").isEqualTo(7);
+                assertThat(e.getCause()).isInstanceOf(dev.qwenimage.task.StoreException.class);
+                assertThat(((dev.qwenimage.task.StoreException) e.getCause()).unavailable()).isFalse();
+                failed++;
+            }
+        }
+        assertThat(failed).isEqualTo(1);
+        assertThat(store.queuedCount("mixed", 100)).isEqualTo(31);
+        // and the turns of the stored ones have no gap
+        List<Long> turns = new ArrayList<>();
+        while (true) {
+            var t = store.claim("w", "preview", clock.instant(), LEASE);
+            if (t.isEmpty()) {
+                break;
+            }
+            turns.add(t.get().turn());
+        }
+        assertThat(turns).isEqualTo(java.util.stream.LongStream.rangeClosed(1, 31).boxed().toList());
+    }
+
+    @Test
+    void capsHoldExactlyWhenTwoNodesAdmitOneOwnersSubmitsAtOnce() throws Exception {
+        TaskStore nodeB = secondNodeOnTheSameSchema();
+        NewTask.Caps caps = new NewTask.Caps(10, 12, clock.instant().truncatedTo(java.time.temporal.ChronoUnit.DAYS));
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.FutureTask<dev.qwenimage.task.Admission>> submits = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            TaskStore node = i % 2 == 0 ? store : nodeB;
+            NewTask t = new NewTask(UUID.randomUUID().toString(), "capped", new TaskSpec("a cat " + i, "", 512, 512, false, i,
+                    OptionalInt.empty()), 3, clock.instant(), caps, List.of());
+            var f = new java.util.concurrent.FutureTask<>(() -> {
+                go.await();
+                return node.admit(t, java.util.Optional.empty());
+            });
+            submits.add(f);
+            Thread.ofPlatform().start(f);
+        }
+        go.countDown();
+        List<dev.qwenimage.task.Admission> out = new ArrayList<>();
+        for (var f : submits) {
+            out.add(f.get());
+        }
+        assertThat(out.stream().filter(a -> a instanceof dev.qwenimage.task.Admission.Created)).hasSize(10);
+        assertThat(out.stream().filter(a -> !(a instanceof dev.qwenimage.task.Admission.Created)))
+                .containsOnly(new dev.qwenimage.task.Admission.QueueCapReached(10));
+        // three start (seven wait); of three more submits, two fit in the daily quota of 12, the third does not
+        store.claim("w", "preview", clock.instant(), LEASE).orElseThrow();
+        store.claim("w", "preview", clock.instant(), LEASE).orElseThrow();
+        store.claim("w", "preview", clock.instant(), LEASE).orElseThrow();
+        List<dev.qwenimage.task.Admission> later = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            later.add((i % 2 == 0 ? store : nodeB).admit(new NewTask(UUID.randomUUID().toString(), "capped", new TaskSpec("late",
+                    "", 512, 512, false, i, OptionalInt.empty()), 3, clock.instant(), caps, List.of()), java.util.Optional.empty()));
+        }
+        assertThat(later.subList(0, 2)).allSatisfy(a -> assertThat(a).isInstanceOf(dev.qwenimage.task.Admission.Created.class));
+        assertThat(later.get(2)).isEqualTo(new dev.qwenimage.task.Admission.DailyCapReached(12));
+    }
+
+    @Test
     void turnCountersLostInACrashAreRebuiltFromTheQueuedTasks() throws Exception {
         for (int i = 0; i < 5; i++) {
             enqueue("heavy");

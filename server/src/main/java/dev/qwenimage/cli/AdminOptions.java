@@ -3,6 +3,7 @@ package dev.qwenimage.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.qwenimage.config.ConfigException;
+import dev.qwenimage.sdk.cli.LocalServer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -82,20 +83,21 @@ final class AdminOptions {
         if (fromEnv != null && !fromEnv.isBlank()) {
             return new AdminClient.Found(checkedUrl(fromEnv.strip(), SERVER_VARIABLE), SERVER_VARIABLE);
         }
-        String port = env().getOrDefault("QWEN_IMAGE_PORT", "").strip();
-        String host = env().getOrDefault("QWEN_IMAGE_HOST", "").strip();
-        if (port.equals("0")) {
-            throw new ConfigException("QWEN_IMAGE_PORT=0 lets the server pick a free port, so the server cannot be found by it: "
-                    + "pass --server (the server's banner prints its URL) or set " + SERVER_VARIABLE);
+        try {
+            LocalServer.Located local = local().url("--server", SERVER_VARIABLE);
+            return new AdminClient.Found(local.value(), local.source());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
         }
-        boolean anyHost = host.isEmpty() || host.equals("0.0.0.0") || host.equals("::");
-        if (port.isEmpty() && anyHost) {
-            return new AdminClient.Found("http://localhost:8080", "the default, as neither " + SERVER_VARIABLE
-                    + " nor QWEN_IMAGE_PORT is set");
+    }
+
+    /** The server started in this folder, as its settings (environment, QWEN_IMAGE_CONFIG file) describe it. */
+    private LocalServer local() {
+        try {
+            return LocalServer.of(env(), main().workDir());
+        } catch (IllegalStateException e) {
+            throw new ConfigException(e.getMessage());
         }
-        String h = anyHost ? "localhost" : host.contains(":") ? "[" + host + "]" : host;
-        return new AdminClient.Found("http://" + h + ":" + (port.isEmpty() ? "8080" : port),
-                port.isEmpty() ? "QWEN_IMAGE_HOST" : "QWEN_IMAGE_PORT");
     }
 
     private static String checkedUrl(String url, String source) {
@@ -116,19 +118,16 @@ final class AdminOptions {
             return new AdminClient.Found(fromEnv.strip(), TOKEN_VARIABLE);
         }
         String dirSource;
-        String dir;
+        Path shown;
         if (dataDir != null && !dataDir.isBlank()) {
-            dir = dataDir.strip();
+            shown = Path.of(dataDir.strip()).resolve(TOKEN_FILE);
             dirSource = "--data-dir";
-        } else if (!env().getOrDefault("QWEN_IMAGE_DATA_DIR", "").isBlank()) {
-            dir = env().get("QWEN_IMAGE_DATA_DIR").strip();
-            dirSource = "QWEN_IMAGE_DATA_DIR";
         } else {
-            dir = "data";
-            dirSource = "the default data directory";
+            LocalServer local = local();
+            shown = local.dataFile(TOKEN_FILE);
+            dirSource = local.dataDirSource();
         }
-        Path file = main().workDir().resolve(dir).resolve(TOKEN_FILE);
-        Path shown = Path.of(dir).resolve(TOKEN_FILE);
+        Path file = main().workDir().resolve(shown);
         if (Files.isRegularFile(file)) {
             try {
                 String fromFile = Files.readString(file, StandardCharsets.UTF_8).strip();

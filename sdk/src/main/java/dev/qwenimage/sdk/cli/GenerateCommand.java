@@ -42,7 +42,6 @@ public final class GenerateCommand implements Callable<Integer> {
     public static final int USAGE = 2;
     public static final int UNAVAILABLE = 3;
 
-    static final String DEFAULT_URL = "http://localhost:8080";
     private static final String URL_VARIABLE = "QWEN_IMAGE_URL";
     private static final String KEY_VARIABLE = "QWEN_IMAGE_API_KEY";
 
@@ -217,7 +216,8 @@ public final class GenerateCommand implements Callable<Integer> {
         if (fromEnv != null && !fromEnv.isBlank()) {
             return new Found<>(fromEnv.strip(), URL_VARIABLE);
         }
-        return local.url();
+        LocalServer.Located found = local.url("--url", URL_VARIABLE);
+        return new Found<>(found.value(), found.source());
     }
 
     /** The key: --key, else $QWEN_IMAGE_API_KEY, else the key file the local server wrote. */
@@ -229,7 +229,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (fromEnv != null && !fromEnv.isBlank()) {
             return new Found<>(fromEnv.strip(), KEY_VARIABLE);
         }
-        Path keyFile = local.keyFile();
+        Path keyFile = local.dataFile("api-key");
         Path shown = local.dataDirSetting().isEmpty() ? Path.of("data", "api-key") : keyFile;
         if (Files.isRegularFile(workDir.resolve(keyFile))) {
             try {
@@ -243,68 +243,6 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         throw new IllegalStateException("no API key: pass --key, set " + KEY_VARIABLE + ", or run where " + shown + " is "
                 + "(the server writes its key there on its first start when it has no QWEN_IMAGE_API_KEYS)");
-    }
-
-    /**
-     * The server a user starts in this folder with {@code ./qwen-image}: the settings it would read
-     * for its port, host and data directory, from the environment, else from the
-     * {@code QWEN_IMAGE_CONFIG} file, else the server's defaults.
-     */
-    private record LocalServer(Map<String, String> env, Map<String, String> file, String fileName) {
-        static LocalServer of(Map<String, String> env, Path workDir) {
-            String name = env.getOrDefault("QWEN_IMAGE_CONFIG", "").strip();
-            Map<String, String> file = new java.util.HashMap<>();
-            if (!name.isEmpty()) {
-                java.util.Properties p = new java.util.Properties();
-                try (var in = Files.newBufferedReader(workDir.resolve(name), StandardCharsets.UTF_8)) {
-                    p.load(in);
-                } catch (IOException e) {
-                    throw new IllegalStateException("cannot read the server's config file " + name + " (QWEN_IMAGE_CONFIG): "
-                            + e.getMessage());
-                }
-                p.stringPropertyNames().forEach(k -> file.put(k, p.getProperty(k)));
-            }
-            return new LocalServer(env, Map.copyOf(file), name);
-        }
-
-        private String get(String setting) {
-            String v = env.get(setting);
-            if (v == null || v.isBlank()) {
-                v = file.get(setting);
-            }
-            return v == null ? "" : v.strip();
-        }
-
-        /** Where {@code setting}'s value came from: its variable, or the config file. */
-        private String source(String setting) {
-            String v = env.get(setting);
-            return v != null && !v.isBlank() ? setting : setting + " in " + fileName;
-        }
-
-        Found<String> url() {
-            String port = get("QWEN_IMAGE_PORT");
-            String host = get("QWEN_IMAGE_HOST");
-            if (port.equals("0")) {
-                throw new IllegalArgumentException("QWEN_IMAGE_PORT=0 lets the server pick a free port, so the server cannot be "
-                        + "found by it: pass --url (the server's banner prints it) or set " + URL_VARIABLE);
-            }
-            boolean anyHost = host.isEmpty() || host.equals("0.0.0.0") || host.equals("::");
-            if (port.isEmpty() && anyHost) {
-                return new Found<>(DEFAULT_URL, "the default, as neither QWEN_IMAGE_URL nor QWEN_IMAGE_PORT is set");
-            }
-            String h = anyHost ? "localhost" : host.contains(":") ? "[" + host + "]" : host;
-            return new Found<>("http://" + h + ":" + (port.isEmpty() ? "8080" : port),
-                    port.isEmpty() ? source("QWEN_IMAGE_HOST") : source("QWEN_IMAGE_PORT"));
-        }
-
-        String dataDirSetting() {
-            return get("QWEN_IMAGE_DATA_DIR");
-        }
-
-        Path keyFile() {
-            String dir = dataDirSetting();
-            return Path.of(dir.isEmpty() ? "data" : dir).resolve("api-key");
-        }
     }
 
     private GenerateRequest request() {

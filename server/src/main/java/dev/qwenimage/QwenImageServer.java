@@ -24,6 +24,9 @@ import dev.qwenimage.ops.Metrics;
 import dev.qwenimage.webhook.WebhookSender;
 import dev.qwenimage.webhook.WebhookSigner;
 import dev.qwenimage.outbound.OutboundGuard;
+import dev.qwenimage.edit.EditInputs;
+import dev.qwenimage.edit.ImageFetcher;
+import dev.qwenimage.edit.InputDecoder;
 import dev.qwenimage.outbound.OutboundHttp;
 import dev.qwenimage.api.TaskResultBody;
 import java.util.ArrayList;
@@ -194,6 +197,10 @@ public final class QwenImageServer implements AutoCloseable {
             if (webhookClient != null) {
                 resources.push(webhookClient);
             }
+            // an edit's input image is fetched by the same guarded client as webhooks (one guard, one client)
+            Optional<EditInputs> editInputs = webhookClient == null ? Optional.empty() : Optional.of(new EditInputs(
+                    new ImageFetcher(webhookClient, ImageFetcher.DEFAULT_DEADLINE, config.edit().maxImageBytes()),
+                    new InputDecoder(config.edit().maxInputPixels()), config.edit().maxImageBytes()));
             Optional<TaskService> tasks = role.servesApi()
                     ? Optional.of(new TaskService(store, eta, clock, engines, config.maxAttempts(),
                     config.maxPromptLength(), config.maxQueuedPerKey(), config.maxQueued(),
@@ -204,7 +211,7 @@ public final class QwenImageServer implements AutoCloseable {
             http = new HttpApi(new HttpApi.Deps(tasks, tenants, adminToken, blobs, signer, linkTtl, config.publicUrl(),
                     config.host(), this::health, id -> workers.ifPresent(w -> w.cancel(id)), webhookSigner,
                     config.syncTimeout(), config.metrics() ? Optional.of(metrics) : Optional.empty(), this::readiness,
-                    config.requestTimeout()))
+                    config.requestTimeout(), editInputs, config.edit()))
                     .create(config.host(), config.port());
             http.start();
             resources.push(http::stop);

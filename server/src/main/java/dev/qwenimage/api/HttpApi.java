@@ -12,6 +12,10 @@ import dev.qwenimage.tenant.Limits;
 import dev.qwenimage.tenant.SubmitRate;
 import dev.qwenimage.tenant.Tenants;
 import dev.qwenimage.task.EngineNotAllowed;
+import dev.qwenimage.edit.EditInputs;
+import dev.qwenimage.edit.ImageRejected;
+import dev.qwenimage.engine.TaskKind;
+import dev.qwenimage.task.KindUnavailable;
 import dev.qwenimage.task.QuotaExceeded;
 import dev.qwenimage.storage.BlobStore;
 import dev.qwenimage.storage.LocalBlobStore;
@@ -71,7 +75,8 @@ public final class HttpApi {
     public record Deps(Optional<TaskService> tasks, Optional<Tenants> tenants, Optional<AdminToken> admin, BlobStore blobs, UrlSigner signer, Duration urlTtl,
                        Optional<String> publicUrl, String listenHost, Supplier<Map<String, Object>> health,
                        Consumer<String> stopHere, WebhookSigner webhooks, Duration syncTimeout, Optional<Metrics> metrics,
-                       Supplier<Map<String, Object>> readiness, Duration requestTimeout) {
+                       Supplier<Map<String, Object>> readiness, Duration requestTimeout, Optional<EditInputs> editInputs,
+                       ServerConfig.Edit editLimits) {
     }
 
     private final Deps deps;
@@ -84,6 +89,7 @@ public final class HttpApi {
             .registerModule(new com.fasterxml.jackson.module.blackbird.BlackbirdModule());
     private final RequestBodies bodies;
     private final OpenAiImages openAi;
+    private final EditBodies editBodies;
     private final SubmitRate rates = new SubmitRate();
 
     /** Who calls: the key's owner id (whose tasks these are) and the limits that apply to it. */
@@ -93,6 +99,7 @@ public final class HttpApi {
     public HttpApi(Deps deps) {
         this.deps = deps;
         this.bodies = new RequestBodies(json, deps.requestTimeout());
+        this.editBodies = new EditBodies(bodies.mapper(), bodies, deps.editLimits().maxBodyBytes(), deps.editLimits().maxImageBytes());
         this.openAi = deps.tasks().map(t -> new OpenAiImages(t, deps.blobs(), deps.signer().clock(), deps.syncTimeout())).orElse(null);
     }
 
@@ -135,6 +142,7 @@ public final class HttpApi {
             cfg.routes.before(HttpApi::refuseRepeatedHeaders);
             if (deps.tasks().isPresent()) {
                 cfg.routes.post("/v3/async/qwen-image-txt2img", timed("/v3/async/qwen-image-txt2img", this::submit));
+                cfg.routes.post("/v3/async/qwen-image-edit", timed("/v3/async/qwen-image-edit", this::submitEdit));
                 cfg.routes.get("/v3/async/task-result", timed("/v3/async/task-result", this::taskResult));
                 cfg.routes.post("/v3/async/task-cancel", timed("/v3/async/task-cancel", this::cancel));
                 cfg.routes.get("/v3/webhook-secret", timed("/v3/webhook-secret", this::webhookSecret));
@@ -182,6 +190,9 @@ public final class HttpApi {
                     Map.of("Retry-After", Long.toString(e.retryAfterSeconds()))));
             cfg.routes.exception(QuotaExceeded.class, (e, ctx) -> error(ctx, 429, "QUOTA_EXCEEDED", e.getMessage(),
                     Map.of("retry_after", e.retryAfterSeconds()), Map.of("Retry-After", Long.toString(e.retryAfterSeconds()))));
+            cfg.routes.exception(ImageRejected.class, (e, ctx) ->
+                    error(ctx, 400, e.reason(), e.getMessage(), Map.of("field", "image"), Map.of()));
+            cfg.routes.exception(KindUnavailable.class, (e, ctx) -> error(ctx, 503, "NO_EDIT_ENGINE", e.getMessage(), Map.of(), Map.of()));
             cfg.routes.exception(EngineNotAllowed.class, (e, ctx) -> error(ctx, 403, "ENGINE_NOT_ALLOWED", e.getMessage(), Map.of(), Map.of()));
             AdminApi.errors(cfg.routes, (ctx, status, reason, message, metadata) -> error(ctx, status, reason, message, metadata, Map.of()));
             cfg.routes.exception(IdempotencyKeyReused.class, (e, ctx) -> error(ctx, 422, "IDEMPOTENCY_KEY_REUSED", e.getMessage(),
@@ -226,6 +237,18 @@ public final class HttpApi {
         JsonNode body = bodies.jsonObject(ctx);
         Optional<IdempotencyKey> key = bodies.idempotencyKey(ctx, body);
         String id = deps.tasks().orElseThrow().submit(caller.owner(), caller.limits(), bodies.submission(body), key);
+        deps.metrics().ifPresent(m -> m.keyTasks(caller.owner(), "submitted"));
+        writeJson(ctx, 200, Map.of("task_id", id));
+    }
+
+    private void submitEdit(Context ctx) {
+        Caller caller = authenticate(ctx);
+        takeSubmit(ctx, caller);
+        EditInputs inputs = deps.editInputs().orElseThrow(() -> new KindUnavailable(TaskKind.EDIT,
+                "this service does not take edits"));
+        EditBodies.EditRequest edit = editBodies.read(ctx);
+        String id = deps.tasks().orElseThrow().submitEdit(caller.owner(), caller.limits(), edit.submission(),
+                () -> inputs.prepare(edit.image()), edit.key(), deps.blobs());
         deps.metrics().ifPresent(m -> m.keyTasks(caller.owner(), "submitted"));
         writeJson(ctx, 200, Map.of("task_id", id));
     }

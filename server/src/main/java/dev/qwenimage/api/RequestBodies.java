@@ -46,6 +46,11 @@ final class RequestBodies {
         this.requestTimeout = requestTimeout;
     }
 
+    /** The strict mapper bodies are read with (each key once per object, nothing after the value). */
+    ObjectMapper mapper() {
+        return mapper;
+    }
+
     /** The body as a JSON object, after the media-type and size checks. */
     JsonNode jsonObject(Context ctx) {
         mediaTypeProblem(ctx.header("Content-Type")).ifPresent(problem -> {
@@ -114,33 +119,51 @@ final class RequestBodies {
     Submission submission(JsonNode body) {
         String prompt = optionalString(body, "prompt", "INVALID_PROMPT");
         String size = optionalString(body, "size", "INVALID_SIZE");
-        boolean watermark = false;
-        JsonNode wm = body.get("watermark");
-        if (wm != null && !wm.isNull()) {
-            if (!wm.isBoolean()) {
-                throw typeError("watermark", "INVALID_WATERMARK", "a boolean (true or false)", wm);
-            }
-            watermark = wm.booleanValue();
-        }
+        boolean watermark = optionalBoolean(body, "watermark", "INVALID_WATERMARK");
         OptionalLong seed = seed(body);
         String negative = optionalString(body, "negative_prompt", "INVALID_NEGATIVE_PROMPT");
-        Optional<String> imageType = Optional.empty();
-        Optional<String> webhook = Optional.empty();
-        JsonNode extra = body.get("extra");
-        if (extra != null && !extra.isNull()) {
-            if (!extra.isObject()) {
-                throw typeError("extra", "INVALID_EXTRA", "an object", extra);
-            }
-            imageType = Optional.ofNullable(optionalString(extra, "response_image_type", "INVALID_IMAGE_TYPE", "extra."));
-            JsonNode hook = extra.get("webhook");
-            if (hook != null && !hook.isNull()) {
-                if (!hook.isObject()) {
-                    throw typeError("extra.webhook", "INVALID_WEBHOOK_URL", "an object such as {\"url\": \"https://...\"}", hook);
-                }
-                webhook = Optional.ofNullable(optionalString(hook, "url", "INVALID_WEBHOOK_URL", "extra.webhook."));
-            }
-        }
+        Optional<String> imageType = extra(body).map(extra ->
+                optionalString(extra, "response_image_type", "INVALID_IMAGE_TYPE", "extra."));
+        Optional<String> webhook = webhookUrl(body);
         return new Submission(prompt, size, watermark, seed, negative == null ? "" : negative, imageType, webhook);
+    }
+
+    /** {@code field} as a JSON boolean, false when absent. */
+    static boolean optionalBoolean(JsonNode body, String field, String reason) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            return false;
+        }
+        if (!n.isBoolean()) {
+            throw typeError(field, reason, "a boolean (true or false)", n);
+        }
+        return n.booleanValue();
+    }
+
+    /** {@code extra}, when sent: an object. */
+    static Optional<JsonNode> extra(JsonNode body) {
+        JsonNode extra = body.get("extra");
+        if (extra == null || extra.isNull()) {
+            return Optional.empty();
+        }
+        if (!extra.isObject()) {
+            throw typeError("extra", "INVALID_EXTRA", "an object", extra);
+        }
+        return Optional.of(extra);
+    }
+
+    /** {@code extra.webhook.url}, when sent. */
+    static Optional<String> webhookUrl(JsonNode body) {
+        return extra(body).flatMap(extra -> {
+            JsonNode hook = extra.get("webhook");
+            if (hook == null || hook.isNull()) {
+                return Optional.empty();
+            }
+            if (!hook.isObject()) {
+                throw typeError("extra.webhook", "INVALID_WEBHOOK_URL", "an object such as {\"url\": \"https://...\"}", hook);
+            }
+            return Optional.ofNullable(optionalString(hook, "url", "INVALID_WEBHOOK_URL", "extra.webhook."));
+        });
     }
 
     /**
@@ -167,7 +190,7 @@ final class RequestBodies {
     }
 
     /** {@code field} of {@code body} as a string, or null; {@code path} prefixes the name in messages (e.g. "extra."). */
-    private static String optionalString(JsonNode body, String field, String reason, String path) {
+    static String optionalString(JsonNode body, String field, String reason, String path) {
         JsonNode n = body.get(field);
         if (n == null || n.isNull()) {
             return null;
@@ -245,8 +268,13 @@ final class RequestBodies {
     }
 
     private byte[] readLimited(Context ctx) {
+        return readLimited(ctx, MAX_BODY_BYTES);
+    }
+
+    /** The body, of at most {@code max} bytes (413 beyond). */
+    byte[] readLimited(Context ctx, long max) {
         long declared = ctx.req().getContentLengthLong();
-        if (declared > MAX_BODY_BYTES) {
+        if (declared > max) {
             // read a moderately large body to its end before answering, so the client, still
             // sending, is not cut off before it can read the 413 (a huge one is cut off anyway)
             if (declared <= DRAIN_LIMIT) {
@@ -256,16 +284,23 @@ final class RequestBodies {
                     // the client went away; the 413 below is all there is to say
                 }
             }
-            throw tooLarge();
+            throw tooLarge(max);
         }
         try {
-            if (declared >= 0) {
+            if (declared >= 0 && max == MAX_BODY_BYTES) {
                 return ctx.bodyAsBytes(); // the usual case: a length within the limit, read the way Javalin reads any body
             }
-            try (InputStream in = ctx.req().getInputStream()) { // chunked: read at most one byte past the limit
-                byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
-                if (body.length > MAX_BODY_BYTES) {
-                    throw tooLarge();
+            try (InputStream in = ctx.req().getInputStream()) { // a large limit, or chunked: read at most one byte past the limit
+                if (declared >= 0) {
+                    byte[] body = in.readNBytes((int) declared);
+                    if (body.length < declared) {
+                        throw new java.io.EOFException("the body ended before its declared length");
+                    }
+                    return body;
+                }
+                byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+                if (body.length > max) {
+                    throw tooLarge(max);
                 }
                 return body;
             }
@@ -290,6 +325,11 @@ final class RequestBodies {
     }
 
     static ApiError tooLarge() {
-        return new ApiError(413, "PAYLOAD_TOO_LARGE", "the request body is larger than " + MAX_BODY_BYTES / 1024 + " KiB");
+        return tooLarge(MAX_BODY_BYTES);
+    }
+
+    static ApiError tooLarge(long max) {
+        return new ApiError(413, "PAYLOAD_TOO_LARGE", "the request body is larger than "
+                + (max % (1024 * 1024) == 0 || max < 1024 * 1024 ? max / 1024 + " KiB" : dev.qwenimage.health.Bytes.human(max)));
     }
 }

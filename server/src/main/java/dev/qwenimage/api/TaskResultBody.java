@@ -13,7 +13,8 @@ import dev.qwenimage.safety.NsfwVerdict;
 public record TaskResultBody(Extra extra, TaskBody task, List<ImageBody> images, List<Object> videos,
                              List<Object> audios) {
 
-    public static final String TASK_TYPE = "QWEN_IMAGE_TEXT_TO_IMAGE";
+    /** {@code task.task_type} of a text-to-image task; an edit's is {@code QWEN_IMAGE_EDIT} ({@link dev.qwenimage.engine.TaskKind}). */
+    public static final String TASK_TYPE = dev.qwenimage.engine.TaskKind.TEXT_TO_IMAGE.taskType();
 
     /**
      * {@code seed} and {@code wait_reason} are our extensions: the seed the image was (or will be)
@@ -43,7 +44,7 @@ public record TaskResultBody(Extra extra, TaskBody task, List<ImageBody> images,
 
     public static TaskResultBody of(TaskView view, Duration urlTtl) {
         String reason = view.task().state() instanceof TaskState.Failed f ? f.reason() : "";
-        TaskBody task = new TaskBody(view.task().id(), TASK_TYPE, view.task().state().wireStatus(), reason,
+        TaskBody task = new TaskBody(view.task().id(), view.task().spec().kind().taskType(), view.task().state().wireStatus(), reason,
                 view.etaSeconds(), view.progressPercent());
         Optional<NsfwVerdict> nsfw = view.task().state() instanceof TaskState.Succeeded s ? s.nsfw() : Optional.empty();
         NsfwResult result = nsfw.map(v -> new NsfwResult(v.flagged(), v.confidence())).orElse(null);

@@ -67,7 +67,16 @@ public record ServerConfig(
         String adminToken,
         long submitsPerMinute,
         long imagesPerDay,
-        long maxPixels) {
+        long maxPixels,
+        Edit edit) {
+
+    /**
+     * The limits of the edit endpoints: the input image's bytes, the request body, and the input's
+     * pixels (read from its header).
+     */
+    public record Edit(long maxImageBytes, long maxBodyBytes, long maxInputPixels) {
+        public static final Edit DEFAULTS = new Edit(20_000_000, 28_000_000, 50_000_000);
+    }
 
     /** The shared PostgreSQL store, when configured; empty means the embedded SQLite store. */
     public record Database(String url, String user, String password, int pool) {
@@ -268,7 +277,23 @@ public record ServerConfig(
                 adminToken,
                 r.intIn(Setting.SUBMITS_PER_MINUTE, 0, 1_000_000_000),
                 r.intIn(Setting.IMAGES_PER_DAY, 0, 1_000_000_000),
-                r.intIn(Setting.MAX_PIXELS, 0, 1_000_000_000));
+                r.intIn(Setting.MAX_PIXELS, 0, 1_000_000_000),
+                edit(r));
+    }
+
+    private static Edit edit(Values r) {
+        long image = r.bytes(Setting.EDIT_MAX_IMAGE);
+        long body = r.bytes(Setting.EDIT_MAX_BODY);
+        long pixels = r.intIn(Setting.EDIT_MAX_INPUT_PIXELS, 256, 1_000_000_000);
+        if (image < 1024 || image > 1_000_000_000) {
+            throw new ConfigException(Setting.EDIT_MAX_IMAGE.env() + " must be between 1KB and 1GB, got " + image + " bytes");
+        }
+        if (body < image * 4 / 3 + 1024 || body > Integer.MAX_VALUE - 1024) {
+            throw new ConfigException(Setting.EDIT_MAX_BODY.env() + " must hold an image of " + Setting.EDIT_MAX_IMAGE.env()
+                    + " in base64 (at least " + dev.qwenimage.health.Bytes.human(image * 4 / 3 + 1024) + ") and be under 2 GB, got "
+                    + dev.qwenimage.health.Bytes.human(body));
+        }
+        return new Edit(image, body, pixels);
     }
 
     private static final String HTTP_URL = "https?://[^\\s/?#]+(/[^\\s?#]*)?";

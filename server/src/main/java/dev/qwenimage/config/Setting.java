@@ -138,6 +138,15 @@ public record Setting(String env, String defaultValue, String description) {
     public static final Setting NO_ENGINE_TIMEOUT = new Setting("QWEN_IMAGE_NO_ENGINE_TIMEOUT", "10m",
             "How long a task may wait while no engine is up before it ends FAILED saying so (task-result's extra.wait_reason "
                     + "tells why it waits meanwhile). 0: tasks wait for an engine however long it takes.");
+    public static final Setting EDIT_MAX_IMAGE = new Setting("QWEN_IMAGE_EDIT_MAX_IMAGE", "20MB",
+            "Largest input image an edit takes, in bytes as the image file has them (after base64 decoding, or as fetched "
+                    + "from its URL); more answers 400 IMAGE_TOO_LARGE.");
+    public static final Setting EDIT_MAX_BODY = new Setting("QWEN_IMAGE_EDIT_MAX_BODY", "28MB",
+            "Largest request body of the edit endpoints (POST /v3/async/qwen-image-edit, POST /v1/images/edits): room for an "
+                    + "image of QWEN_IMAGE_EDIT_MAX_IMAGE in base64 (a third larger) and the other fields. Text-to-image keeps its 64 KiB.");
+    public static final Setting EDIT_MAX_INPUT_PIXELS = new Setting("QWEN_IMAGE_EDIT_MAX_INPUT_PIXELS", "50000000",
+            "Most pixels (width x height, read from the image's header before anything is decoded) an edit's input may have; "
+                    + "more answers 400 INVALID_IMAGE. Guards against decompression bombs: a small file of a huge, blank picture.");
     public static final Setting CONFIG = new Setting("QWEN_IMAGE_CONFIG", "",
             "Path of a properties file with QWEN_IMAGE_* keys. Environment variables override it; command-line --set overrides both.");
 
@@ -145,7 +154,8 @@ public record Setting(String env, String defaultValue, String description) {
             PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, WATERMARK_TEXT, WATERMARK_CORNER, AIGC_LABEL, AIGC_PRODUCER,
             NSFW, NSFW_THRESHOLD, NSFW_ACTION, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
             MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, SUBMITS_PER_MINUTE, IMAGES_PER_DAY, MAX_PIXELS, MAX_QUEUED, SYNC_TIMEOUT, REQUEST_TIMEOUT, WEBHOOK_ALLOW, WEBHOOK_ATTEMPTS, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
-            S3_SECRET_KEY, S3_PATH_STYLE, S3_PREFIX, S3_PUBLIC_ENDPOINT, S3_CREATE_BUCKET, LOG_LEVEL, LOG_FORMAT, METRICS, MIN_FREE_DISK, NO_ENGINE_TIMEOUT, CONFIG);
+            S3_SECRET_KEY, S3_PATH_STYLE, S3_PREFIX, S3_PUBLIC_ENDPOINT, S3_CREATE_BUCKET, LOG_LEVEL, LOG_FORMAT, METRICS, MIN_FREE_DISK, NO_ENGINE_TIMEOUT,
+            EDIT_MAX_IMAGE, EDIT_MAX_BODY, EDIT_MAX_INPUT_PIXELS, CONFIG);
 
     public static Setting byEnv(String env) {
         return ALL.stream().filter(s -> s.env.equals(env)).findFirst().orElse(null);

@@ -1,6 +1,7 @@
 package dev.qwenimage.engine;
 
 import java.time.Duration;
+import java.util.Set;
 
 /**
  * An image generator the workers drive: the preview renderer or a real Qwen-Image engine. Every
@@ -17,6 +18,14 @@ public interface Engine extends AutoCloseable {
 
     /** One line for the start-up banner describing what this engine is. */
     String describe();
+
+    /**
+     * What this engine can do. Text-to-image unless the engine says more; the queue hands an
+     * engine only tasks of these kinds, and a submit no configured engine can run is refused.
+     */
+    default Set<TaskKind> kinds() {
+        return TaskKind.TEXT_ONLY;
+    }
 
     /** Steps used when the request names none. */
     int defaultSteps();

@@ -1,12 +1,17 @@
 package dev.qwenimage.engine;
 
+import java.util.Optional;
+
 /**
  * What an engine is asked to draw. Width and height are already multiples of 16 (the model's VAE
  * works in 8x8 latents, patched 2x2); the worker resizes the result to the size the client asked,
  * {@code requestedWidth} x {@code requestedHeight}, which engines may show or pass on but need not.
+ * An {@link TaskKind#EDIT} request carries its {@code input}, already at {@code width} x {@code height};
+ * a text-to-image request has none.
  */
 public record GenerationRequest(String taskId, String prompt, String negativePrompt, int width, int height,
-                                long seed, int steps, int requestedWidth, int requestedHeight) {
+                                long seed, int steps, int requestedWidth, int requestedHeight, TaskKind kind,
+                                Optional<InputImage> input) {
 
     public GenerationRequest {
         if (width % 16 != 0 || height % 16 != 0 || width <= 0 || height <= 0) {
@@ -19,6 +24,27 @@ public record GenerationRequest(String taskId, String prompt, String negativePro
             throw new IllegalArgumentException("steps must be >= 1: " + steps);
         }
         negativePrompt = negativePrompt == null ? "" : negativePrompt;
+        if ((kind == TaskKind.EDIT) != input.isPresent()) {
+            throw new IllegalArgumentException("an edit request needs its input image, and only an edit has one");
+        }
+    }
+
+    /** A text-to-image request. */
+    public GenerationRequest(String taskId, String prompt, String negativePrompt, int width, int height,
+                             long seed, int steps, int requestedWidth, int requestedHeight) {
+        this(taskId, prompt, negativePrompt, width, height, seed, steps, requestedWidth, requestedHeight,
+                TaskKind.TEXT_TO_IMAGE, Optional.empty());
+    }
+
+    /** This request as an edit of {@code image}. */
+    public GenerationRequest editing(InputImage image) {
+        return new GenerationRequest(taskId, prompt, negativePrompt, width, height, seed, steps, requestedWidth, requestedHeight,
+                TaskKind.EDIT, Optional.of(image));
+    }
+
+    /** Whether this request edits an input image. */
+    public boolean isEdit() {
+        return kind == TaskKind.EDIT;
     }
 
     /** A request whose image is wanted at the working size itself. */

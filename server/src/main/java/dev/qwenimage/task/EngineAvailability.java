@@ -12,6 +12,11 @@ public interface EngineAvailability {
     /** The engines that can take work now, or all configured ones when none can (they are expected back). */
     List<EngineCapacity> capacity();
 
+    /** As {@link #capacity()}, among the engines that can run tasks of {@code kind}. */
+    default List<EngineCapacity> capacity(dev.qwenimage.engine.TaskKind kind) {
+        return capacity().stream().filter(c -> c.kinds().contains(kind)).toList();
+    }
+
     /** Why no queued task can start now (no engine up, none reported), or empty when one can. */
     Optional<String> nothingRunsBecause();
 

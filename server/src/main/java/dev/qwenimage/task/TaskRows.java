@@ -1,5 +1,6 @@
 package dev.qwenimage.task;
 
+import dev.qwenimage.engine.TaskKind;
 import dev.qwenimage.image.ImageType;
 import dev.qwenimage.safety.NsfwVerdict;
 import java.sql.ResultSet;
@@ -21,7 +22,7 @@ public final class TaskRows {
     public static final String COLUMNS = """
             seq, turn, id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps, attempts,
             max_attempts, available_at, lease_owner, lease_expires_at, progress, engine, reason, image_key,
-            created_at, started_at, finished_at, engine_millis, nsfw_flagged, nsfw_confidence, image_type, webhook_url""";
+            created_at, started_at, finished_at, engine_millis, nsfw_flagged, nsfw_confidence, image_type, webhook_url, kind, input_key""";
 
 
     /** Maps a row selected as {@link #COLUMNS}, by position (lookups by name cost more than the read itself). */
@@ -37,7 +38,7 @@ public final class TaskRows {
         };
         TaskSpec spec = new TaskSpec(rs.getString(6), rs.getString(7), rs.getInt(8), rs.getInt(9), rs.getInt(10) != 0,
                 rs.getLong(11), optionalInt(rs, 12), ImageType.parse(rs.getString(28)).orElse(ImageType.JPEG),
-                Optional.ofNullable(rs.getString(29)));
+                Optional.ofNullable(rs.getString(29)), kind(rs.getString(30)), Optional.ofNullable(rs.getString(31)));
         return new Task(
                 rs.getString(3),
                 rs.getLong(1),
@@ -52,6 +53,10 @@ public final class TaskRows {
                 optionalInstant(rs, 24),
                 optionalInt(rs, 25),
                 Optional.ofNullable(rs.getString(19)));
+    }
+
+    private static TaskKind kind(String code) throws SQLException {
+        return TaskKind.parse(code).orElseThrow(() -> new SQLException("unknown task kind in database: " + code));
     }
 
     private static Optional<NsfwVerdict> nsfw(ResultSet rs) throws SQLException {

@@ -13,6 +13,9 @@ import java.util.OptionalInt;
 import dev.qwenimage.health.DiskSpace;
 import dev.qwenimage.image.ImageType;
 import dev.qwenimage.outbound.OutboundGuard;
+import dev.qwenimage.engine.InputImage;
+import dev.qwenimage.engine.TaskKind;
+import dev.qwenimage.storage.BlobStore;
 
 /**
  * The task domain as the API sees it: the contract's rules for a submit, enqueueing, and what a
@@ -106,14 +109,25 @@ public final class TaskService {
      */
     public String submit(String owner, Limits limits, Submission s, Optional<IdempotencyKey> key) {
         TaskSpec spec = validate(s, limits);
+        checkAllowed(limits, engines.capacity());
+        checkRoom(spec);
+        return admit(owner, limits, spec, TaskIds.next(clock), key);
+    }
+
+    /** {@link EngineNotAllowed} when the key may use none of {@code configured} (the engines that could run the task). */
+    private void checkAllowed(Limits limits, List<EngineCapacity> capable) {
         if (!limits.allowedEngines().isEmpty()) {
-            List<String> configured = engines.capacity().stream().map(EngineCapacity::engine).distinct().toList();
+            List<String> configured = capable.stream().map(EngineCapacity::engine).distinct().toList();
             if (!configured.isEmpty() && configured.stream().noneMatch(limits::allows)) {
                 throw new EngineNotAllowed("this API key may use the engines " + String.join(", ", limits.allowedEngines())
                         + ", and none of them runs on this service (it has " + String.join(", ", configured)
                         + "); ask the service's operator to change the key's allowed engines");
             }
         }
+    }
+
+    /** Refuses a submit while the disk is short or the whole queue is full. */
+    private void checkRoom(TaskSpec spec) {
         disk.shortage().ifPresent(why -> {
             throw new SubmitsPaused("LOW_DISK_SPACE", LOW_DISK_RETRY_SECONDS, "this server is not taking new tasks: " + why
                     + "; submit again later");
@@ -122,7 +136,10 @@ public final class TaskService {
             throw new QueueLimitReached(false, retryAfterSeconds(spec),
                     "the queue is full (" + maxQueued + " tasks waiting); submit again later");
         }
-        String id = TaskIds.next(clock);
+    }
+
+    /** Stores the task under the key's caps; the id of the task made, or of the one an idempotency key replays. */
+    private String admit(String owner, Limits limits, TaskSpec spec, String id, Optional<IdempotencyKey> key) {
         Instant now = clock.instant();
         NewTask.Caps caps = new NewTask.Caps(limits.maxQueued(), limits.imagesPerDay(), now.truncatedTo(ChronoUnit.DAYS));
         return switch (store.admit(new NewTask(id, owner, spec, maxAttempts, now, caps, limits.allowedEngines()), key)) {
@@ -137,6 +154,64 @@ public final class TaskService {
                         + "allowed; the count starts again at 00:00 UTC, in " + dev.qwenimage.config.Durations.human(Duration.ofSeconds(untilMidnight)));
             }
         };
+    }
+
+    /**
+     * Validates an edit, checks that an engine can run it and the queue caps, then (and only then)
+     * takes its input image from {@code input} (which fetches or decodes it, and may throw
+     * {@link dev.qwenimage.edit.ImageRejected}), stores the image in {@code blobs} beside the task, and
+     * the task durably; returns its id. The task's size is the edit's working size, from the
+     * input's aspect ratio. Refusals as {@link #submit(String, Limits, Submission, Optional)};
+     * {@link KindUnavailable} when no engine of the service can edit. A submit that makes no new
+     * task (a replay of an idempotency key, a cap reached) leaves no image behind.
+     */
+    public String submitEdit(String owner, Limits limits, EditSubmission s, Supplier<InputImage> input,
+                             Optional<IdempotencyKey> key, BlobStore blobs) {
+        // the text fields, by the same rules as text-to-image; the size comes from the image, and is checked once known
+        TaskSpec text = validate(new Submission(s.prompt(), null, s.watermark(), s.seed(), s.negativePrompt(),
+                Optional.empty(), s.webhookUrl()), new Limits(0, 0, 0, 0, List.of()));
+        ImageType type = s.outputFormat().map(t -> ImageType.parse(t).orElseThrow(() -> new InvalidTaskRequest(
+                "INVALID_OUTPUT_FORMAT", "output_format",
+                "output_format must be jpeg, png or webp; got \"" + abbreviate(t) + "\""))).orElse(ImageType.JPEG);
+        List<EngineCapacity> all = engines.capacity();
+        List<EngineCapacity> editing = engines.capacity(TaskKind.EDIT);
+        if (!all.isEmpty() && editing.isEmpty()) {
+            throw new KindUnavailable(TaskKind.EDIT, "no engine of this service can edit images (it has "
+                    + String.join(", ", all.stream().map(EngineCapacity::engine).distinct().toList())
+                    + ", which draw from text only); ask its operator to configure one that can, e.g. comfyui with an edit model");
+        }
+        checkAllowed(limits, editing);
+        checkRoom(text);
+        InputImage image = input.get();
+        if (limits.maxPixels() > 0 && (long) image.width() * image.height() > limits.maxPixels()) {
+            throw new InvalidTaskRequest("INVALID_SIZE", "image", "an edit of this image is made at " + image.width() + "*"
+                    + image.height() + " (" + ((long) image.width() * image.height()) + " pixels); this API key allows at most "
+                    + limits.maxPixels());
+        }
+        String id = TaskIds.next(clock);
+        String inputKey = inputKey(id);
+        TaskSpec spec = new TaskSpec(text.prompt(), text.negativePrompt(), image.width(), image.height(), text.watermark(),
+                text.seed(), text.steps(), type, text.webhookUrl(), TaskKind.EDIT, Optional.of(inputKey));
+        blobs.put(inputKey, image.png(), InputImage.CONTENT_TYPE);
+        boolean made = false;
+        try {
+            String taskId = admit(owner, limits, spec, id, key);
+            made = taskId.equals(id);
+            return taskId;
+        } finally {
+            if (!made) {
+                try {
+                    blobs.delete(inputKey);
+                } catch (RuntimeException e) {
+                    // an input no task points at is only space; the submit's own outcome matters more
+                }
+            }
+        }
+    }
+
+    /** The blob key of task {@code id}'s input image. */
+    public static String inputKey(String id) {
+        return id + ".input.png";
     }
 
     /**
@@ -250,8 +325,8 @@ public final class TaskService {
                 }
                 QueueStats stats = queueStats(task.createdAt());
                 List<EngineCapacity> lanes = task.spec().steps().isPresent()
-                        ? engines.capacity().stream().map(l -> new EngineCapacity(l.engine(), task.spec().steps().getAsInt(), l.slots())).toList()
-                        : engines.capacity();
+                        ? engines.capacity(task.spec().kind()).stream().map(l -> l.withSteps(task.spec().steps().getAsInt())).toList()
+                        : engines.capacity(task.spec().kind());
                 yield new TaskView(task, eta.queuedEtaSeconds(w, h, lanes, stats.queuedAhead(task.turn()), stats), 0,
                         Optional.empty(), Optional.empty());
             }

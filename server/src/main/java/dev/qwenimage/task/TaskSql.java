@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import dev.qwenimage.engine.TaskKind;
 
 /**
  * The SQL both task stores run, in one place. The two databases differ in two words only, and
@@ -39,8 +40,9 @@ public final class TaskSql {
     public TaskSql(Dialect d) {
         insert = """
                 INSERT INTO tasks (id, owner, state, prompt, negative_prompt, width, height, watermark, seed, steps,
-                                   max_attempts, available_at, created_at, image_type, webhook_url, turn, allowed_engines)
-                VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
+                                   max_attempts, available_at, created_at, image_type, webhook_url, turn, allowed_engines,
+                                   kind, input_key)
+                VALUES (?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
         claim = """
                 UPDATE tasks
                    SET state = 'PROCESSING', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1,
@@ -49,6 +51,7 @@ public final class TaskSql {
                                WHERE state = 'QUEUED' AND available_at <= ?
                                  AND (failed_on IS NULL OR failed_on <> ? OR available_at <= ?)
                                  AND (allowed_engines IS NULL OR %4$s(',' || allowed_engines || ',', ',' || ? || ',') > 0)
+                                 AND %4$s(?, ',' || kind || ',') > 0
                                ORDER BY turn, seq LIMIT 1%2$s)
                 RETURNING %3$s""".formatted(d.greatest(), d.skipLocked(), TaskRows.COLUMNS, d.position());
         release = """
@@ -72,7 +75,7 @@ public final class TaskSql {
                  WHERE seq IN (SELECT seq FROM tasks
                                 WHERE state IN ('SUCCEED', 'FAILED') AND finished_at < ?
                                 ORDER BY finished_at LIMIT ?%s)
-                RETURNING image_key, id""".formatted(d.skipLocked());
+                RETURNING image_key, id, input_key""".formatted(d.skipLocked());
         claimDelivery = """
                 UPDATE webhook_outbox SET next_at = ?, attempts = attempts + 1
                  WHERE id = (SELECT id FROM webhook_outbox
@@ -257,11 +260,13 @@ public final class TaskSql {
         ps.setString(14, s.webhookUrl().orElse(null));
         ps.setLong(15, turn);
         ps.setString(16, t.engines().isEmpty() ? null : String.join(",", t.engines()));
+        ps.setString(17, s.kind().code());
+        ps.setString(18, s.inputKey().orElse(null));
     }
 
-    /** Binds {@link #claim}'s parameters. */
-    public static void bindClaim(PreparedStatement ps, String worker, String engine, Instant now, java.time.Duration lease,
-                                 java.time.Duration othersFirst) throws SQLException {
+    /** Binds {@link #claim}'s parameters: a task of one of {@code kinds} for {@code engine}. */
+    public static void bindClaim(PreparedStatement ps, String worker, String engine, java.util.Set<TaskKind> kinds, Instant now,
+                                 java.time.Duration lease, java.time.Duration othersFirst) throws SQLException {
         ps.setString(1, worker);
         ps.setLong(2, now.plus(lease).toEpochMilli());
         ps.setString(3, engine);
@@ -271,6 +276,22 @@ public final class TaskSql {
         ps.setString(7, engine);
         ps.setLong(8, now.minus(othersFirst).toEpochMilli());
         ps.setString(9, engine);
+        ps.setString(10, TaskKind.codes(kinds));
+    }
+
+    /** Reads the rows a {@code deleteFinished} statement returned: their ids, and the blob keys (images and edit inputs) to delete. */
+    public static TaskStore.Purged purged(ResultSet rs, List<String> ids) throws SQLException {
+        List<String> keys = new ArrayList<>();
+        while (rs.next()) {
+            ids.add(rs.getString(2));
+            if (rs.getString(1) != null) {
+                keys.add(rs.getString(1));
+            }
+            if (rs.getString(3) != null) {
+                keys.add(rs.getString(3));
+            }
+        }
+        return new TaskStore.Purged(ids.size(), keys);
     }
 
     /** The values of {@link #SUCCEED}'s parameters. */

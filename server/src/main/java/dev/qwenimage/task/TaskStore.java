@@ -2,6 +2,7 @@ package dev.qwenimage.task;
 
 import java.time.Duration;
 import java.time.Instant;
+import dev.qwenimage.engine.TaskKind;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -85,7 +86,16 @@ public interface TaskStore extends WebhookOutbox, dev.qwenimage.tenant.KeyStore,
      * transiently on {@code engine} is left to other engines for {@code othersFirst} after it
      * became claimable again, so a retry goes to another engine when one is free.
      */
-    Optional<Task> claim(String worker, String engine, Instant now, Duration lease, Duration othersFirst);
+    default Optional<Task> claim(String worker, String engine, Instant now, Duration lease, Duration othersFirst) {
+        return claim(worker, engine, TaskKind.ALL, now, lease, othersFirst);
+    }
+
+    /**
+     * As {@link #claim(String, String, Instant, Duration, Duration)}, for an engine that can run
+     * tasks of {@code kinds} only: tasks of other kinds are left for engines that can.
+     */
+    Optional<Task> claim(String worker, String engine, java.util.Set<TaskKind> kinds, Instant now, Duration lease,
+                         Duration othersFirst);
 
     /** Extends the leases {@code worker} holds on {@code ids}; returns the ids it still holds. */
     Set<String> renewLeases(String worker, Collection<String> ids, Instant leaseExpiresAt);

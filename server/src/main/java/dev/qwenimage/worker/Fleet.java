@@ -8,6 +8,7 @@ import dev.qwenimage.task.LaneRegistry;
 import dev.qwenimage.task.LaneReport;
 import java.time.Clock;
 import java.time.Duration;
+import dev.qwenimage.engine.TaskKind;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -67,7 +68,8 @@ public final class Fleet implements EngineAvailability {
             out.add(new LaneReport(pool.workerId(), engine, state, lane.slots(),
                     pool.busySlots(lane), pool.finishing(lane), lane.guard().engine().defaultSteps(), eta.secondsPerStep(engine, 1024, 1024),
                     eta.postSeconds(engine), Redaction.text(lane.guard().engine().describe()),
-                    pool.writable() ? st.lastError() : "this node takes no work while its writes fail (see writes in /healthz)", now));
+                    pool.writable() ? st.lastError() : "this node takes no work while its writes fail (see writes in /healthz)", now,
+                    lane.guard().engine().kinds()));
         }
         return out;
     }
@@ -134,10 +136,19 @@ public final class Fleet implements EngineAvailability {
         return Optional.of(why.toString());
     }
 
+    /** The engines that can run tasks of {@code kind} and can take work now, or all of them when none can. */
+    @Override
+    public List<EngineCapacity> capacity(TaskKind kind) {
+        return kind == TaskKind.TEXT_TO_IMAGE && lanes().stream().allMatch(l -> l.kinds().contains(kind)) ? capacity()
+                : capacityOf(lanes().stream().filter(l -> l.kinds().contains(kind)).toList());
+    }
+
     private static List<EngineCapacity> capacityOf(List<LaneReport> lanes) {
         Map<String, int[]> up = new LinkedHashMap<>();
         Map<String, int[]> all = new LinkedHashMap<>();
+        Map<String, java.util.Set<TaskKind>> kinds = new LinkedHashMap<>();
         for (LaneReport l : lanes) {
+            kinds.computeIfAbsent(l.engine(), k -> java.util.EnumSet.noneOf(TaskKind.class)).addAll(l.kinds());
             all.computeIfAbsent(l.engine(), k -> new int[] {0, l.defaultSteps()})[0] += l.slots();
             if (l.up()) {
                 up.computeIfAbsent(l.engine(), k -> new int[] {0, l.defaultSteps()})[0] += l.slots();
@@ -145,7 +156,7 @@ public final class Fleet implements EngineAvailability {
         }
         Map<String, int[]> use = up.isEmpty() ? all : up;
         List<EngineCapacity> out = new ArrayList<>();
-        use.forEach((engine, v) -> out.add(new EngineCapacity(engine, v[1], v[0])));
+        use.forEach((engine, v) -> out.add(new EngineCapacity(engine, v[1], v[0], kinds.get(engine))));
         return List.copyOf(out);
     }
 

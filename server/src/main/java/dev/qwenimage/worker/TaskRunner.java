@@ -5,6 +5,9 @@ import dev.qwenimage.engine.Cancellation;
 import dev.qwenimage.engine.Engine;
 import dev.qwenimage.engine.GenerationRequest;
 import dev.qwenimage.engine.GenerationResult;
+import dev.qwenimage.engine.InputImage;
+import dev.qwenimage.engine.TaskKind;
+import java.util.Optional;
 import dev.qwenimage.engine.ProgressSink;
 import dev.qwenimage.image.ImagePipeline;
 import dev.qwenimage.image.ImageType;
@@ -86,8 +89,25 @@ public final class TaskRunner {
         try {
             TaskSpec spec = task.spec();
             int steps = spec.steps().orElse(engine.defaultSteps());
-            GenerationRequest request = GenerationRequest.forSize(task.id(), spec.prompt(), spec.negativePrompt(),
+            GenerationRequest asked = GenerationRequest.forSize(task.id(), spec.prompt(), spec.negativePrompt(),
                     spec.width(), spec.height(), spec.seed(), steps);
+            if (spec.kind() == TaskKind.EDIT) {
+                Optional<InputImage> input;
+                try {
+                    input = input(task);
+                } catch (RuntimeException e) {
+                    String errorId = errorId();
+                    log.error("task {}: cannot read its input image (error id {})", task.id(), errorId, e);
+                    retry(task, workerId, "the input image could not be read from the image store (error id " + errorId + ")");
+                    return;
+                }
+                if (input.isEmpty()) {
+                    failed(task, workerId, "the input image of this edit is no longer stored; submit the edit again");
+                    return;
+                }
+                asked = asked.editing(input.get());
+            }
+            GenerationRequest request = asked;
             if (task.attempts() == 1) {
                 metrics.stage("queue", engine.name(), Duration.between(task.createdAt(), clock.instant()));
             }
@@ -141,6 +161,21 @@ public final class TaskRunner {
             if (!handedOff) {
                 done.run();
             }
+        }
+    }
+
+    /** The edit's input image as stored at submit, or empty when it is gone. */
+    private Optional<InputImage> input(Task task) {
+        String key = task.spec().inputKey().orElseThrow();
+        Optional<BlobStore.Blob> blob = blobs.open(key);
+        if (blob.isEmpty()) {
+            log.warn("task {}: its input image {} is not in the image store", task.id(), key);
+            return Optional.empty();
+        }
+        try (java.io.InputStream in = blob.get().content()) {
+            return Optional.of(new InputImage(in.readAllBytes(), task.spec().width(), task.spec().height()));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the input image " + key, e);
         }
     }
 

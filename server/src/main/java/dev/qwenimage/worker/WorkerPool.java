@@ -152,7 +152,7 @@ public final class WorkerPool implements AutoCloseable {
                     continue;
                 }
                 long seen = signal.generation();
-                Optional<Task> claimed = store.claim(workerId, lane.engineName(), clock.instant(), lease,
+                Optional<Task> claimed = store.claim(workerId, lane.engineName(), lane.guard().engine().kinds(), clock.instant(), lease,
                         lanes.size() > 1 ? othersFirst : Duration.ZERO);
                 if (claimed.isPresent()) {
                     Task task = claimed.get();

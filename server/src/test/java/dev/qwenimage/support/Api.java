@@ -55,6 +55,32 @@ public final class Api {
         return send(b);
     }
 
+    /** An edit submit (POST /v3/async/qwen-image-edit). */
+    public Response edit(String jsonBody) {
+        return edit(jsonBody, null);
+    }
+
+    /** An edit submit with an {@code Idempotency-Key} header, or none when {@code idempotencyKey} is null. */
+    public Response edit(String jsonBody, String idempotencyKey) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + "/v3/async/qwen-image-edit"))
+                .header("Authorization", "Bearer " + key)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(jsonBody));
+        if (idempotencyKey != null) {
+            b.header("Idempotency-Key", idempotencyKey);
+        }
+        return send(b);
+    }
+
+    /** Submits an edit and returns the task id, failing unless the answer is 200. */
+    public String editOk(String jsonBody) {
+        Response r = edit(jsonBody);
+        if (r.status() != 200) {
+            throw new AssertionError("edit answered " + r.status() + ": " + r.body());
+        }
+        return r.json().get("task_id").asText();
+    }
+
     /** Submits and returns the task id, failing unless the answer is 200. */
     public String submitOk(String jsonBody) {
         Response r = submit(jsonBody);

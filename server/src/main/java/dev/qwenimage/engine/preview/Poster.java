@@ -98,6 +98,12 @@ final class Poster {
                 "PREVIEW · no model ran · seed " + request.seed() + " · " + request.requestedWidth() + "×" + request.requestedHeight());
     }
 
+    /** Plans the preview of an edit: the same colours from the prompt, over the input instead of a gradient. */
+    static Poster planEdit(GenerationRequest request) {
+        return plan(request.prompt(), request.width(), request.height(), request.seed(),
+                "PREVIEW EDIT · no model ran · seed " + request.seed() + " · " + request.requestedWidth() + "×" + request.requestedHeight());
+    }
+
     private static Poster plan(String prompt, int width, int height, long seed, String notice) {
         List<String> words = words(prompt);
         long whole = mix(hash(prompt) ^ mix(seed));
@@ -165,6 +171,32 @@ final class Poster {
                 }
                 int grain = (int) ((mix(seed ^ ((long) y << 32 | x)) & 7) - 3);
                 px[row + x] = channel(r, grain) << 16 | channel(g, grain) << 8 | channel(b, grain);
+            }
+        }
+    }
+
+    /**
+     * Paints rows {@code [y0, y1)} of an edit's preview: the input mirrored left to right and
+     * tinted a third of the way toward the prompt's colours (its first colour word, when it names
+     * one: "make the sky purple" comes out purple), a visible, deterministic change of the picture.
+     * {@code input} is at the working size.
+     */
+    void paintEditRows(BufferedImage image, BufferedImage input, int y0, int y1) {
+        int[] px = ((DataBufferInt) image.getRaster().getDataBuffer()).getData();
+        int[] row = new int[width];
+        for (int y = y0; y < y1; y++) {
+            input.getRGB(0, y, width, 1, row, 0, width);
+            float rowProj = y * dirY - projMin;
+            for (int x = 0; x < width; x++) {
+                int src = row[width - 1 - x];
+                float t = (x * dirX + rowProj) / projSpan;
+                float tr = from[0] + (to[0] - from[0]) * t;
+                float tg = from[1] + (to[1] - from[1]) * t;
+                float tb = from[2] + (to[2] - from[2]) * t;
+                float r = ((src >> 16) & 0xff) * 0.66f + tr * 0.34f;
+                float g = ((src >> 8) & 0xff) * 0.66f + tg * 0.34f;
+                float b = (src & 0xff) * 0.66f + tb * 0.34f;
+                px[y * width + x] = channel(r, 0) << 16 | channel(g, 0) << 8 | channel(b, 0);
             }
         }
     }

@@ -6,6 +6,8 @@ import dev.qwenimage.engine.Engine;
 import dev.qwenimage.engine.GenerationRequest;
 import dev.qwenimage.engine.GenerationResult;
 import dev.qwenimage.engine.ProgressSink;
+import dev.qwenimage.engine.TaskKind;
+import java.util.Set;
 import java.awt.image.BufferedImage;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -54,6 +56,12 @@ public final class PreviewEngine implements Engine {
                 + (stepDelay.isZero() ? "" : ", +" + Durations.human(stepDelay) + " per step");
     }
 
+    /** The preview draws posters and previews edits (see {@link Poster#paintEditRows}). */
+    @Override
+    public Set<TaskKind> kinds() {
+        return TaskKind.ALL;
+    }
+
     @Override
     public int defaultSteps() {
         return steps;
@@ -74,8 +82,12 @@ public final class PreviewEngine implements Engine {
 
     @Override
     public GenerationResult generate(GenerationRequest request, ProgressSink progress, Cancellation cancellation) {
-        Poster poster = Poster.plan(request);
+        Poster poster = request.isEdit() ? Poster.planEdit(request) : Poster.plan(request);
         BufferedImage image = poster.canvas();
+        BufferedImage input = request.input().map(i -> i.decode())
+                .map(i -> i.getWidth() == request.width() && i.getHeight() == request.height() ? i
+                        : dev.qwenimage.image.ImagePipeline.resize(i, request.width(), request.height()))
+                .orElse(null);
         int total = request.steps();
         int height = request.height();
         CountDownLatch cancelled = new CountDownLatch(1);
@@ -86,7 +98,13 @@ public final class PreviewEngine implements Engine {
             if (cancellation.isCancelled()) {
                 return new GenerationResult.Cancelled(cancellation.reason());
             }
-            poster.paintRows(image, (int) ((long) height * (step - 1) / total), (int) ((long) height * step / total));
+            int y0 = (int) ((long) height * (step - 1) / total);
+            int y1 = (int) ((long) height * step / total);
+            if (input != null) {
+                poster.paintEditRows(image, input, y0, y1);
+            } else {
+                poster.paintRows(image, y0, y1);
+            }
             if (step == total) {
                 poster.paintText(image);
             }

@@ -30,6 +30,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import dev.qwenimage.engine.TaskKind;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -492,10 +493,11 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     }
 
     @Override
-    public Optional<Task> claim(String worker, String engine, Instant now, Duration lease, Duration othersFirst) {
+    public Optional<Task> claim(String worker, String engine, Set<TaskKind> kinds, Instant now, Duration lease,
+                                Duration othersFirst) {
         return write(c -> {
             try (PreparedStatement ps = c.prepareStatement(sql.claim)) {
-                TaskSql.bindClaim(ps, worker, engine, now, lease, othersFirst);
+                TaskSql.bindClaim(ps, worker, engine, kinds, now, lease, othersFirst);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(TaskRows.toTask(rs)) : Optional.<Task>empty();
                 }
@@ -580,18 +582,13 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
             try (PreparedStatement ps = c.prepareStatement(sql.deleteFinished)) {
                 ps.setLong(1, cutoff.toEpochMilli());
                 ps.setInt(2, limit);
-                List<String> keys = new ArrayList<>();
                 List<String> ids = new ArrayList<>();
+                Purged p;
                 try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        ids.add(rs.getString(2));
-                        if (rs.getString(1) != null) {
-                            keys.add(rs.getString(1));
-                        }
-                    }
+                    p = TaskSql.purged(rs, ids);
                 }
                 finished.invalidateAll(ids);
-                return new Purged(ids.size(), keys);
+                return p;
             }
         });
         return purged;
@@ -648,8 +645,8 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
             update(c, "DELETE FROM worker_lanes WHERE worker_id = ?", workerId);
             try (PreparedStatement ps = c.prepareStatement("""
                     INSERT INTO worker_lanes (worker_id, engine, state, slots, busy, default_steps, seconds_per_step,
-                                              post_seconds, description, last_error, updated_at, finishing)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+                                              post_seconds, description, last_error, updated_at, finishing, kinds)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
                 for (LaneReport l : lanes) {
                     ps.setString(1, workerId);
                     ps.setString(2, l.engine());
@@ -663,6 +660,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
                     ps.setString(10, l.lastError());
                     ps.setLong(11, l.updatedAt().toEpochMilli());
                     ps.setInt(12, l.finishing());
+                    ps.setString(13, TaskKind.codes(l.kinds()));
                     ps.addBatch();
                 }
                 ps.executeBatch();
@@ -676,7 +674,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
         return read(c -> {
             try (PreparedStatement ps = c.prepareStatement("""
                     SELECT worker_id, engine, state, slots, busy, default_steps, seconds_per_step, post_seconds,
-                           description, last_error, updated_at, finishing
+                           description, last_error, updated_at, finishing, kinds
                       FROM worker_lanes WHERE updated_at >= ? ORDER BY engine, worker_id""")) {
                 ps.setLong(1, since.toEpochMilli());
                 List<LaneReport> out = new ArrayList<>();
@@ -684,7 +682,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
                     while (rs.next()) {
                         out.add(new LaneReport(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4),
                                 rs.getInt(5), rs.getInt(12), rs.getInt(6), rs.getDouble(7), rs.getDouble(8), rs.getString(9),
-                                rs.getString(10), Instant.ofEpochMilli(rs.getLong(11))));
+                                rs.getString(10), Instant.ofEpochMilli(rs.getLong(11)), TaskKind.parseCodes(rs.getString(13))));
                     }
                 }
                 return out;

@@ -30,6 +30,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import dev.qwenimage.engine.TaskKind;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -528,11 +529,12 @@ public final class SqliteTaskStore implements TaskStore {
     }
 
     @Override
-    public Optional<Task> claim(String worker, String engine, Instant now, Duration lease, Duration othersFirst) {
+    public Optional<Task> claim(String worker, String engine, Set<TaskKind> kinds, Instant now, Duration lease,
+                                Duration othersFirst) {
         Optional<Task> claimed = writer.execute(session -> {
             freshTurns(session);
             PreparedStatement ps = session.prepare(sql.claim);
-            TaskSql.bindClaim(ps, worker, engine, now, lease, othersFirst);
+            TaskSql.bindClaim(ps, worker, engine, kinds, now, lease, othersFirst);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return Optional.<Task>empty();
@@ -632,24 +634,12 @@ public final class SqliteTaskStore implements TaskStore {
         List<String> ids = new ArrayList<>();
         Purged purged = writer.execute(session -> {
             ids.clear();
-            List<String> keys = new ArrayList<>();
-            int tasks = 0;
             PreparedStatement ps = session.prepare(sql.deleteFinished);
-            {
-                ps.setLong(1, cutoff.toEpochMilli());
-                ps.setInt(2, limit);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        tasks++;
-                        ids.add(rs.getString(2));
-                        String key = rs.getString(1);
-                        if (key != null) {
-                            keys.add(key);
-                        }
-                    }
-                }
+            ps.setLong(1, cutoff.toEpochMilli());
+            ps.setInt(2, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                return TaskSql.purged(rs, ids);
             }
-            return new Purged(tasks, keys);
         });
         cache.invalidateAll(ids);
         return purged;

@@ -200,7 +200,8 @@ public final class QwenImageServer implements AutoCloseable {
             // an edit's input image is fetched by the same guarded client as webhooks (one guard, one client)
             Optional<EditInputs> editInputs = webhookClient == null ? Optional.empty() : Optional.of(new EditInputs(
                     new ImageFetcher(webhookClient, ImageFetcher.DEFAULT_DEADLINE, config.edit().maxImageBytes()),
-                    new InputDecoder(config.edit().maxInputPixels()), config.edit().maxImageBytes()));
+                    new InputDecoder(config.edit().maxInputPixels()), config.edit().maxImageBytes(),
+                    config.edit().blockNsfwInput() ? nsfwInputCheck(config) : NsfwPolicy.off()));
             Optional<TaskService> tasks = role.servesApi()
                     ? Optional.of(new TaskService(store, eta, clock, engines, config.maxAttempts(),
                     config.maxPromptLength(), config.maxQueuedPerKey(), config.maxQueued(),
@@ -275,10 +276,38 @@ public final class QwenImageServer implements AutoCloseable {
         if (!config.nsfw()) {
             return NsfwPolicy.off();
         }
+        NsfwModel model = classifier(); // loaded (and checked) at start-up, not by the first task
+        return new NsfwPolicy(image -> model.classify(image).unsafe(), config.nsfwThreshold(), config.nsfwAction());
+    }
+
+    /** The check of edits' input images (QWEN_IMAGE_NSFW_INPUT=block): the same classifier and threshold, refusing. */
+    private static NsfwPolicy nsfwInputCheck(ServerConfig config) {
+        NsfwModel model = classifier();
+        return new NsfwPolicy(image -> model.classify(image).unsafe(), config.nsfwThreshold(), NsfwPolicy.Action.BLOCK);
+    }
+
+    private static volatile NsfwModel classifier;
+
+    /** The bundled classifier, loaded once per process whichever checks use it. */
+    private static NsfwModel classifier() {
+        NsfwModel m = classifier;
+        if (m == null) {
+            synchronized (QwenImageServer.class) {
+                m = classifier;
+                if (m == null) {
+                    m = warmedUp();
+                    classifier = m;
+                }
+            }
+        }
+        return m;
+    }
+
+    private static NsfwModel warmedUp() {
         NsfwModel model = NsfwModel.loadDefault();
         Thread.ofVirtual().name("nsfw-warm-up").start(() -> model.classify(
                 new java.awt.image.BufferedImage(224, 224, java.awt.image.BufferedImage.TYPE_INT_RGB)));
-        return new NsfwPolicy(image -> model.classify(image).unsafe(), config.nsfwThreshold(), config.nsfwAction());
+        return model;
     }
 
     private static TaskStore openStore(ServerConfig config, Path dataDir, WriteHealth health) {

@@ -155,7 +155,8 @@ final class AdminApi {
         String accept = Optional.ofNullable(ctx.header("Accept")).orElse("");
         if ("csv".equals(ctx.queryParam("format")) || accept.toLowerCase(Locale.ROOT).contains("text/csv")) {
             StringBuilder csv = new StringBuilder(
-                    "key,name,period,submitted,succeeded,failed,cancelled,images,megapixels,engine_seconds,nsfw_flagged\r\n");
+                    "key,name,period,submitted,succeeded,failed,cancelled,images,megapixels,engine_seconds,nsfw_flagged,"
+                            + "edit_submitted,edit_succeeded,edit_engine_seconds\r\n");
             for (Tenants.UsageLine l : lines) {
                 Map<String, Object> row = row(l);
                 Iterator<Object> values = row.values().iterator();
@@ -228,6 +229,9 @@ final class AdminApi {
         out.put("megapixels", Math.round(r.pixels() / 10_000.0) / 100.0);
         out.put("engine_seconds", Math.round(r.engineMillis() / 100.0) / 10.0);
         out.put("nsfw_flagged", r.nsfwFlagged());
+        out.put("edit_submitted", r.edits().submitted());
+        out.put("edit_succeeded", r.edits().succeeded());
+        out.put("edit_engine_seconds", Math.round(r.edits().engineMillis() / 100.0) / 10.0);
         return out;
     }
 

@@ -237,7 +237,7 @@ public final class HttpApi {
         JsonNode body = bodies.jsonObject(ctx);
         Optional<IdempotencyKey> key = bodies.idempotencyKey(ctx, body);
         String id = deps.tasks().orElseThrow().submit(caller.owner(), caller.limits(), bodies.submission(body), key);
-        deps.metrics().ifPresent(m -> m.keyTasks(caller.owner(), "submitted"));
+        deps.metrics().ifPresent(m -> m.keyTasks(caller.owner(), TaskKind.TEXT_TO_IMAGE, "submitted"));
         writeJson(ctx, 200, Map.of("task_id", id));
     }
 
@@ -249,7 +249,7 @@ public final class HttpApi {
         EditBodies.EditRequest edit = editBodies.read(ctx);
         String id = deps.tasks().orElseThrow().submitEdit(caller.owner(), caller.limits(), edit.submission(),
                 () -> inputs.prepare(edit.image()), edit.key(), deps.blobs());
-        deps.metrics().ifPresent(m -> m.keyTasks(caller.owner(), "submitted"));
+        deps.metrics().ifPresent(m -> m.keyTasks(caller.owner(), TaskKind.EDIT, "submitted"));
         writeJson(ctx, 200, Map.of("task_id", id));
     }
 
@@ -290,7 +290,7 @@ public final class HttpApi {
         Caller caller = authenticate(ctx);
         takeSubmit(ctx, caller);
         writeJson(ctx, 200, openAi.generate(caller.owner(), caller.limits(), bodies.jsonObject(ctx), baseUrl(ctx),
-                () -> deps.metrics().ifPresent(m -> m.keyTasks(caller.owner(), "submitted"))));
+                () -> deps.metrics().ifPresent(m -> m.keyTasks(caller.owner(), TaskKind.TEXT_TO_IMAGE, "submitted"))));
     }
 
     private void webhookSecret(Context ctx) {

@@ -74,8 +74,8 @@ public record ServerConfig(
      * The limits of the edit endpoints: the input image's bytes, the request body, and the input's
      * pixels (read from its header).
      */
-    public record Edit(long maxImageBytes, long maxBodyBytes, long maxInputPixels) {
-        public static final Edit DEFAULTS = new Edit(20_000_000, 28_000_000, 50_000_000);
+    public record Edit(long maxImageBytes, long maxBodyBytes, long maxInputPixels, boolean blockNsfwInput) {
+        public static final Edit DEFAULTS = new Edit(20_000_000, 28_000_000, 50_000_000, false);
     }
 
     /** The shared PostgreSQL store, when configured; empty means the embedded SQLite store. */
@@ -293,7 +293,12 @@ public record ServerConfig(
                     + " in base64 (at least " + dev.qwenimage.health.Bytes.human(image * 4 / 3 + 1024) + ") and be under 2 GB, got "
                     + dev.qwenimage.health.Bytes.human(body));
         }
-        return new Edit(image, body, pixels);
+        boolean block = r.choice(Setting.NSFW_INPUT, v -> switch (v.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "off" -> false;
+            case "block" -> true;
+            default -> throw new IllegalArgumentException(v);
+        }, "off or block");
+        return new Edit(image, body, pixels, block);
     }
 
     private static final String HTTP_URL = "https?://[^\\s/?#]+(/[^\\s?#]*)?";

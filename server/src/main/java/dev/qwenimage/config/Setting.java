@@ -147,6 +147,10 @@ public record Setting(String env, String defaultValue, String description) {
     public static final Setting EDIT_MAX_INPUT_PIXELS = new Setting("QWEN_IMAGE_EDIT_MAX_INPUT_PIXELS", "50000000",
             "Most pixels (width x height, read from the image's header before anything is decoded) an edit's input may have; "
                     + "more answers 400 INVALID_IMAGE. Guards against decompression bombs: a small file of a huge, blank picture.");
+    public static final Setting NSFW_INPUT = new Setting("QWEN_IMAGE_NSFW_INPUT", "off",
+            "What the NSFW check does with an edit's input image: off (not checked; the edited output is judged as any "
+                    + "image is) or block (an input flagged at QWEN_IMAGE_NSFW_THRESHOLD is refused at submit: 400 INPUT_NSFW). "
+                    + "block loads the classifier on api nodes too.");
     public static final Setting CONFIG = new Setting("QWEN_IMAGE_CONFIG", "",
             "Path of a properties file with QWEN_IMAGE_* keys. Environment variables override it; command-line --set overrides both.");
 
@@ -155,7 +159,7 @@ public record Setting(String env, String defaultValue, String description) {
             NSFW, NSFW_THRESHOLD, NSFW_ACTION, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
             MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, SUBMITS_PER_MINUTE, IMAGES_PER_DAY, MAX_PIXELS, MAX_QUEUED, SYNC_TIMEOUT, REQUEST_TIMEOUT, WEBHOOK_ALLOW, WEBHOOK_ATTEMPTS, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
             S3_SECRET_KEY, S3_PATH_STYLE, S3_PREFIX, S3_PUBLIC_ENDPOINT, S3_CREATE_BUCKET, LOG_LEVEL, LOG_FORMAT, METRICS, MIN_FREE_DISK, NO_ENGINE_TIMEOUT,
-            EDIT_MAX_IMAGE, EDIT_MAX_BODY, EDIT_MAX_INPUT_PIXELS, CONFIG);
+            EDIT_MAX_IMAGE, EDIT_MAX_BODY, EDIT_MAX_INPUT_PIXELS, NSFW_INPUT, CONFIG);
 
     public static Setting byEnv(String env) {
         return ALL.stream().filter(s -> s.env.equals(env)).findFirst().orElse(null);

@@ -107,12 +107,15 @@ public final class Metrics {
         keyLabels = new KeyLabels(KEY_LABELS, nameOf);
     }
 
-    /** {@code qwen_image_key_tasks_total{key, event}}: a task of {@code owner}'s key was submitted, succeeded or failed. */
-    public void keyTasks(String owner, String event) {
+    /**
+     * {@code qwen_image_key_tasks_total{key, event, kind}}: a task of {@code owner}'s key, of {@code kind} (txt2img or
+     * edit), was submitted, succeeded or failed.
+     */
+    public void keyTasks(String owner, dev.qwenimage.engine.TaskKind kind, String event) {
         String label = keyLabels.label(owner);
-        keyCounters.computeIfAbsent(label + '\n' + event, k -> Counter.builder("qwen_image_key_tasks")
-                .description("tasks per API key (top keys by name, the rest as other) by event")
-                .tags("key", label, "event", event).register(registry)).increment();
+        keyCounters.computeIfAbsent(label + '\n' + event + '\n' + kind.code(), k -> Counter.builder("qwen_image_key_tasks")
+                .description("tasks per API key (top keys by name, the rest as other) by event and kind")
+                .tags("key", label, "event", event, "kind", kind.code()).register(registry)).increment();
     }
 
     /** Per-key counters by label and event, built once: a submit counts on one. */
@@ -124,9 +127,10 @@ public final class Metrics {
                 .tag("key", keyLabels.label(owner)).register(registry).increment(d.toNanos() / 1e9);
     }
 
-    public void finished(String status) {
-        Counter.builder("qwen_image_tasks_finished").description("tasks that ended, by status").tag("status", status)
-                .register(registry).increment();
+    /** {@code qwen_image_tasks_finished_total{status, kind}}: a task of {@code kind} ended so. */
+    public void finished(dev.qwenimage.engine.TaskKind kind, String status) {
+        Counter.builder("qwen_image_tasks_finished").description("tasks that ended, by status and kind").tag("status", status)
+                .tag("kind", kind.code()).register(registry).increment();
     }
 
     /** Timers by route, method and status, built once: this runs on every request. */

@@ -39,7 +39,8 @@ public final class KeyRows {
     private static final String ALL = "SELECT " + COLUMNS + " FROM api_keys ORDER BY created_at, id";
     private static final String ONE = "SELECT " + COLUMNS + " FROM api_keys WHERE id = ?";
     private static final String USAGE = """
-            SELECT owner, hour, submitted, succeeded, failed, cancelled, images, pixels, engine_millis, nsfw_flagged
+            SELECT owner, hour, submitted, succeeded, failed, cancelled, images, pixels, engine_millis, nsfw_flagged,
+                   edit_submitted, edit_succeeded, edit_engine_millis
               FROM usage_hourly WHERE hour >= ? AND hour < ? AND (? IS NULL OR owner = ?) ORDER BY owner, hour""";
 
     private KeyRows() {
@@ -120,7 +121,8 @@ public final class KeyRows {
         List<UsageRow> out = new ArrayList<>();
         while (rs.next()) {
             out.add(new UsageRow(rs.getString(1), Instant.ofEpochMilli(rs.getLong(2)), rs.getLong(3), rs.getLong(4),
-                    rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getLong(10)));
+                    rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getLong(10),
+                    new UsageRow.Edits(rs.getLong(11), rs.getLong(12), rs.getLong(13))));
         }
         return out;
     }

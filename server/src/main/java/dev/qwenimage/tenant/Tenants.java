@@ -146,8 +146,7 @@ public final class Tenants {
         List<UsageRow> hourly = usage.usage(owner, granularity.floor(from), to);
         Map<String, UsageRow> summed = new LinkedHashMap<>();
         for (UsageRow r : hourly) {
-            UsageRow p = new UsageRow(r.owner(), granularity.floor(r.period()), r.submitted(), r.succeeded(), r.failed(),
-                    r.cancelled(), r.images(), r.pixels(), r.engineMillis(), r.nsfwFlagged());
+            UsageRow p = r.in(granularity.floor(r.period()));
             summed.merge(p.owner() + "\n" + p.period(), p, UsageRow::plus);
         }
         List<UsageLine> lines = new ArrayList<>();

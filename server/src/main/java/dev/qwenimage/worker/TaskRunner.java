@@ -202,8 +202,8 @@ public final class TaskRunner {
                     Duration post = Duration.ofNanos(System.nanoTime() - p0);
                     metrics.stage("finish", engine.name(), post);
                     if (store.succeed(task.id(), workerId, key, done.nsfw(), engineNanos / 1_000_000, clock.instant())) {
-                        metrics.finished("succeed");
-                        metrics.keyTasks(task.owner(), "succeeded");
+                        metrics.finished(task.spec().kind(), "succeed");
+                        metrics.keyTasks(task.owner(), task.spec().kind(), "succeeded");
                         metrics.stage("total", engine.name(), Duration.between(task.createdAt(), clock.instant()));
                         eta.record(engine.name(), request.width(), request.height(), request.steps(),
                                 Duration.ofNanos(engineNanos), post);
@@ -225,8 +225,8 @@ public final class TaskRunner {
 
     private void failed(Task task, String workerId, String reason) {
         if (store.fail(task.id(), workerId, reason, clock.instant())) {
-            metrics.finished("failed");
-            metrics.keyTasks(task.owner(), CANCELLED.equals(reason) ? "cancelled" : "failed");
+            metrics.finished(task.spec().kind(), "failed");
+            metrics.keyTasks(task.owner(), task.spec().kind(), CANCELLED.equals(reason) ? "cancelled" : "failed");
         }
     }
 

@@ -85,7 +85,7 @@ class OperationsTest {
             assertThat(r.body())
                     .contains("qwen_image_tasks{state=\"queued\"}")
                     .contains("qwen_image_tasks{state=\"processing\"}")
-                    .contains("qwen_image_tasks_finished_total{status=\"succeed\"} 1.0")
+                    .contains("qwen_image_tasks_finished_total{kind=\"txt2img\",status=\"succeed\"} 1.0")
                     .contains("qwen_image_stage_seconds_bucket{engine=\"gpu-a\",stage=\"engine\"")
                     .contains("qwen_image_stage_seconds_count{engine=\"gpu-a\",stage=\"queue\"} 1")
                     .contains("qwen_image_stage_seconds_count{engine=\"gpu-a\",stage=\"finish\"} 1")

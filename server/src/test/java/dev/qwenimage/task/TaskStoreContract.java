@@ -763,6 +763,60 @@ public abstract class TaskStoreContract {
         assertThat(store.claim("w1", "gpu-b", clock.instant(), LEASE).orElseThrow().id()).isEqualTo(id);
     }
 
+    private String enqueueEdit(String owner) {
+        String id = UUID.randomUUID().toString();
+        store.insert(new NewTask(id, owner, new TaskSpec("make the sky purple", "", 1184, 880, false, 7, OptionalInt.empty(),
+                dev.qwenimage.image.ImageType.PNG, Optional.empty(), dev.qwenimage.engine.TaskKind.EDIT,
+                Optional.of(TaskService.inputKey(id))), 3, clock.instant()));
+        clock.advance(Duration.ofMillis(1));
+        return id;
+    }
+
+    @Test
+    void anEditIsStoredWithItsKindAndInputAndClaimedOnlyByAnEngineThatEdits() {
+        String edit = enqueueEdit("alice");
+
+        // the edit is read back as it was made
+        Task stored = store.find(edit).orElseThrow();
+        assertThat(stored.spec().kind()).isEqualTo(dev.qwenimage.engine.TaskKind.EDIT);
+        assertThat(stored.spec().inputKey()).contains(edit + ".input.png");
+        assertThat(stored.spec().imageType()).isEqualTo(dev.qwenimage.image.ImageType.PNG);
+
+        // an engine that draws from text only is not given it, even as the only task waiting
+        assertThat(store.claim("w1", "gpu-text", dev.qwenimage.engine.TaskKind.TEXT_ONLY, clock.instant(), LEASE, Duration.ZERO))
+                .isEmpty();
+        String text = enqueue("bob");
+        assertThat(store.claim("w1", "gpu-text", dev.qwenimage.engine.TaskKind.TEXT_ONLY, clock.instant(), LEASE, Duration.ZERO)
+                .orElseThrow().id()).isEqualTo(text);
+        // an engine that edits is
+        assertThat(store.claim("w2", "gpu-edit", java.util.EnumSet.of(dev.qwenimage.engine.TaskKind.EDIT), clock.instant(), LEASE,
+                Duration.ZERO).orElseThrow().id()).isEqualTo(edit);
+    }
+
+    @Test
+    void usageCountsEditsApartAndRetentionDeletesAnEditsInputWithItsImage() {
+        String edit = enqueueEdit("alice");
+        enqueue("alice");
+        String first = store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow().id();
+        assertThat(first).as("claimed in the order of arrival, whatever the kind").isEqualTo(edit);
+        clock.advance(Duration.ofSeconds(3));
+        assertThat(store.succeed(first, "w1", first + ".jpeg", Optional.empty(), 3000, clock.instant())).isTrue();
+        Task second = store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow();
+        clock.advance(Duration.ofSeconds(2));
+        assertThat(store.succeed(second.id(), "w1", second.id() + ".png", Optional.empty(), 2000, clock.instant())).isTrue();
+
+        dev.qwenimage.tenant.UsageRow usage = usageOf("alice");
+        assertThat(usage.submitted()).isEqualTo(2);
+        assertThat(usage.images()).isEqualTo(2);
+        assertThat(usage.engineMillis()).isEqualTo(5000);
+        assertThat(usage.edits()).isEqualTo(new dev.qwenimage.tenant.UsageRow.Edits(1, 1, 3000));
+
+        clock.advance(Duration.ofDays(2));
+        TaskStore.Purged purged = store.deleteFinishedBefore(clock.instant(), 100);
+        assertThat(purged.tasks()).isEqualTo(2);
+        assertThat(purged.imageKeys()).containsExactlyInAnyOrder(edit + ".input.png", edit + ".jpeg", second.id() + ".png");
+    }
+
     private dev.qwenimage.tenant.UsageRow usageOf(String owner) {
         List<dev.qwenimage.tenant.UsageRow> rows = store.usage(Optional.of(owner), Instant.EPOCH, clock.instant().plusSeconds(86_400));
         return rows.stream().reduce(dev.qwenimage.tenant.UsageRow::plus)

@@ -452,7 +452,7 @@ class ApiKeysLiveTest {
             Api.Response csv = admin.get("/admin/v1/usage?key=" + id(created) + "&format=csv");
             assertThat(csv.raw().headers().firstValue("Content-Type").orElseThrow()).startsWith("text/csv");
             String[] lines = csv.body().split("\r\n");
-            assertThat(lines[0]).isEqualTo("key,name,period,submitted,succeeded,failed,cancelled,images,megapixels,engine_seconds,nsfw_flagged");
+            assertThat(lines[0]).isEqualTo("key,name,period,submitted,succeeded,failed,cancelled,images,megapixels,engine_seconds,nsfw_flagged,edit_submitted,edit_succeeded,edit_engine_seconds");
             assertThat(lines[1]).startsWith(id(created) + ",metered," + row.get("period").asText() + ",2,2,0,0,2,0.79,");
         }
     }
@@ -464,15 +464,15 @@ class ApiKeysLiveTest {
             Api acme = new Api(server.localUrl(), secret(admin(server).create("{\"name\": \"acme\"}")));
             acme.awaitFinished(acme.submitOk(TASK), Duration.ofSeconds(20));
             String first = new String(Api.fetch(server.localUrl() + "/metrics").body());
-            assertThat(first).contains("qwen_image_key_tasks_total{event=\"submitted\",key=\"other\"} 1.0");
+            assertThat(first).contains("qwen_image_key_tasks_total{event=\"submitted\",key=\"other\",kind=\"txt2img\"} 1.0");
             // the scrape gave the busiest key a label of its own: from now on its tasks count under its name
             acme.awaitFinished(acme.submitOk(TASK), Duration.ofSeconds(20));
             acme.awaitFinished(acme.submitOk(TASK), Duration.ofSeconds(20));
             String later = new String(Api.fetch(server.localUrl() + "/metrics").body());
-            assertThat(later).contains("qwen_image_key_tasks_total{event=\"submitted\",key=\"acme\"} 2.0")
+            assertThat(later).contains("qwen_image_key_tasks_total{event=\"submitted\",key=\"acme\",kind=\"txt2img\"} 2.0")
                     // the first task's success may be counted just after the poll saw it, so after the scrape
-                    .containsPattern("qwen_image_key_tasks_total\\{event=\"succeeded\",key=\"acme\"} [23]\\.0")
-                    .contains("qwen_image_key_tasks_total{event=\"submitted\",key=\"other\"} 1.0")
+                    .containsPattern("qwen_image_key_tasks_total\\{event=\"succeeded\",key=\"acme\",kind=\"txt2img\"} [23]\\.0")
+                    .contains("qwen_image_key_tasks_total{event=\"submitted\",key=\"other\",kind=\"txt2img\"} 1.0")
                     .contains("qwen_image_key_engine_seconds_total{key=\"acme\"}");
         }
     }

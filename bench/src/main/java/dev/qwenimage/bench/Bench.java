@@ -47,7 +47,8 @@ import java.util.regex.Pattern;
  *       --concurrency 16,64,256 --tasks 40 --client wrk|java};</li>
  *   <li>{@code gap}: {@link SlotGapBench}, the idle gap of an engine slot between tasks;</li>
  *   <li>{@code cluster}: {@link ClusterBench}, claims on PostgreSQL and the API through two api nodes;</li>
- *   <li>{@code nsfw}: {@link NsfwBench}, the NSFW classifier against nsfwjs.</li>
+ *   <li>{@code nsfw}: {@link NsfwBench}, the NSFW classifier against nsfwjs;</li>
+ *   <li>{@code edit}: {@link EditBench}, an edit's submit and input preparation against text-to-image.</li>
  * </ul>
  */
 public final class Bench {
@@ -63,8 +64,9 @@ public final class Bench {
             case "gap" -> SlotGapBench.run(opts);
             case "cluster" -> ClusterBench.run(opts);
             case "nsfw" -> NsfwBench.main(Arrays.copyOfRange(args, 1, args.length));
+            case "edit" -> EditBench.run(opts);
             default -> {
-                System.err.println("unknown benchmark suite '" + suite + "'; suites: api (default), gap, cluster, nsfw");
+                System.err.println("unknown benchmark suite '" + suite + "'; suites: api (default), gap, cluster, nsfw, edit");
                 System.exit(2);
             }
         }

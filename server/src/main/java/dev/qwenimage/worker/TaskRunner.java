@@ -207,6 +207,7 @@ public final class TaskRunner {
                         metrics.stage("total", engine.name(), Duration.between(task.createdAt(), clock.instant()));
                         eta.record(engine.name(), request.width(), request.height(), request.steps(),
                                 Duration.ofNanos(engineNanos), post);
+                        dropInput(task);
                     } else {
                         log.warn("task {} finished here after its lease passed to another worker; result not recorded", task.id());
                     }
@@ -223,8 +224,23 @@ public final class TaskRunner {
         }
     }
 
+    /**
+     * Deletes an ended edit's stored input: only a re-run needs it, and an ended task never runs
+     * again (whatever is left, retention removes with the task).
+     */
+    private void dropInput(Task task) {
+        task.spec().inputKey().ifPresent(key -> {
+            try {
+                blobs.delete(key);
+            } catch (RuntimeException e) {
+                log.warn("task {}: could not delete its input image {} ({}); retention will", task.id(), key, e.getMessage());
+            }
+        });
+    }
+
     private void failed(Task task, String workerId, String reason) {
         if (store.fail(task.id(), workerId, reason, clock.instant())) {
+            dropInput(task);
             metrics.finished(task.spec().kind(), "failed");
             metrics.keyTasks(task.owner(), task.spec().kind(), CANCELLED.equals(reason) ? "cancelled" : "failed");
         }

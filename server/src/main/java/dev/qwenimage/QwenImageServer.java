@@ -25,6 +25,7 @@ import dev.qwenimage.webhook.WebhookSender;
 import dev.qwenimage.webhook.WebhookSigner;
 import dev.qwenimage.outbound.OutboundGuard;
 import dev.qwenimage.edit.EditInputs;
+import dev.qwenimage.engine.TaskKind;
 import dev.qwenimage.edit.ImageFetcher;
 import dev.qwenimage.edit.InputDecoder;
 import dev.qwenimage.outbound.OutboundHttp;
@@ -172,6 +173,10 @@ public final class QwenImageServer implements AutoCloseable {
                     resources.push(setup.engine());
                     Engine engine = setup.engine();
                     eta.prior(engine.name(), (w, h) -> engine.typicalStepTime(w, h).toNanos() / 1e9);
+                    if (engine.kinds().contains(TaskKind.EDIT)) {
+                        eta.prior(EtaEstimator.paceKey(engine.name(), TaskKind.EDIT),
+                                (w, h) -> engine.typicalEditStepTime(w, h).toNanos() / 1e9);
+                    }
                     EngineGuard guard = new EngineGuard(setup.engine(), clock, config.engineFailures(), config.engineCheck(),
                             PROBE_MIN, config.engineCheck().multipliedBy(4));
                     lanes.add(new WorkerPool.Lane(guard, setup.slots(), setup.timeout()));

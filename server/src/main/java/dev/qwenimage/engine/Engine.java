@@ -47,6 +47,15 @@ public interface Engine extends AutoCloseable {
         return Duration.ofNanos(Math.round(typicalStepTime().toNanos() * (width * (double) height) / (1024.0 * 1024.0)));
     }
 
+    /**
+     * What one step of an edit is expected to cost at {@code width x height} before edits are
+     * measured: by default twice a text-to-image step (Qwen-Image-Edit attends over the input
+     * image's latents as well as its own).
+     */
+    default Duration typicalEditStepTime(int width, int height) {
+        return typicalStepTime(width, height).multipliedBy(2);
+    }
+
     GenerationResult generate(GenerationRequest request, ProgressSink progress, Cancellation cancellation);
 
     /**

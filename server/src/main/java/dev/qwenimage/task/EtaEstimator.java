@@ -28,6 +28,27 @@ public final class EtaEstimator {
         double secondsPerStep(int width, int height);
     }
 
+    /** What an edit is assumed to cost per step against a text-to-image step on the same engine, until edits are measured. */
+    public static final double EDIT_STEP_FACTOR = 2.0;
+    private static final String EDIT_SUFFIX = " (edit)";
+
+    /**
+     * The name {@code engine}'s pace for tasks of {@code kind} is kept under: an edit's steps cost
+     * more than text-to-image's on the same engine (Qwen-Image-Edit attends over the input's
+     * latents as well as its own, about twice the tokens), so the two are measured apart.
+     */
+    public static String paceKey(String engine, dev.qwenimage.engine.TaskKind kind) {
+        return kind == dev.qwenimage.engine.TaskKind.EDIT ? engine + EDIT_SUFFIX : engine;
+    }
+
+    /** {@code lanes} as the ETA of a task of {@code kind} reads them: under their pace keys. */
+    public static java.util.List<EngineCapacity> paced(java.util.List<EngineCapacity> lanes, dev.qwenimage.engine.TaskKind kind) {
+        if (kind == dev.qwenimage.engine.TaskKind.TEXT_TO_IMAGE) {
+            return lanes;
+        }
+        return lanes.stream().map(l -> new EngineCapacity(paceKey(l.engine(), kind), l.defaultSteps(), l.slots(), l.kinds())).toList();
+    }
+
     private final Map<Key, Sample> measured = new ConcurrentHashMap<>();
     private final Map<String, Double> postSeconds = new ConcurrentHashMap<>();
     private final Map<String, StepCost> priors = new ConcurrentHashMap<>();
@@ -82,6 +103,11 @@ public final class EtaEstimator {
      * from the cost model alone before anything is measured.
      */
     public double secondsPerStep(String engine, int width, int height) {
+        if (engine.endsWith(EDIT_SUFFIX) && !priors.containsKey(engine) && measured.keySet().stream().noneMatch(k -> k.engine().equals(engine))) {
+            // edits not measured here (an api node learns only text-to-image's pace from the lane
+            // reports): the engine's own pace, at an edit's assumed extra cost
+            return EDIT_STEP_FACTOR * secondsPerStep(engine.substring(0, engine.length() - EDIT_SUFFIX.length()), width, height);
+        }
         long b = bucket(width, height);
         Sample exact = measured.get(new Key(engine, b));
         if (exact != null) {
@@ -120,7 +146,7 @@ public final class EtaEstimator {
 
     /** Estimated seconds for a whole task on {@code engine}. */
     public double taskSeconds(String engine, int width, int height, int steps) {
-        return steps * secondsPerStep(engine, width, height) + postSeconds.getOrDefault(engine, 0.0);
+        return steps * secondsPerStep(engine, width, height) + post(engine);
     }
 
     /**
@@ -154,7 +180,16 @@ public final class EtaEstimator {
     /** Seconds until a running task is expected to finish: its remaining steps, then post-processing. */
     public long runningEtaSeconds(String engine, int width, int height, int steps, int progressPercent) {
         double remainingSteps = steps * (1 - progressPercent / 100.0);
-        return ceilSeconds(remainingSteps * secondsPerStep(engine, width, height) + postSeconds.getOrDefault(engine, 0.0));
+        return ceilSeconds(remainingSteps * secondsPerStep(engine, width, height) + post(engine));
+    }
+
+    /** Post-processing seconds under a pace key: an edit's are its engine's when not measured apart. */
+    private double post(String engine) {
+        Double p = postSeconds.get(engine);
+        if (p == null && engine.endsWith(EDIT_SUFFIX)) {
+            p = postSeconds.get(engine.substring(0, engine.length() - EDIT_SUFFIX.length()));
+        }
+        return p == null ? 0.0 : p;
     }
 
     /** Whole seconds, rounded up, ignoring floating-point noise (3.0000000001 is 3). */

@@ -327,14 +327,16 @@ public final class TaskService {
                 List<EngineCapacity> lanes = task.spec().steps().isPresent()
                         ? engines.capacity(task.spec().kind()).stream().map(l -> l.withSteps(task.spec().steps().getAsInt())).toList()
                         : engines.capacity(task.spec().kind());
-                yield new TaskView(task, eta.queuedEtaSeconds(w, h, lanes, stats.queuedAhead(task.turn()), stats), 0,
+                yield new TaskView(task, eta.queuedEtaSeconds(w, h, EtaEstimator.paced(lanes, task.spec().kind()),
+                        stats.queuedAhead(task.turn()), stats), 0,
                         Optional.empty(), Optional.empty());
             }
             case TaskState.Processing p -> {
                 String engine = task.engine().orElse("");
                 int steps = task.spec().steps().orElseGet(() -> engines.capacity().stream()
                         .filter(l -> l.engine().equals(engine)).mapToInt(EngineCapacity::defaultSteps).findFirst().orElse(20));
-                yield new TaskView(task, eta.runningEtaSeconds(engine, w, h, steps, p.progressPercent()),
+                yield new TaskView(task, eta.runningEtaSeconds(EtaEstimator.paceKey(engine, task.spec().kind()), w, h, steps,
+                        p.progressPercent()),
                         Math.min(99, p.progressPercent()), Optional.empty(), Optional.empty());
             }
             case TaskState.Succeeded s -> new TaskView(task, 0, 100, Optional.of(links.link(s.imageKey(), baseUrl.get())), Optional.empty());

@@ -205,7 +205,7 @@ public final class TaskRunner {
                         metrics.finished(task.spec().kind(), "succeed");
                         metrics.keyTasks(task.owner(), task.spec().kind(), "succeeded");
                         metrics.stage("total", engine.name(), Duration.between(task.createdAt(), clock.instant()));
-                        eta.record(engine.name(), request.width(), request.height(), request.steps(),
+                        eta.record(EtaEstimator.paceKey(engine.name(), task.spec().kind()), request.width(), request.height(), request.steps(),
                                 Duration.ofNanos(engineNanos), post);
                         dropInput(task);
                     } else {

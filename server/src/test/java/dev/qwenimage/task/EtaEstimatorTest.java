@@ -75,4 +75,18 @@ class EtaEstimatorTest {
         eta.record("gpu", 1024, 1024, 10, Duration.ofSeconds(10), Duration.ZERO);
         assertThat(eta.runningEtaSeconds("gpu", 1024, 1024, 10, 70)).isEqualTo(3);
     }
+
+    @Test
+    void editsAreMeasuredApartFromTextToImageOnTheSameEngine() {
+        String edit = EtaEstimator.paceKey("gpu", dev.qwenimage.engine.TaskKind.EDIT);
+        eta.record("gpu", 1024, 1024, 10, Duration.ofSeconds(10), Duration.ofSeconds(1)); // 1 s per text step
+        // no edit measured yet (an api node learns only the text pace): twice the engine's pace, its post-processing
+        assertThat(eta.runningEtaSeconds(edit, 1024, 1024, 10, 0)).isEqualTo(21);
+
+        eta.record(edit, 1024, 1024, 10, Duration.ofSeconds(15), Duration.ofSeconds(1)); // 1.5 s per edit step
+        assertThat(eta.runningEtaSeconds(edit, 1024, 1024, 10, 0)).isEqualTo(16);
+        assertThat(eta.runningEtaSeconds("gpu", 1024, 1024, 10, 0)).as("text-to-image keeps its own pace").isEqualTo(11);
+        assertThat(eta.queuedEtaSeconds(1024, 1024, EtaEstimator.paced(List.of(new EngineCapacity("gpu", 10, 1)),
+                dev.qwenimage.engine.TaskKind.EDIT), 1, QueueStats.EMPTY)).isEqualTo(32);
+    }
 }

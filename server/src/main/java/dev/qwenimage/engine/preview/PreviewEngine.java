@@ -80,6 +80,12 @@ public final class PreviewEngine implements Engine {
         return stepDelay.plusNanos(Math.round(render * 1_000_000));
     }
 
+    /** Previewing an edit costs a step what drawing a poster does. */
+    @Override
+    public Duration typicalEditStepTime(int width, int height) {
+        return typicalStepTime(width, height);
+    }
+
     @Override
     public GenerationResult generate(GenerationRequest request, ProgressSink progress, Cancellation cancellation) {
         Poster poster = request.isEdit() ? Poster.planEdit(request) : Poster.plan(request);

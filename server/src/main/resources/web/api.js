@@ -18,6 +18,8 @@ export class ApiError extends Error {
 }
 
 const REQUEST_TIMEOUT_MS = 30000;
+/** An edit's body holds the picture (up to 28 MB) and the server may fetch it from a URL first. */
+const EDIT_TIMEOUT_MS = 120000;
 
 export class Api {
   /** @param {() => string} key where to read the API key from when a call is made */
@@ -35,6 +37,17 @@ export class Api {
     if (negativePrompt) request.negative_prompt = negativePrompt;
     if (imageType !== "jpeg") request.extra = { response_image_type: imageType };
     const body = await this.#call("POST", "/v3/async/qwen-image-txt2img", request);
+    return body.task_id;
+  }
+
+  /**
+   * Submits an edit of a picture; resolves to its task id. image: an http(s) URL the server
+   * fetches, or a data: URI. The body can be tens of megabytes, so it is given longer to send.
+   */
+  async submitEdit({ prompt, image, watermark, seed = null, outputFormat = "jpeg" }) {
+    const fields = { prompt, image, output_format: outputFormat, watermark };
+    if (seed !== null) fields.seed = seed;
+    const body = await request("POST", "/v3/async/qwen-image-edit", { json: fields, token: this.key(), timeoutMs: EDIT_TIMEOUT_MS });
     return body.task_id;
   }
 
@@ -61,9 +74,9 @@ export class Api {
 /**
  * One call of this server's HTTP API (the public one or the admin one): JSON in, JSON out, every
  * error answer as an {@link ApiError} with the server's own reason and message.
- * @param {{json?: object, signal?: AbortSignal, token?: string|null}} options token: sent as the bearer
+ * @param {{json?: object, signal?: AbortSignal, token?: string|null, timeoutMs?: number}} options token: sent as the bearer
  */
-export async function request(method, path, { json, signal, token = null } = {}) {
+export async function request(method, path, { json, signal, token = null, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
   const headers = { Accept: "application/json" };
   if (token !== null) {
     headers.Authorization = `Bearer ${token.trim()}`;
@@ -71,7 +84,7 @@ export async function request(method, path, { json, signal, token = null } = {})
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";
   }
-  const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+  const timeout = AbortSignal.timeout(timeoutMs);
   let response;
   try {
     response = await fetch(path, {
@@ -85,7 +98,7 @@ export async function request(method, path, { json, signal, token = null } = {})
     if (signal?.aborted) {
       throw e;
     }
-    const why = timeout.aborted ? "it did not answer within 30 s" : "the connection failed";
+    const why = timeout.aborted ? `it did not answer within ${Math.round(timeoutMs / 1000)} s` : "the connection failed";
     throw new ApiError(0, "NETWORK_ERROR", `Cannot reach the server (${why}). Is it still running?`);
   }
   let body = null;

@@ -1,13 +1,16 @@
-// The playground page: form, live progress of the current task, result and gallery.
+// The playground page: the Generate and Edit forms, live progress of the current task, the result
+// (an edit's before and after side by side) and the gallery.
 
 import { Api, ApiError, CANCELLED, STATUS, isFinished } from "./api.js";
-import { GalleryStore, GalleryView, keyId } from "./gallery.js";
+import { EDIT, GalleryStore, GalleryView, keyId } from "./gallery.js";
 import { codePoints, countText, etaText, sizeText } from "./format.js";
-import { checkCustom, parseSize, presets, sizeParam } from "./sizes.js";
+import { checkCustom, editSize, parseSize, presets, sizeParam } from "./sizes.js";
+import { EditInput, IMAGE_REASONS } from "./edit.js";
 
 const SETTINGS_KEY = "qwen-image-playground.settings.v1";
 const API_KEY_KEY = "qwen-image-playground.api-key";
 const CUSTOM = "custom";
+const GENERATE = "generate";
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -44,6 +47,25 @@ const el = {
   reuseSeed: $("reuse-seed"),
   more: $("more-options"),
   resultEmpty: $("result-empty"),
+  skip: document.querySelector(".skip"),
+  modes: [...document.querySelectorAll("input[name=mode]")],
+  editForm: $("edit-form"),
+  editPrompt: $("edit-prompt"),
+  editPromptCount: $("edit-prompt-count"),
+  editSeed: $("edit-seed"),
+  editFormat: $("edit-format"),
+  editWatermark: $("edit-watermark"),
+  editSubmit: $("edit-submit"),
+  editFigure: $("edit-figure"),
+  editBefore: $("edit-before"),
+  editBeforeNote: $("edit-before-note"),
+  editAfter: $("edit-after"),
+  editAfterSize: $("edit-after-size"),
+  editResultPrompt: $("edit-result-prompt"),
+  editResultMeta: $("edit-result-meta"),
+  editDownload: $("edit-download"),
+  editOpen: $("edit-open"),
+  editReuseSeed: $("edit-reuse-seed"),
   gallery: $("gallery"),
   galleryEmpty: $("gallery-empty"),
   galleryNote: $("gallery-note"),
@@ -70,7 +92,23 @@ const storage = {
 const api = new Api(() => el.key.value);
 const PRESETS = presets();
 const MAX_SEED = 2 ** 53 - 1;
-let tracked = null; // {taskId, controller, cancelling} of the task the result panel follows
+/** The edit endpoint's seed range (the vendor's). */
+const MAX_EDIT_SEED = 2147483647;
+let tracked = null; // {taskId, controller, cancelling, kind} of the task the result panel follows
+/** The pictures this page sent for edits, in full, while it stays open (the gallery keeps small copies). */
+const editInputs = new Map();
+
+const editInput = new EditInput({
+  drop: $("edit-drop"),
+  file: $("edit-file"),
+  url: $("edit-url"),
+  preview: $("edit-preview"),
+  info: $("edit-image-info"),
+  clear: $("edit-clear"),
+  error: $("edit-image-error"),
+  errorMessage: $("edit-image-error-message"),
+  errorDetail: $("edit-image-error-detail"),
+});
 
 // ---- form -------------------------------------------------------------------------------------
 
@@ -159,6 +197,9 @@ function saveSettings() {
     customHeight: el.customHeight.value,
     watermark: el.watermark.checked,
     imageType: el.imageType.value,
+    mode: mode(),
+    editFormat: el.editFormat.value,
+    editWatermark: el.editWatermark.checked,
   }));
 }
 
@@ -176,24 +217,40 @@ function loadSettings() {
   if (s.customHeight) el.customHeight.value = s.customHeight;
   el.watermark.checked = s.watermark === true;
   if (["jpeg", "png", "webp"].includes(s.imageType)) el.imageType.value = s.imageType;
+  if (["jpeg", "png", "webp"].includes(s.editFormat)) el.editFormat.value = s.editFormat;
+  el.editWatermark.checked = s.editWatermark === true;
+  setMode(s.mode === EDIT ? EDIT : GENERATE);
   showSizeNote();
 }
 
+function mode() {
+  return el.modes.find((m) => m.checked)?.value === EDIT ? EDIT : GENERATE;
+}
+
+/** Shows the form of one mode; the other keeps what was typed in it. */
+function setMode(value) {
+  for (const m of el.modes) m.checked = m.value === value;
+  el.form.hidden = value !== GENERATE;
+  el.editForm.hidden = value !== EDIT;
+  el.skip.href = value === EDIT ? "#edit-prompt" : "#prompt";
+}
+
 /** The seed to send: null for a random one, or {error}. */
-function chosenSeed() {
-  const text = el.seed.value.trim();
+function chosenSeed(input = el.seed, max = MAX_SEED) {
+  const text = input.value.trim();
   if (text === "" || text === "-1") {
     return { seed: null };
   }
   const seed = Number(text);
-  if (!Number.isSafeInteger(seed) || seed < 0 || seed > MAX_SEED) {
-    return { error: `The seed must be a whole number from 0 to ${MAX_SEED}, or empty for a random one.` };
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed > max) {
+    return { error: `The seed must be a whole number from 0 to ${max}, or empty for a random one.` };
   }
   return { seed };
 }
 
 function updatePromptCount() {
   el.promptCount.textContent = countText(codePoints(el.prompt.value), "character");
+  el.editPromptCount.textContent = countText(codePoints(el.editPrompt.value), "character");
 }
 
 // ---- result panel -----------------------------------------------------------------------------
@@ -238,7 +295,8 @@ function showProgress(status, percent, eta, waitReason = "") {
     el.progress.value = value;
   }
   el.progressPercent.textContent = queued ? "" : `${value}%`;
-  const what = `${tracked?.cancelling ? "Cancelling" : queued ? "Waiting in the queue" : "Generating"}${queued ? "" : `: ${value}%`}`;
+  const doing = tracked?.kind === EDIT ? "Editing" : "Generating";
+  const what = `${tracked?.cancelling ? "Cancelling" : queued ? "Waiting in the queue" : doing}${queued ? "" : `: ${value}%`}`;
   // while no engine can start it, the server says why instead of giving an ETA
   const text = [what, waitReason || etaText(eta)].filter(Boolean).join(" · ");
   if (el.progressLabel.textContent !== text) {
@@ -247,10 +305,15 @@ function showProgress(status, percent, eta, waitReason = "") {
 }
 
 function showResult(item, body) {
+  if (item.kind === EDIT) {
+    showEditResult(item, body);
+    return;
+  }
   const image = body.images[0];
   const size = parseSize(item.size);
   el.progressBlock.hidden = true;
   el.resultEmpty.hidden = true;
+  el.editFigure.hidden = true;
   el.figure.hidden = false;
   el.figure.dataset.taskId = item.taskId;
   if (size) {
@@ -269,10 +332,57 @@ function showResult(item, body) {
   el.resultOpen.href = image.image_url;
 }
 
-function setBusy(busy) {
+/** An edit's result: the picture that was sent beside the one that came back. */
+function showEditResult(item, body) {
+  const image = body.images[0];
+  const type = image.image_type ?? "jpeg";
+  const size = parseSize(item.size);
+  el.progressBlock.hidden = true;
+  el.resultEmpty.hidden = true;
+  el.figure.hidden = true;
+  el.editFigure.hidden = false;
+  el.editFigure.dataset.taskId = item.taskId;
+
+  const before = editInputs.get(item.taskId) ?? item.input ?? null;
+  el.editBefore.closest(".side").hidden = before === null;
+  el.editBeforeNote.textContent = editInputs.has(item.taskId) ? "" : "(the small copy kept in this browser)";
+  el.editBefore.alt = `Before: the picture sent to be edited (${item.prompt})`;
+  if (before !== null) {
+    el.editBefore.src = before;
+  } else {
+    el.editBefore.removeAttribute("src");
+  }
+
+  if (size) {
+    el.editAfter.width = size.width;
+    el.editAfter.height = size.height;
+  } else {
+    el.editAfter.removeAttribute("width");
+    el.editAfter.removeAttribute("height");
+  }
+  el.editAfter.alt = `After: ${item.prompt}`;
+  el.editAfter.src = image.image_url;
+  el.editAfterSize.textContent = size ? `(${sizeText(size.width, size.height)})` : "";
+  el.editResultPrompt.textContent = item.prompt;
+  const meta = ["Edit", size ? sizeText(size.width, size.height) : "", type.toUpperCase()].filter(Boolean);
+  const seed = body.extra?.seed;
+  if (Number.isSafeInteger(seed)) meta.push(`seed ${seed}`);
+  el.editResultMeta.textContent = meta.join(" · ");
+  el.editReuseSeed.hidden = !Number.isSafeInteger(seed);
+  el.editReuseSeed.dataset.seed = String(seed);
+  el.editOpen.href = image.image_url;
+  el.editDownload.href = image.image_url;
+  el.editDownload.download = `qwen-image-edit-${item.taskId.slice(0, 8)}.${type === "jpeg" ? "jpg" : type}`;
+}
+
+/** While a task runs neither form submits; the running one's button says what it does. */
+function setBusy(busy, kind = tracked?.kind) {
   el.submit.disabled = busy;
-  el.submit.textContent = busy ? "Generating…" : "Generate";
-  el.form.setAttribute("aria-busy", String(busy));
+  el.submit.textContent = busy && kind !== EDIT ? "Generating…" : "Generate";
+  el.form.setAttribute("aria-busy", String(busy && kind !== EDIT));
+  el.editSubmit.disabled = busy;
+  el.editSubmit.textContent = busy && kind === EDIT ? "Editing…" : "Edit";
+  el.editForm.setAttribute("aria-busy", String(busy && kind === EDIT));
   el.cancel.disabled = false;
 }
 
@@ -298,10 +408,11 @@ function pollDelay(task) {
 async function track(item) {
   tracked?.controller.abort();
   const controller = new AbortController();
-  tracked = { taskId: item.taskId, controller, cancelling: false };
+  tracked = { taskId: item.taskId, controller, cancelling: false, kind: item.kind === EDIT ? EDIT : GENERATE };
   const signal = controller.signal;
   setBusy(true);
   el.figure.hidden = true;
+  el.editFigure.hidden = true;
   el.resultEmpty.hidden = true;
   showProgress(STATUS.QUEUED, 0, 0);
   let failures = 0;
@@ -337,7 +448,7 @@ async function track(item) {
         el.progressBlock.hidden = true;
         el.resultEmpty.hidden = false;
         if (task.reason === CANCELLED) {
-          showNotice("Cancelled: the task was stopped and no picture was made.");
+          showNotice(`Cancelled: the task was stopped and no picture was ${item.kind === EDIT ? "edited" : "made"}.`);
         } else {
           showError(`The task failed: ${task.reason || "no reason given"}.`, `task ${item.taskId}`);
         }
@@ -401,7 +512,7 @@ async function generate(event) {
     el.seed.focus();
     return;
   }
-  setBusy(true);
+  setBusy(true, GENERATE);
   const sizeValue = sizeParam(size.width, size.height);
   const negativePrompt = el.negativePrompt.value.trim();
   let taskId;
@@ -421,7 +532,75 @@ async function generate(event) {
   }
   const item = { taskId, prompt, size: sizeValue, createdAt: Date.now(), keyId: keyId(key) };
   if (negativePrompt) item.negativePrompt = negativePrompt;
-  tracked = { taskId, controller: new AbortController(), cancelling: false };
+  tracked = { taskId, controller: new AbortController(), cancelling: false, kind: GENERATE };
+  gallery.add(item);
+  track(item);
+}
+
+/** Whether an API error is about the input picture (or that no engine edits), so it belongs next to the input. */
+function aboutTheImage(e) {
+  return e instanceof ApiError && (IMAGE_REASONS.includes(e.reason) || e.metadata?.field === "image" || e.status === 413);
+}
+
+async function edit(event) {
+  event.preventDefault();
+  clearError();
+  const key = el.key.value.trim();
+  if (!key) {
+    showError("Enter the API key first.", "The server prints it in its start-up banner, on the line “API key”.");
+    el.key.focus();
+    return;
+  }
+  const source = await editInput.ready();
+  if (!source) {
+    // a file refused here already says why; otherwise nothing was chosen
+    if ($("edit-image-error").hidden) {
+      editInput.showError("Choose the picture to edit first: a file, one dropped or pasted here, or its URL.");
+    }
+    $("edit-file").focus();
+    return;
+  }
+  editInput.clearError();
+  const prompt = el.editPrompt.value.trim();
+  if (!prompt) {
+    showError("Write what to change first, e.g. “make the sky purple”.");
+    el.editPrompt.focus();
+    return;
+  }
+  const seed = chosenSeed(el.editSeed, MAX_EDIT_SEED);
+  if (seed.error) {
+    showError(seed.error);
+    el.editSeed.focus();
+    return;
+  }
+  setBusy(true, EDIT);
+  let taskId;
+  try {
+    taskId = await api.submitEdit({
+      prompt,
+      image: source.image,
+      watermark: el.editWatermark.checked,
+      seed: seed.seed,
+      outputFormat: el.editFormat.value,
+    });
+  } catch (e) {
+    setBusy(false, EDIT);
+    if (aboutTheImage(e)) {
+      editInput.showError(e.message, `${e.reason} · HTTP ${e.status}`);
+    } else {
+      showApiError(e, "submitting the edit");
+    }
+    return;
+  }
+  const item = { taskId, kind: EDIT, prompt, createdAt: Date.now(), keyId: keyId(key) };
+  if (source.width && source.height) {
+    const out = editSize(source.width, source.height);
+    item.size = sizeParam(out.width, out.height);
+  }
+  const thumbnail = editInput.thumbnail();
+  if (thumbnail) item.input = thumbnail;
+  editInputs.set(taskId, source.image);
+  tracked = { taskId, controller: new AbortController(), cancelling: false, kind: EDIT };
   gallery.add(item);
   track(item);
 }
@@ -457,9 +636,21 @@ const gallery = new GalleryView({
   onShow: (item, body) => {
     clearError();
     showResult(item, body);
-    el.figure.scrollIntoView({ behavior: "smooth", block: "nearest" });
+    (item.kind === EDIT ? el.editFigure : el.figure).scrollIntoView({ behavior: "smooth", block: "nearest" });
   },
   onReuse: (item) => {
+    if (item.kind === EDIT) {
+      setMode(EDIT);
+      saveSettings();
+      el.editPrompt.value = item.prompt;
+      updatePromptCount();
+      const full = editInputs.get(item.taskId) ?? (/^https?:/i.test(item.input ?? "") ? item.input : null);
+      if (full) editInput.restore(full);
+      el.editPrompt.focus();
+      return;
+    }
+    setMode(GENERATE);
+    saveSettings();
     el.prompt.value = item.prompt;
     el.negativePrompt.value = item.negativePrompt ?? "";
     if (item.negativePrompt) el.more.open = true;
@@ -491,6 +682,33 @@ el.prompt.addEventListener("keydown", (e) => {
   if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
     el.form.requestSubmit();
   }
+});
+el.editPrompt.addEventListener("input", updatePromptCount);
+el.editPrompt.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+    el.editForm.requestSubmit();
+  }
+});
+for (const m of el.modes) {
+  m.addEventListener("change", () => {
+    setMode(mode());
+    saveSettings();
+  });
+}
+// a picture pasted anywhere on the page while editing is the picture to edit
+document.addEventListener("paste", (e) => {
+  const file = [...(e.clipboardData?.files ?? [])].find((f) => f.type.startsWith("image/"));
+  if (mode() === EDIT && file) {
+    e.preventDefault();
+    editInput.take(file, true);
+  }
+});
+el.editFormat.addEventListener("change", saveSettings);
+el.editWatermark.addEventListener("change", saveSettings);
+el.editForm.addEventListener("submit", edit);
+el.editReuseSeed.addEventListener("click", () => {
+  el.editSeed.value = el.editReuseSeed.dataset.seed;
+  el.editSeed.focus();
 });
 el.presets.addEventListener("change", showSizeNote);
 el.customWidth.addEventListener("input", showSizeNote);

@@ -51,3 +51,18 @@ export function codePoints(text) {
   }
   return n;
 }
+
+/** "20 MB", "1.5 MB", "812 KB", in powers of 1000 as the server writes sizes. */
+export function bytesText(bytes) {
+  const units = ["bytes", "KB", "MB", "GB"];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  if (i === 0) {
+    return `${bytes} bytes`;
+  }
+  return `${v >= 100 || v === Math.floor(v) ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
+}

@@ -1,5 +1,6 @@
-// This browser's pictures: a list in localStorage (task id, prompt, size, time), shown as cards
-// whose images come from fresh task-result links, because image links expire.
+// This browser's pictures: a list in localStorage (task id, prompt, size, time; for an edit, a
+// small copy of the picture it started from), shown as cards whose images come from fresh
+// task-result links, because image links expire.
 
 import { ApiError, CANCELLED, STATUS, isFinished } from "./api.js";
 import { agoText, sizeText } from "./format.js";
@@ -10,6 +11,9 @@ const MAX_ITEMS = 60;
 const PENDING_POLL_MS = 3000;
 const RETRY_MS = 10000;
 const PARALLEL_LOADS = 3;
+
+/** The kind of an item that is an edit ({kind: "edit"}); a text-to-image item has no kind. */
+export const EDIT = "edit";
 
 /**
  * A short fingerprint of an API key (32-bit FNV-1a), so that each key sees its own pictures: the
@@ -41,7 +45,12 @@ export class GalleryStore {
 
   add(item) {
     const items = [item, ...this.all().filter((i) => i.taskId !== item.taskId)].slice(0, MAX_ITEMS);
-    this.#save(items);
+    if (!this.#save(items)) {
+      // full: the edits' small copies of their inputs are what takes the room; drop the oldest ones
+      for (let i = items.length - 1; i > 0 && !this.#save(items); i--) {
+        delete items[i].input;
+      }
+    }
   }
 
   remove(taskId) {
@@ -52,11 +61,14 @@ export class GalleryStore {
     this.#save(this.all().filter((i) => i.keyId !== ofKeyId));
   }
 
+  /** Whether it was written. */
   #save(items) {
     try {
       this.storage.setItem(STORAGE_KEY, JSON.stringify(items));
+      return true;
     } catch {
       // storage full or disabled: the gallery just isn't remembered
+      return false;
     }
   }
 }
@@ -190,12 +202,14 @@ export class GalleryView {
     li.className = "card";
     li.dataset.taskId = item.taskId;
     li.dataset.state = "loading";
+    const isEdit = item.kind === EDIT;
+    if (isEdit) li.dataset.kind = EDIT;
 
     const size = parseSize(item.size);
     const show = document.createElement("button");
     show.type = "button";
     show.className = "thumb";
-    show.setAttribute("aria-label", `Show this picture: ${item.prompt}`);
+    show.setAttribute("aria-label", `${isEdit ? "Show this edit" : "Show this picture"}: ${item.prompt}`);
     const img = document.createElement("img");
     img.alt = item.prompt;
     img.decoding = "async";
@@ -208,6 +222,21 @@ export class GalleryView {
     status.className = "card-status";
     status.textContent = "Loading…";
     show.append(img, status);
+    if (isEdit) {
+      const badge = document.createElement("span");
+      badge.className = "card-kind";
+      badge.textContent = "Edit";
+      if (typeof item.input === "string") {
+        // the picture it started from, small, in a corner
+        const before = document.createElement("img");
+        before.className = "card-before";
+        before.alt = "";
+        before.decoding = "async";
+        before.src = item.input;
+        show.append(before);
+      }
+      show.append(badge);
+    }
 
     const prompt = document.createElement("p");
     prompt.className = "card-prompt";
@@ -219,7 +248,7 @@ export class GalleryView {
     const time = document.createElement("time");
     time.dateTime = new Date(item.createdAt).toISOString();
     time.textContent = agoText(item.createdAt);
-    meta.append(size ? `${sizeText(size.width, size.height)} · ` : "", time);
+    meta.append(isEdit ? "Edit · " : "", size ? `${sizeText(size.width, size.height)} · ` : "", time);
 
     const actions = document.createElement("div");
     actions.className = "card-actions";
@@ -227,7 +256,7 @@ export class GalleryView {
     reuse.type = "button";
     reuse.className = "quiet";
     reuse.textContent = "Reuse";
-    reuse.setAttribute("aria-label", `Reuse the prompt and size: ${item.prompt}`);
+    reuse.setAttribute("aria-label", isEdit ? `Reuse the edit's instruction: ${item.prompt}` : `Reuse the prompt and size: ${item.prompt}`);
     const remove = document.createElement("button");
     remove.type = "button";
     remove.className = "quiet";

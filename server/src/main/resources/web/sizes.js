@@ -66,3 +66,19 @@ export function parseSize(size) {
 function clamp(v) {
   return Math.max(MIN_SIDE, Math.min(MAX_SIDE, v));
 }
+
+/** An edit works at the model's pixel budget of 1024 × 1024, the input's aspect ratio kept. */
+export const EDIT_PIXEL_BUDGET = 1024 * 1024;
+export const EDIT_MIN_SIDE = 256;
+export const EDIT_MAX_SIDE = 2048;
+
+/**
+ * The size an edit of a width × height input comes back at, as the server computes it: the input's
+ * aspect ratio at about one megapixel, each side a multiple of 16 within 256..2048.
+ */
+export function editSize(width, height) {
+  const ratio = width / height;
+  const w = Math.sqrt(EDIT_PIXEL_BUDGET * ratio);
+  const side = (v) => Math.max(EDIT_MIN_SIDE, Math.min(EDIT_MAX_SIDE, Math.round(v / 16) * 16));
+  return { width: side(w), height: side(w / ratio) };
+}

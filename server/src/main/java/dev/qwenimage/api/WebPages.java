@@ -26,7 +26,7 @@ import java.util.Map;
 final class WebPages {
     static final String RESOURCES = "web/";
     static final List<String> ASSETS = List.of(
-            "app.js", "api.js", "sizes.js", "gallery.js", "format.js", "playground.css", "favicon.svg",
+            "app.js", "api.js", "sizes.js", "gallery.js", "format.js", "edit.js", "playground.css", "favicon.svg",
             "admin.js", "admin-api.js", "keys.js", "usage-chart.js", "admin.css");
 
     /** A page: a file under {@value #RESOURCES}, a template where {{assets}} is the assets' base path, and its policy. */

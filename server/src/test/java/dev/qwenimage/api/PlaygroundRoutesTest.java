@@ -101,7 +101,7 @@ class PlaygroundRoutesTest {
     void everyAssetThePageAndItsModulesNameIsServedWithItsTypeAndCachedForGood() {
         List<String> names = assertAssetsServed(server.api(), "/");
 
-        assertThat(names).contains("app.js", "api.js", "sizes.js", "gallery.js", "format.js", "playground.css", "favicon.svg");
+        assertThat(names).contains("app.js", "api.js", "sizes.js", "gallery.js", "format.js", "edit.js", "playground.css", "favicon.svg");
     }
 
     /**

@@ -12,6 +12,7 @@ import dev.qwenimage.engine.GenerationRequest;
 import dev.qwenimage.engine.GenerationResult;
 import dev.qwenimage.engine.ProgressEstimate;
 import dev.qwenimage.engine.ProgressSink;
+import dev.qwenimage.engine.TaskKind;
 import dev.qwenimage.engine.http.CallAborter;
 import dev.qwenimage.engine.http.EngineCallException;
 import dev.qwenimage.engine.http.EngineHttp;
@@ -42,6 +43,14 @@ import java.util.stream.Collectors;
  * {@code vllm_omni/entrypoints/openai/protocol/images.py}, sglang
  * {@code multimodal_gen/runtime/entrypoints/openai/protocol.py}) are sent only when configured,
  * because stricter servers refuse fields they do not know.
+ *
+ * <p>Edits ({@link TaskKind#EDIT}, when the {@code edit} option lets this engine take them) go to
+ * {@code POST /v1/images/edits} as {@code multipart/form-data}, as OpenAI's Images API and
+ * vLLM-Omni's handler ({@code edit_images} in {@code vllm_omni/entrypoints/openai/api_server.py})
+ * take them: the input PNG as the {@code image} file part, the same text fields, and the same
+ * extensions, which vLLM-Omni reads as form fields there too. The answer has the generation's
+ * shape. A server without that route answers 404, which fails the edit permanently with a reason
+ * that says the server does not serve edits.
  */
 public final class OpenAiImagesEngine implements Engine {
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
@@ -93,11 +102,29 @@ public final class OpenAiImagesEngine implements Engine {
      * @param negativePrompt sent as negative_prompt (if enabled) when a task has none
      * @param stepTime       time of one step at 1024x1024, assumed until a run has been measured
      * @param callTimeout    longest a generation call may take
+     * @param editModel      the {@code model} sent with edits
+     * @param kinds          what the engine takes: text-to-image, edits, or both
      */
     public record Settings(String model, Optional<String> key, Set<Extra> extras, int steps, double trueCfgScale,
-                           String negativePrompt, Duration stepTime, Duration callTimeout) {
+                           String negativePrompt, Duration stepTime, Duration callTimeout, String editModel,
+                           Set<TaskKind> kinds) {
         public Settings {
             extras = extras.isEmpty() ? EnumSet.noneOf(Extra.class) : EnumSet.copyOf(extras);
+            if (kinds.isEmpty()) {
+                throw new IllegalArgumentException("an engine takes at least one kind of task");
+            }
+            kinds = java.util.Collections.unmodifiableSet(EnumSet.copyOf(kinds));
+        }
+
+        /** An engine for text-to-image only. */
+        public Settings(String model, Optional<String> key, Set<Extra> extras, int steps, double trueCfgScale,
+                        String negativePrompt, Duration stepTime, Duration callTimeout) {
+            this(model, key, extras, steps, trueCfgScale, negativePrompt, stepTime, callTimeout, model, TaskKind.TEXT_ONLY);
+        }
+
+        /** These settings, taking {@code kinds} and sending {@code editModel} with edits. */
+        public Settings taking(Set<TaskKind> kinds, String editModel) {
+            return new Settings(model, key, extras, steps, trueCfgScale, negativePrompt, stepTime, callTimeout, editModel, kinds);
         }
 
         public static Settings defaults() {
@@ -111,6 +138,8 @@ public final class OpenAiImagesEngine implements Engine {
     private final EngineHttp http;
     private final Settings settings;
     private final ProgressEstimate estimate;
+    /** Edits apart: an edit model also encodes the input image, so its steps take longer. */
+    private final ProgressEstimate editEstimate;
 
     /** @param url the API base, e.g. {@code http://gpu3:8091/v1}; a bare {@code http://host:port} gets {@code /v1} */
     public OpenAiImagesEngine(String name, URI url, Settings settings) {
@@ -119,6 +148,7 @@ public final class OpenAiImagesEngine implements Engine {
         this.http = new EngineHttp(name, apiBase(url), Duration.ofSeconds(5),
                 settings.key().map(k -> Map.of("Authorization", "Bearer " + k)).orElse(Map.of()));
         this.estimate = new ProgressEstimate(settings.stepTime());
+        this.editEstimate = new ProgressEstimate(settings.stepTime());
     }
 
     /** The API base: the URL as given when it has a path, else the URL with {@code /v1}. */
@@ -128,9 +158,30 @@ public final class OpenAiImagesEngine implements Engine {
         return URI.create(path.isEmpty() ? s + "/v1" : s);
     }
 
+    /** The options an {@code openai} entry takes beside the common ones. */
+    public static final Set<String> OPTIONS = Set.of("model", "key", "extras", "steps", "true_cfg_scale", "negative_prompt",
+            "step_time", "edit", "edit_model");
+
+    /**
+     * What the {@code edit} option lets the engine take: {@code false} text-to-image only,
+     * {@code true} both, {@code only} edits only (a server that runs an edit model and nothing else,
+     * as vLLM-Omni does: one model per server). Unset, it is {@code true} when {@code edit_model} is
+     * given and {@code false} otherwise.
+     */
+    static Set<TaskKind> kinds(EngineSpec spec) {
+        String edit = spec.option("edit", spec.option("edit_model").isPresent() ? "true" : "false");
+        return switch (edit.strip().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on", "1" -> TaskKind.ALL;
+            case "false", "no", "off", "0" -> TaskKind.TEXT_ONLY;
+            case "only" -> Set.of(TaskKind.EDIT);
+            default -> throw new ConfigException(spec.where() + ": edit must be true (text-to-image and edits), false "
+                    + "(text-to-image only) or only (edits only), got '" + edit + "'");
+        };
+    }
+
     /** The engine an entry {@code openai:http://host:8091/v1?...} describes; unknown options are refused. */
     public static OpenAiImagesEngine from(EngineSpec spec) {
-        spec.requireOnly(Set.of("model", "key", "extras", "steps", "true_cfg_scale", "negative_prompt", "step_time"));
+        spec.requireOnly(OPTIONS);
         OpenAiImagesEngine.Settings d = OpenAiImagesEngine.Settings.defaults();
         Set<OpenAiImagesEngine.Extra> extras;
         try {
@@ -139,8 +190,9 @@ public final class OpenAiImagesEngine implements Engine {
             throw new ConfigException(spec.where() + ": extras: " + e.getMessage());
         }
         Duration limit = spec.timeLimit();
+        String model = spec.option("model", d.model());
         return new OpenAiImagesEngine(spec.name(), spec.requireUrl(), new OpenAiImagesEngine.Settings(
-                spec.option("model", d.model()),
+                model,
                 spec.option("key"),
                 extras,
                 spec.intOption("steps", d.steps(), 1, 1000),
@@ -148,7 +200,8 @@ public final class OpenAiImagesEngine implements Engine {
                 spec.option("negative_prompt", d.negativePrompt()),
                 spec.positiveDurationOption("step_time", d.stepTime()),
                 // the call may last as long as the task may; the task's own limit stops it first
-                limit.isZero() ? Duration.ofHours(1) : limit.plusSeconds(30)));
+                limit.isZero() ? Duration.ofHours(1) : limit.plusSeconds(30))
+                .taking(kinds(spec), spec.option("edit_model", model)));
     }
 
     @Override
@@ -157,8 +210,24 @@ public final class OpenAiImagesEngine implements Engine {
     }
 
     @Override
+    public Set<TaskKind> kinds() {
+        return settings.kinds();
+    }
+
+    private boolean draws() {
+        return settings.kinds().contains(TaskKind.TEXT_TO_IMAGE);
+    }
+
+    private boolean edits() {
+        return settings.kinds().contains(TaskKind.EDIT);
+    }
+
+    @Override
     public String describe() {
-        return "openai (OpenAI-compatible images API at " + http.base() + "), model " + settings.model()
+        String models = !edits() ? "model " + settings.model()
+                : !draws() ? "edits only, model " + settings.editModel()
+                : "model " + settings.model() + ", edits with " + settings.editModel();
+        return "openai (OpenAI-compatible images API at " + http.base() + "), " + models
                 + (settings.key().isPresent() ? ", with a key" : "")
                 + (settings.extras().isEmpty() ? ", standard fields only"
                         : ", also sends " + settings.extras().stream().map(Extra::field).collect(Collectors.joining(", ")))
@@ -175,50 +244,88 @@ public final class OpenAiImagesEngine implements Engine {
         return settings.stepTime();
     }
 
-    ObjectNode requestBody(GenerationRequest request) {
-        ObjectNode body = EngineHttp.json().createObjectNode();
-        body.put("model", settings.model());
-        body.put("prompt", request.prompt());
-        body.put("size", request.width() + "x" + request.height());
-        body.put("n", 1);
-        body.put("response_format", "b64_json");
+    /**
+     * The request's fields in order, as the generation's JSON or the edit's form fields: OpenAI's
+     * own, then the configured extensions.
+     */
+    Map<String, Object> fields(GenerationRequest request) {
+        Map<String, Object> f = new java.util.LinkedHashMap<>();
+        f.put("model", request.isEdit() ? settings.editModel() : settings.model());
+        f.put("prompt", request.prompt());
+        f.put("size", request.width() + "x" + request.height());
+        f.put("n", 1);
+        f.put("response_format", "b64_json");
         Set<Extra> extras = settings.extras();
         String negative = request.negativePrompt().isBlank() ? settings.negativePrompt() : request.negativePrompt();
         if (extras.contains(Extra.NEGATIVE_PROMPT) && !negative.isEmpty()) {
-            body.put("negative_prompt", negative);
+            f.put("negative_prompt", negative);
         }
         if (extras.contains(Extra.NUM_INFERENCE_STEPS)) {
-            body.put("num_inference_steps", request.steps());
+            f.put("num_inference_steps", request.steps());
         }
         if (extras.contains(Extra.TRUE_CFG_SCALE)) {
-            body.put("true_cfg_scale", settings.trueCfgScale());
+            f.put("true_cfg_scale", settings.trueCfgScale());
         }
         if (extras.contains(Extra.SEED)) {
-            body.put("seed", request.seed());
+            f.put("seed", request.seed());
         }
-        return body;
+        return f;
+    }
+
+    ObjectNode requestBody(GenerationRequest request) {
+        return EngineHttp.json().valueToTree(fields(request));
+    }
+
+    /** The edit's {@code multipart/form-data} body: the input PNG as the {@code image} file part, then the fields. */
+    MultipartForm editForm(GenerationRequest request) {
+        MultipartForm form = new MultipartForm()
+                .file("image", "input.png", dev.qwenimage.engine.InputImage.CONTENT_TYPE, request.input().orElseThrow().png());
+        fields(request).forEach((k, v) -> form.field(k, String.valueOf(v)));
+        return form;
+    }
+
+    /** One call: where it goes, its body, and the estimate its progress comes from. */
+    private record Call(String path, String contentType, byte[] body, ProgressEstimate estimate) {
+    }
+
+    private Call call(GenerationRequest request) {
+        if (request.isEdit()) {
+            MultipartForm form = editForm(request);
+            return new Call("/images/edits", form.contentType(), form.toByteArray(), editEstimate);
+        }
+        try {
+            return new Call("/images/generations", "application/json", EngineHttp.json().writeValueAsBytes(requestBody(request)),
+                    estimate);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot render the request body", e);
+        }
     }
 
     @Override
     public GenerationResult generate(GenerationRequest request, ProgressSink progress, Cancellation cancellation) {
+        if (!settings.kinds().contains(request.kind())) {
+            return new GenerationResult.PermanentFailure(name + " is not configured for " + (request.isEdit()
+                    ? "edits (its edit option is false)" : "text-to-image (its edit option is only)"));
+        }
         CallAborter aborter = CallAborter.on(cancellation);
         long start = System.nanoTime();
-        byte[] body;
-        try {
-            body = EngineHttp.json().writeValueAsBytes(requestBody(request));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException("cannot render the request body", e);
-        }
-        try (ProgressEstimate.Ticker ticker = estimate.tick(progress, request.width(), request.height(), request.steps(), start, TICK)) {
-            EngineHttp.Response r = http.send(http.request("/images/generations", settings.callTimeout())
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)), aborter);
+        Call call = call(request);
+        try (ProgressEstimate.Ticker ticker = call.estimate().tick(progress, request.width(), request.height(), request.steps(),
+                start, TICK)) {
+            EngineHttp.Response r = http.send(http.request(call.path(), settings.callTimeout())
+                    .header("Content-Type", call.contentType())
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(call.body())), aborter);
+            if (request.isEdit() && r.status() == 404) {
+                throw new EngineCallException(false, "does not serve image edits (POST " + path(call.path())
+                        + " answered HTTP 404: " + errorMessage(r) + "); run an edit model there, e.g. vllm serve "
+                        + "Qwen/Qwen-Image-Edit-2509 --omni, or set edit=false on this engine");
+            }
             if (!r.ok()) {
-                throw refused("POST " + path("/images/generations"), r);
+                throw refused("POST " + path(call.path()), r);
             }
             BufferedImage image = image(r);
             ticker.close();
-            estimate.record(request.width(), request.height(), request.steps(), Duration.ofNanos(System.nanoTime() - start));
+            call.estimate().record(request.width(), request.height(), request.steps(), Duration.ofNanos(System.nanoTime() - start));
             progress.step(request.steps() * 10, request.steps() * 10);
             return new GenerationResult.Success(image);
         } catch (EngineCallException e) {
@@ -348,11 +455,23 @@ public final class OpenAiImagesEngine implements Engine {
             }
             List<String> served = new ArrayList<>();
             r.json().path("data").forEach(m -> served.add(m.path("id").asText()));
-            if (!served.isEmpty() && !served.contains(settings.model())) {
+            if (!served.isEmpty() && draws() && !served.contains(settings.model())) {
                 return new EngineHealth.Down("the server does not serve model '" + settings.model() + "' (it serves "
                         + String.join(", ", served) + "); set model=... on this engine");
             }
-            return new EngineHealth.Up(served.isEmpty() ? "model list empty" : "serves " + settings.model());
+            if (!served.isEmpty() && edits() && !served.contains(settings.editModel())) {
+                return new EngineHealth.Down("the server does not serve the edit model '" + settings.editModel() + "' (it serves "
+                        + String.join(", ", served) + "); set edit_model=... on this engine"
+                        + (draws() ? ", or edit=false if it makes no edits" : ""));
+            }
+            List<String> models = new ArrayList<>();
+            if (draws()) {
+                models.add(settings.model());
+            }
+            if (edits() && !models.contains(settings.editModel())) {
+                models.add(settings.editModel());
+            }
+            return new EngineHealth.Up(served.isEmpty() ? "model list empty" : "serves " + String.join(", ", models));
         } catch (EngineCallException e) {
             return new EngineHealth.Down(name + " at " + http.base() + " " + e.getMessage());
         } catch (InterruptedException e) {

@@ -10,6 +10,7 @@ import dev.qwenimage.engine.EngineSpec;
 import dev.qwenimage.engine.GenerationRequest;
 import dev.qwenimage.engine.GenerationResult;
 import dev.qwenimage.engine.ProgressSink;
+import dev.qwenimage.engine.TaskKind;
 import dev.qwenimage.engine.http.EngineCallException;
 import dev.qwenimage.engine.http.EngineHttp;
 import java.awt.image.BufferedImage;
@@ -43,6 +44,13 @@ import org.slf4j.LoggerFactory;
  * step count, so none is sent. Auth is {@code Authorization: Bearer <key>}. The API has no cancel
  * endpoint: a cancelled task stops being polled and the cloud finishes (and bills) it regardless.
  *
+ * <p>Edits go to the sibling endpoint {@code POST /v3/async/qwen-image-edit} (PPIO's "Qwen-Image
+ * 图像编辑" and Novita's "Qwen-Image Edit" pages): {@code prompt}, {@code image} (a URL or base64;
+ * the engine sends the stored input PNG as bare base64), {@code seed} (-1 or 0..2147483647) and
+ * {@code output_format} ({@code png} here: the service encodes the final image itself, so the
+ * cloud's copy should be lossless). The cloud sizes its answer from the input, which is already at
+ * the edit's working size. The task is polled and its image downloaded as for text-to-image.
+ *
  * <p>Failures: 429, 408, 425, 5xx and unreachable moments are retried here (honouring
  * {@code Retry-After}) for up to {@code retry_for} in a row, within the task's time limit; a refused
  * key (401/402/403) is an engine failure, not the task's, so it is transient and the circuit
@@ -55,6 +63,9 @@ public final class PpioEngine implements Engine {
     /** PPIO's API host as its current Qwen-Image reference page names it; api.ppinfra.com and api.novita.ai serve the same API. */
     public static final URI DEFAULT_BASE = URI.create("https://api.ppio.com");
     static final String SUBMIT = "/v3/async/qwen-image-txt2img";
+    static final String SUBMIT_EDIT = "/v3/async/qwen-image-edit";
+    /** The largest seed the edit endpoint takes. */
+    static final long MAX_SEED = Integer.MAX_VALUE;
     static final String TASK_RESULT = "/v3/async/task-result?task_id=";
     /** A task id no account owns: the probe asks for it, which costs nothing and proves the key. */
     static final String PROBE_TASK_ID = "00000000-0000-0000-0000-000000000000";
@@ -116,6 +127,12 @@ public final class PpioEngine implements Engine {
     public String describe() {
         return "ppio (Qwen-Image in the PPIO/Novita cloud at " + http.base() + "; each image is billed by the provider), polls every "
                 + Durations.human(poll) + "-" + Durations.human(maxPoll);
+    }
+
+    /** Both: the cloud serves Qwen-Image and Qwen-Image-Edit behind the same key. */
+    @Override
+    public java.util.Set<TaskKind> kinds() {
+        return TaskKind.ALL;
     }
 
     @Override
@@ -188,17 +205,37 @@ public final class PpioEngine implements Engine {
 
     // ---- the three steps -----------------------------------------------------------------------
 
-    private String submit(GenerationRequest request, Waiter waiter) throws EngineCallException, Stopped, InterruptedException {
+    /** The submit's body: text-to-image's documented fields, or the edit's. */
+    static Map<String, Object> submitBody(GenerationRequest request) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("prompt", request.prompt());
+        if (request.isEdit()) {
+            body.put("image", request.input().orElseThrow().base64());
+            // the service's seeds go up to 2^53 - 1, the cloud's to 2^31 - 1: the low 31 bits, the same seed below that
+            body.put("seed", request.seed() & MAX_SEED);
+            body.put("output_format", "png");
+            return body;
+        }
         body.put("size", request.width() + "*" + request.height());
         // the service marks images itself after resizing; the cloud's mark would come on top
         body.put("watermark", false);
+        return body;
+    }
+
+    private String submit(GenerationRequest request, Waiter waiter) throws EngineCallException, Stopped, InterruptedException {
+        Map<String, Object> body = submitBody(request);
+        String path = request.isEdit() ? SUBMIT_EDIT : SUBMIT;
+        byte[] bytes;
+        try {
+            bytes = EngineHttp.json().writeValueAsBytes(body);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot render the submit body", e);
+        }
         // Not an unreachable cloud: a submit that could not be sent created nothing there, and the
         // task is better offered to another engine at once.
-        EngineHttp.Response r = withRetries("POST " + SUBMIT, false, waiter, () -> http.postJson(SUBMIT, body, CALL_TIMEOUT));
+        EngineHttp.Response r = withRetries("POST " + path, false, waiter, () -> http.postJson(path, bytes, CALL_TIMEOUT));
         if (!r.ok()) {
-            throw refusal("POST " + SUBMIT, r);
+            throw refusal("POST " + path, r);
         }
         String id = r.json().path("task_id").asText("");
         if (id.isBlank()) {

@@ -6,8 +6,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwenimage.support.FakeServers;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.UploadedFile;
 import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.geom.AffineTransform;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -16,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.imageio.ImageIO;
 
 /**
  * An in-process OpenAI-compatible images server as vLLM-Omni runs it
@@ -27,6 +35,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * a test scripts another shape (FastAPI's {@code {"detail": ...}}). Tests switch on a bearer key,
  * slow answers, url answers (absolute, or relative as SGLang gives them), scripted errors and
  * dropped connections.
+ *
+ * <p>{@code POST /v1/images/edits} takes {@code multipart/form-data} as vLLM-Omni's
+ * {@code edit_images} does: the {@code image} file part(s) (or {@code image[]}), {@code prompt}
+ * (required), {@code model}, {@code n}, {@code size} ("WxH" or "auto": the first image's size),
+ * {@code response_format} (only {@code b64_json}) and the same diffusion extensions as form fields;
+ * the file part must carry a filename and, as OpenAI requires, an image media type. It answers the
+ * generation's shape plus {@code output_format} and {@code size}; its "edit" is the input scaled to
+ * the size and mirrored left to right, so a test can tell that the input went through. A fake
+ * made {@link #withoutEdits()} answers that route as a server without it does: FastAPI's 404.
  */
 final class FakeOpenAiImages implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -37,9 +54,22 @@ final class FakeOpenAiImages implements AutoCloseable {
     private record Scripted(int status, String body) {
     }
 
+    /** One edit as received: the form's text fields, and its first image part. */
+    record Edit(String contentType, Map<String, String> fields, String filename, String imageType, byte[] image) {
+        BufferedImage decodedImage() {
+            try {
+                return ImageIO.read(new ByteArrayInputStream(image));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
     private final Javalin app;
-    private final String model;
+    private final List<String> models;
     private final List<JsonNode> requests = new ArrayList<>();
+    private final List<Edit> edits = new ArrayList<>();
+    private volatile boolean editsServed = true;
     private final List<String> authorizations = new ArrayList<>();
     private final Deque<Scripted> nextErrors = new ArrayDeque<>();
     private final Map<String, byte[]> files = new ConcurrentHashMap<>();
@@ -50,18 +80,26 @@ final class FakeOpenAiImages implements AutoCloseable {
     private volatile Answer answer = Answer.B64_JSON;
     private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
 
-    private FakeOpenAiImages(String model) {
-        this.model = model;
+    private FakeOpenAiImages(List<String> models) {
+        this.models = models;
         this.app = FakeServers.start(0, cfg -> {
             cfg.routes.post("/v1/images/generations", this::generations);
+            cfg.routes.post("/v1/images/edits", this::edits);
             cfg.routes.get("/v1/models", this::models);
             cfg.routes.get("/v1/images/{id}/content", ctx -> file(ctx, ctx.pathParam("id")));
             cfg.routes.get("/generated-images/{id}", ctx -> file(ctx, ctx.pathParam("id")));
         });
     }
 
-    static FakeOpenAiImages serving(String model) {
-        return new FakeOpenAiImages(model);
+    /** A server whose {@code GET /v1/models} lists these ids (vLLM-Omni lists its one model). */
+    static FakeOpenAiImages serving(String... models) {
+        return new FakeOpenAiImages(List.of(models));
+    }
+
+    /** As a server without {@code /v1/images/edits} (an older vLLM-Omni, LocalAI): 404 there. */
+    FakeOpenAiImages withoutEdits() {
+        this.editsServed = false;
+        return this;
     }
 
     /** The server root, without /v1. */
@@ -89,7 +127,7 @@ final class FakeOpenAiImages implements AutoCloseable {
         return this;
     }
 
-    /** The next generation answers this status and raw body. */
+    /** The next generation or edit answers this status and raw body. */
     FakeOpenAiImages failNext(int status, String body) {
         synchronized (nextErrors) {
             nextErrors.add(new Scripted(status, body));
@@ -106,6 +144,13 @@ final class FakeOpenAiImages implements AutoCloseable {
     List<JsonNode> requests() {
         synchronized (requests) {
             return List.copyOf(requests);
+        }
+    }
+
+    /** The edits that reached the handler with a good key, refused or not. */
+    List<Edit> edits() {
+        synchronized (requests) {
+            return List.copyOf(edits);
         }
     }
 
@@ -140,7 +185,8 @@ final class FakeOpenAiImages implements AutoCloseable {
             return;
         }
         ObjectNode out = JSON.createObjectNode().put("object", "list");
-        out.putArray("data").addObject().put("id", model).put("object", "model").put("created", now()).put("owned_by", "vllm-omni");
+        var data = out.putArray("data");
+        models.forEach(m -> data.addObject().put("id", m).put("object", "model").put("created", now()).put("owned_by", "vllm-omni"));
         json(ctx, 200, out);
     }
 
@@ -208,6 +254,122 @@ final class FakeOpenAiImages implements AutoCloseable {
         image.putNull("revised_prompt");
         answered.incrementAndGet();
         json(ctx, 200, out);
+    }
+
+    private void edits(Context ctx) throws InterruptedException, IOException {
+        synchronized (requests) {
+            authorizations.add(String.valueOf(ctx.header("Authorization")));
+        }
+        if (dropNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            FakeServers.dropConnection(ctx);
+            return;
+        }
+        if (!editsServed) {
+            json(ctx, 404, JSON.createObjectNode().put("detail", "Not Found"));
+            return;
+        }
+        if (!authorized(ctx)) {
+            return;
+        }
+        String contentType = String.valueOf(ctx.contentType());
+        if (!contentType.startsWith("multipart/form-data")) {
+            missing(ctx, "prompt");
+            return;
+        }
+        Map<String, String> fields = new java.util.LinkedHashMap<>();
+        ctx.formParamMap().forEach((k, v) -> {
+            if (!v.isEmpty()) {
+                fields.put(k, v.getFirst());
+            }
+        });
+        List<UploadedFile> files = new ArrayList<>(ctx.uploadedFiles("image"));
+        files.addAll(ctx.uploadedFiles("image[]"));
+        UploadedFile file = files.isEmpty() ? null : files.getFirst();
+        byte[] bytes = file == null ? new byte[0] : file.content().readAllBytes();
+        synchronized (requests) {
+            edits.add(new Edit(contentType, fields, file == null ? null : file.filename(), file == null ? null : file.contentType(),
+                    bytes));
+        }
+        if (!fields.containsKey("prompt")) {
+            missing(ctx, "prompt");
+            return;
+        }
+        if (file == null) {
+            // a part named image without a filename is a text field to FastAPI, not an UploadFile
+            json(ctx, 422, JSON.createObjectNode().put("detail", fields.containsKey("image")
+                    ? "Expected UploadFile, received: <class 'str'>" : "Field 'image' or 'url' is required"));
+            return;
+        }
+        String type = String.valueOf(file.contentType());
+        if (!List.of("image/png", "image/jpeg", "image/webp").contains(type)) {
+            error(ctx, 400, "Invalid file 'image': unsupported mimetype ('" + type + "'). Supported file formats are "
+                    + "'image/jpeg', 'image/png', and 'image/webp'.", "invalid_request_error", "unsupported_file_mimetype");
+            return;
+        }
+        if (!fields.getOrDefault("response_format", "b64_json").equals("b64_json")) {
+            json(ctx, 400, JSON.createObjectNode().put("detail", "Only response_format 'b64_json' is supported now."));
+            return;
+        }
+        BufferedImage input;
+        try {
+            input = ImageIO.read(new ByteArrayInputStream(bytes));
+        } catch (IOException e) {
+            input = null;
+        }
+        if (input == null) {
+            json(ctx, 400, JSON.createObjectNode().put("detail", "Failed to open uploaded file: cannot identify image file"));
+            return;
+        }
+        Scripted scripted;
+        synchronized (nextErrors) {
+            scripted = nextErrors.poll();
+        }
+        closing.await(delay.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        if (scripted != null) {
+            ctx.status(scripted.status()).contentType("application/json").result(scripted.body());
+            return;
+        }
+        String size = fields.getOrDefault("size", "auto");
+        int w = input.getWidth();
+        int h = input.getHeight();
+        if (!size.equalsIgnoreCase("auto")) {
+            try {
+                String[] wh = size.split("x");
+                w = Integer.parseInt(wh[0]);
+                h = Integer.parseInt(wh[1]);
+            } catch (RuntimeException e) {
+                json(ctx, 400, JSON.createObjectNode().put("detail", "Invalid size format: '" + size
+                        + "'. Expected format: 'WIDTHxHEIGHT' (e.g., '1024x1024')."));
+                return;
+            }
+        }
+        ObjectNode out = JSON.createObjectNode().put("created", now());
+        out.putArray("data").addObject().put("b64_json", java.util.Base64.getEncoder().encodeToString(mirrored(input, w, h)))
+                .putNull("url").putNull("revised_prompt");
+        out.put("output_format", "png").put("size", w + "x" + h);
+        answered.incrementAndGet();
+        json(ctx, 200, out);
+    }
+
+    /** The "edit": {@code input} scaled to {@code w x h} and mirrored left to right, as a PNG. */
+    private static byte[] mirrored(BufferedImage input, int w, int h) {
+        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        g.drawImage(input, new AffineTransform(-(double) w / input.getWidth(), 0, 0, (double) h / input.getHeight(), w, 0), null);
+        g.dispose();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try {
+            ImageIO.write(out, "png", bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** FastAPI's 422 for a required form field that is missing. */
+    private static void missing(Context ctx, String field) {
+        ctx.status(422).contentType("application/json").result("{\"detail\":[{\"type\":\"missing\",\"loc\":[\"body\",\""
+                + field + "\"],\"msg\":\"Field required\",\"input\":null}]}");
     }
 
     private void file(Context ctx, String id) {

@@ -34,6 +34,13 @@ import javax.imageio.ImageIO;
  * answering {@code {extra, task{task_id, task_type, status, reason, eta, progress_percent}, images[],
  * videos[], audios[]}}; errors as {@code {code, reason, message, metadata}}.
  *
+ * <p>Edits, as PPIO's "Qwen-Image 图像编辑" and Novita's "Qwen-Image Edit" pages describe them:
+ * {@code POST /v3/async/qwen-image-edit} with {@code prompt} and {@code image} (required; this fake
+ * takes base64, bare or as a {@code data:} URI, and refuses what does not decode to an image),
+ * {@code seed} (-1..2147483647) and {@code output_format} ({@code jpeg}, the default, {@code png} or
+ * {@code webp}); the task reports {@code task_type QWEN_IMAGE_EDIT} and its image, in that format
+ * and at the input's size, is the input mirrored left to right (so a test sees the input went through).
+ *
  * <p>Images are served by a second server on another port, so an image link points at a foreign
  * origin as the real cloud's CDN links do. Tests script the cloud: how each submitted task goes
  * ({@link Plan}), failures to answer first ({@link Failure}: 429 with Retry-After, 5xx bursts,
@@ -45,8 +52,8 @@ public final class FakePpioCloud implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\*(\\d+)");
 
-    /** One submit as the cloud received it. */
-    public record Submit(String authorization, String contentType, String body) {
+    /** One submit as the cloud received it, at {@code path}. */
+    public record Submit(String authorization, String contentType, String body, String path) {
         public JsonNode json() {
             try {
                 return JSON.readTree(body);
@@ -143,13 +150,26 @@ public final class FakePpioCloud implements AutoCloseable {
         final int width;
         final int height;
         final Plan plan;
+        /** The input of an edit (null for text-to-image) and the format its image is made in. */
+        final BufferedImage input;
+        final String format;
         int polled;
 
         Task(String id, int width, int height, Plan plan) {
+            this(id, width, height, plan, null, "jpeg");
+        }
+
+        Task(String id, int width, int height, Plan plan, BufferedImage input, String format) {
             this.id = id;
             this.width = width;
             this.height = height;
             this.plan = plan;
+            this.input = input;
+            this.format = format;
+        }
+
+        String taskType() {
+            return input == null ? "QWEN_IMAGE_TEXT_TO_IMAGE" : "QWEN_IMAGE_EDIT";
         }
 
         synchronized Step next() {
@@ -167,6 +187,7 @@ public final class FakePpioCloud implements AutoCloseable {
         api = Javalin.create(cfg -> {
             quiet(cfg);
             cfg.routes.post("/v3/async/qwen-image-txt2img", this::submit);
+            cfg.routes.post("/v3/async/qwen-image-edit", this::submitEdit);
             cfg.routes.get("/v3/async/task-result", this::taskResult);
         }).start();
     }
@@ -246,7 +267,7 @@ public final class FakePpioCloud implements AutoCloseable {
         if (!authorized(ctx)) {
             return;
         }
-        submits.add(new Submit(ctx.header("Authorization"), ctx.contentType(), ctx.body()));
+        submits.add(new Submit(ctx.header("Authorization"), ctx.contentType(), ctx.body(), ctx.path()));
         Failure f = submitFailures.poll();
         if (f != null) {
             error(ctx, f);
@@ -280,6 +301,59 @@ public final class FakePpioCloud implements AutoCloseable {
         ctx.contentType("application/json").result(write(Map.of("task_id", id)));
     }
 
+    private void submitEdit(Context ctx) {
+        if (!authorized(ctx)) {
+            return;
+        }
+        submits.add(new Submit(ctx.header("Authorization"), ctx.contentType(), ctx.body(), ctx.path()));
+        Failure f = submitFailures.poll();
+        if (f != null) {
+            error(ctx, f);
+            return;
+        }
+        JsonNode body;
+        try {
+            body = JSON.readTree(ctx.body());
+        } catch (IOException e) {
+            error(ctx, Failure.contract(400, "INVALID_JSON", "the request body is not valid JSON"));
+            return;
+        }
+        if (body == null || !body.path("prompt").isTextual() || body.path("prompt").asText().isBlank()) {
+            error(ctx, Failure.contract(400, "INVALID_PROMPT", "prompt is required"));
+            return;
+        }
+        BufferedImage input = body.path("image").isTextual() ? decode(body.get("image").asText()) : null;
+        if (input == null) {
+            error(ctx, Failure.contract(400, "INVALID_IMAGE", "image is required: a URL or a base64-encoded PNG, JPEG or JPG"));
+            return;
+        }
+        JsonNode seed = body.path("seed");
+        if (!seed.isMissingNode() && (!seed.canConvertToLong() || !seed.isIntegralNumber() || seed.asLong() < -1
+                || seed.asLong() > Integer.MAX_VALUE)) {
+            error(ctx, Failure.contract(400, "INVALID_SEED", "seed must be an integer in -1 ~ 2147483647"));
+            return;
+        }
+        String format = body.path("output_format").asText("jpeg");
+        if (!List.of("jpeg", "png", "webp").contains(format)) {
+            error(ctx, Failure.contract(400, "INVALID_OUTPUT_FORMAT", "output_format must be one of jpeg, png, webp"));
+            return;
+        }
+        String id = UUID.randomUUID().toString();
+        Plan plan = plans.poll();
+        tasks.put(id, new Task(id, input.getWidth(), input.getHeight(), plan != null ? plan : Plan.succeedAfter(50), input, format));
+        ctx.contentType("application/json").result(write(Map.of("task_id", id)));
+    }
+
+    /** A base64 image, bare or as a data: URI; null when it is not one. */
+    private static BufferedImage decode(String image) {
+        String b64 = image.startsWith("data:") ? image.substring(image.indexOf(',') + 1) : image;
+        try {
+            return ImageIO.read(new java.io.ByteArrayInputStream(java.util.Base64.getDecoder().decode(b64)));
+        } catch (IllegalArgumentException | IOException e) {
+            return null;
+        }
+    }
+
     private void taskResult(Context ctx) {
         if (!authorized(ctx)) {
             return;
@@ -304,7 +378,7 @@ public final class FakePpioCloud implements AutoCloseable {
         boolean done = step.status().equals("TASK_STATUS_SUCCEED");
         Map<String, Object> t = new LinkedHashMap<>();
         t.put("task_id", id);
-        t.put("task_type", "QWEN_IMAGE_TEXT_TO_IMAGE");
+        t.put("task_type", task.taskType());
         t.put("status", step.status());
         t.put("reason", step.reason());
         t.put("eta", done || step.status().equals("TASK_STATUS_FAILED") ? 0 : 5);
@@ -312,9 +386,9 @@ public final class FakePpioCloud implements AutoCloseable {
         List<Object> imgs = new ArrayList<>();
         if (done) {
             Map<String, Object> img = new LinkedHashMap<>();
-            img.put("image_url", imageHost() + "/output/" + id + ".jpeg");
+            img.put("image_url", imageHost() + "/output/" + id + "." + task.format);
             img.put("image_url_ttl", "3600");
-            img.put("image_type", "jpeg");
+            img.put("image_type", task.format);
             img.put("nsfw_detection_result", null);
             imgs.add(img);
         }
@@ -330,12 +404,16 @@ public final class FakePpioCloud implements AutoCloseable {
     private void image(Context ctx) {
         imageFetches.add(new ImageFetch(ctx.path(), ctx.header("Authorization")));
         String file = ctx.pathParam("file");
-        Task task = tasks.get(file.replaceFirst("\\.jpeg$", ""));
-        if (task == null) {
+        Task task = tasks.get(file.replaceFirst("\\.(jpeg|png|webp)$", ""));
+        if (task == null || !file.endsWith("." + task.format)) {
             ctx.status(404).result("no such object");
             return;
         }
-        ctx.contentType("image/jpeg").result(jpeg(task.width, task.height));
+        if (task.input == null) {
+            ctx.contentType("image/jpeg").result(jpeg(task.width, task.height));
+            return;
+        }
+        ctx.contentType("image/" + task.format).result(mirrored(task.input, task.format));
     }
 
     private static void error(Context ctx, Failure f) {
@@ -354,6 +432,24 @@ public final class FakePpioCloud implements AutoCloseable {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
             ImageIO.write(img, "jpeg", out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] mirrored(BufferedImage input, String format) {
+        int w = input.getWidth();
+        int h = input.getHeight();
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        g.drawImage(input, w, 0, -w, h, null);
+        g.dispose();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            if (!ImageIO.write(img, format, out)) {
+                throw new IllegalStateException("no ImageIO writer for " + format);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -109,7 +109,14 @@ public final class TaskService {
      */
     public String submit(String owner, Limits limits, Submission s, Optional<IdempotencyKey> key) {
         TaskSpec spec = validate(s, limits);
-        checkAllowed(limits, engines.capacity());
+        List<EngineCapacity> all = engines.capacity();
+        List<EngineCapacity> drawing = engines.capacity(TaskKind.TEXT_TO_IMAGE);
+        if (!all.isEmpty() && drawing.isEmpty()) {
+            throw new KindUnavailable(TaskKind.TEXT_TO_IMAGE, "no engine of this service draws from text (it has "
+                    + String.join(", ", all.stream().map(EngineCapacity::engine).distinct().toList())
+                    + ", which only edit images); send edits to /v3/async/qwen-image-edit, or ask the operator for a text-to-image engine");
+        }
+        checkAllowed(limits, drawing);
         checkRoom(spec);
         return admit(owner, limits, spec, TaskIds.next(clock), key);
     }

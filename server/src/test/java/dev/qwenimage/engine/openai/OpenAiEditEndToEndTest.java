@@ -65,6 +65,12 @@ class OpenAiEditEndToEndTest {
             assertThat(sent.fields()).containsEntry("prompt", "make the sky purple").containsEntry("size", "1360x768")
                     .containsEntry("seed", "7").containsEntry("num_inference_steps", "8").containsEntry("model", EDIT_MODEL);
             assertThat(images.requests()).as("no text-to-image call").isEmpty();
+
+            // and with only an edit server, a text-to-image submit is refused at once, not queued for good
+            Api.Response refused = server.api().submit("{\"prompt\": \"a lighthouse\", \"size\": \"512*512\"}");
+            assertThat(refused.status()).isEqualTo(503);
+            assertThat(refused.reason()).isEqualTo("NO_TEXT_TO_IMAGE_ENGINE");
+            assertThat(refused.json().get("message").asText()).contains("only edit");
         }
     }
 

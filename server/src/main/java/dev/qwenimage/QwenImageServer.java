@@ -12,6 +12,7 @@ import dev.qwenimage.tenant.KeyDirectory;
 import dev.qwenimage.tenant.Limits;
 import dev.qwenimage.tenant.Tenants;
 import dev.qwenimage.config.ServerConfig;
+import dev.qwenimage.config.Setting;
 import dev.qwenimage.engine.Engine;
 import dev.qwenimage.engine.EngineSpec;
 import dev.qwenimage.engine.Engines;
@@ -29,6 +30,7 @@ import dev.qwenimage.engine.TaskKind;
 import dev.qwenimage.edit.ImageFetcher;
 import dev.qwenimage.edit.InputDecoder;
 import dev.qwenimage.outbound.OutboundHttp;
+import dev.qwenimage.outbound.Resolver;
 import dev.qwenimage.api.TaskResultBody;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,6 +94,8 @@ public final class QwenImageServer implements AutoCloseable {
     private static final Duration PROBE_MIN = Duration.ofSeconds(1);
     /** How long a task that failed on one engine is offered to the others first. */
     private static final Duration OTHERS_FIRST = Duration.ofSeconds(10);
+    /** How long an outbound call (a webhook, an input image) may take to connect; each call's own deadline may be shorter. */
+    private static final Duration OUTBOUND_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
     private final ServerConfig config;
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
@@ -114,7 +118,7 @@ public final class QwenImageServer implements AutoCloseable {
     public record EngineSetup(Engine engine, int slots, Duration timeout) {
     }
 
-    private QwenImageServer(ServerConfig config, Clock clock, List<EngineSetup> injected) {
+    private QwenImageServer(ServerConfig config, Clock clock, List<EngineSetup> injected, Resolver dns) {
         this.config = config;
         Role role = config.role();
         try {
@@ -196,21 +200,24 @@ public final class QwenImageServer implements AutoCloseable {
             // polls see the engines through the timeout when there is one: it knows when a blocked task is given up
             EngineAvailability engines = noEngineTimeout.isPresent() ? noEngineTimeout.get() : fleet;
 
-            OutboundGuard webhookTargets = WebhookSender.guard(config.webhookAllow());
-            // closed after the scheduler that sends with it (resources close last-pushed first)
-            OutboundHttp webhookClient = role.servesApi() ? WebhookSender.client(webhookTargets) : null;
-            if (webhookClient != null) {
-                resources.push(webhookClient);
+            // One outbound guard and one client, built here once: submits check webhook URLs with the guard, and
+            // webhooks and edits' input images go out through the client, which connects only to what it checked.
+            // Closed after the scheduler that sends with it (resources close last-pushed first).
+            OutboundGuard outboundGuard = new OutboundGuard(config.outboundAllow(), Setting.OUTBOUND_ALLOW.env());
+            OutboundHttp outbound = role.servesApi()
+                    ? new OutboundHttp(outboundGuard, dns, OUTBOUND_CONNECT_TIMEOUT, OutboundHttp.USER_AGENT) : null;
+            if (outbound != null) {
+                resources.push(outbound);
             }
-            // an edit's input image is fetched by the same guarded client as webhooks (one guard, one client)
-            Optional<EditInputs> editInputs = webhookClient == null ? Optional.empty() : Optional.of(new EditInputs(
-                    new ImageFetcher(webhookClient, ImageFetcher.DEFAULT_DEADLINE, config.edit().maxImageBytes()),
+            // an edit's input image is fetched by the one guarded outbound client webhooks use too
+            Optional<EditInputs> editInputs = outbound == null ? Optional.empty() : Optional.of(new EditInputs(
+                    new ImageFetcher(outbound, config.edit().fetchTimeout(), config.edit().maxImageBytes()),
                     new InputDecoder(config.edit().maxInputPixels()), config.edit().maxImageBytes(),
                     config.edit().blockNsfwInput() ? nsfwInputCheck(config) : NsfwPolicy.off()));
             Optional<TaskService> tasks = role.servesApi()
                     ? Optional.of(new TaskService(store, eta, clock, engines, config.maxAttempts(),
                     config.maxPromptLength(), config.maxQueuedPerKey(), config.maxQueued(),
-                    (key, base) -> blobs.link(key, base, linkTtl), webhookTargets, disk))
+                    (key, base) -> blobs.link(key, base, linkTtl), outboundGuard, disk))
                     : Optional.empty();
 
             Optional<Tenants> tenants = role.servesApi() ? Optional.of(new Tenants(store, keyDirectory, store, clock)) : Optional.empty();
@@ -261,7 +268,7 @@ public final class QwenImageServer implements AutoCloseable {
                 String base = config.publicUrl().orElseGet(this::localUrl);
                 WebhookSender sender = new WebhookSender(store, id -> service.viewForWebhook(id, base)
                         .map(v -> new WebhookSender.TaskPayload(v.task().owner(), TaskResultBody.of(v, linkTtl))),
-                        webhookSigner, webhookTargets, webhookClient, clock, config.webhookAttempts(), metrics);
+                        webhookSigner, outbound, clock, config.webhookAttempts(), metrics);
                 scheduler.scheduleWithFixedDelay(sender, 1, 1, TimeUnit.SECONDS);
             }
         } catch (IOException e) {
@@ -339,21 +346,30 @@ public final class QwenImageServer implements AutoCloseable {
     }
 
     public static QwenImageServer start(ServerConfig config) {
-        return new QwenImageServer(config, Clock.systemUTC(), null);
+        return new QwenImageServer(config, Clock.systemUTC(), null, Resolver.SYSTEM);
     }
 
     public static QwenImageServer start(ServerConfig config, Clock clock) {
-        return new QwenImageServer(config, clock, null);
+        return new QwenImageServer(config, clock, null, Resolver.SYSTEM);
+    }
+
+    /**
+     * Starts with the configured engines and {@code dns} as the outbound calls' name resolution (tests
+     * make names resolve where they choose this way, as the real DNS of an attacker's domain could).
+     */
+    public static QwenImageServer start(ServerConfig config, Clock clock, Resolver dns) {
+        return new QwenImageServer(config, clock, null, dns);
     }
 
     /** Starts with the given engine instead of the configured one (tests drive fake engines this way). */
     public static QwenImageServer start(ServerConfig config, Clock clock, Engine engine) {
-        return new QwenImageServer(config, clock, List.of(new EngineSetup(engine, config.workers().orElse(1), Duration.ZERO)));
+        return new QwenImageServer(config, clock, List.of(new EngineSetup(engine, config.workers().orElse(1), Duration.ZERO)),
+                Resolver.SYSTEM);
     }
 
     /** Starts with the given engines instead of the configured ones. */
     public static QwenImageServer start(ServerConfig config, Clock clock, List<EngineSetup> engines) {
-        return new QwenImageServer(config, clock, List.copyOf(engines));
+        return new QwenImageServer(config, clock, List.copyOf(engines), Resolver.SYSTEM);
     }
 
     /**

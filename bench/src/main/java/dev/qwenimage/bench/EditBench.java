@@ -116,7 +116,7 @@ final class EditBench {
         String byUrl = "{\"prompt\": \"make the sky purple\", \"image\": \"" + url + "\"}";
         try (QwenImageServer server = QwenImageServer.start(ServerConfig.of(Map.of(
                 "QWEN_IMAGE_PORT", "0", "QWEN_IMAGE_HOST", "127.0.0.1", "QWEN_IMAGE_DATA_DIR", dir.toString(),
-                "QWEN_IMAGE_API_KEYS", KEY, "QWEN_IMAGE_LOG_LEVEL", "warn", "QWEN_IMAGE_WEBHOOK_ALLOW", "127.0.0.1/32",
+                "QWEN_IMAGE_API_KEYS", KEY, "QWEN_IMAGE_LOG_LEVEL", "warn", "QWEN_IMAGE_OUTBOUND_ALLOW", "127.0.0.1/32",
                 "QWEN_IMAGE_MAX_QUEUED_PER_KEY", "0", "QWEN_IMAGE_MAX_QUEUED", "0", "QWEN_IMAGE_NO_ENGINE_TIMEOUT", "0")),
                 Clock.systemUTC(), new Parked())) {
             HttpClient http = HttpClient.newHttpClient();

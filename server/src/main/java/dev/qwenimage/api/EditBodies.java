@@ -58,6 +58,13 @@ final class EditBodies {
             throw new ApiError(400, "INVALID_JSON", "the request body is empty; send a JSON object such as "
                     + "{\"prompt\": \"make the sky purple\", \"image\": \"https://...\"}");
         }
+        for (int i = 0; i < Math.min(4, body.length); i++) {
+            // UTF-16 and UTF-32 JSON start with a NUL byte among the first four (the parser would take them, by other offsets)
+            if (body[i] == 0) {
+                throw new ApiError(400, "INVALID_JSON", "the request body must be JSON text in UTF-8; it holds a NUL byte at byte "
+                        + (i + 1) + " (UTF-16 or UTF-32 text?)");
+            }
+        }
         ObjectNode rest = mapper.createObjectNode();
         int imageStart = -1;
         boolean imageSeen = false;
@@ -83,6 +90,9 @@ final class EditBodies {
                         throw invalidImage("image must be a string: an http(s) URL, a data: URI or base64; got " + describe(value));
                     }
                     JsonLocation at = p.currentTokenLocation();
+                    if (at.getByteOffset() < 0 || at.getByteOffset() >= body.length || body[(int) at.getByteOffset()] != '"') {
+                        throw new ApiError(400, "INVALID_JSON", "the request body must be JSON text in UTF-8");
+                    }
                     imageStart = (int) at.getByteOffset(); // the opening quote; the string itself is skipped, never decoded
                     continue;
                 }

@@ -85,6 +85,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         Logging.configure(config.logLevel(), config.logFormat());
         SettingNames.unknownVariables(env).forEach(log::warn);
+        Map<String, String> given = new HashMap<>(env);
+        given.putAll(overrides);
+        SettingNames.deprecatedVariables(given).forEach(log::warn);
 
         QwenImageServer server;
         try (Logging.Scope quiet = debug ? () -> {

@@ -56,7 +56,7 @@ public record ServerConfig(
         int maxQueued,
         Duration syncTimeout,
         Duration requestTimeout,
-        List<String> webhookAllow,
+        List<String> outboundAllow,
         int webhookAttempts,
         Optional<S3Settings> s3,
         String logLevel,
@@ -71,11 +71,11 @@ public record ServerConfig(
         Edit edit) {
 
     /**
-     * The limits of the edit endpoints: the input image's bytes, the request body, and the input's
-     * pixels (read from its header).
+     * The limits of the edit endpoints: the input image's bytes, the request body, the input's
+     * pixels (read from its header), and the time fetching an input image's URL may take in all.
      */
-    public record Edit(long maxImageBytes, long maxBodyBytes, long maxInputPixels, boolean blockNsfwInput) {
-        public static final Edit DEFAULTS = new Edit(20_000_000, 28_000_000, 50_000_000, false);
+    public record Edit(long maxImageBytes, long maxBodyBytes, long maxInputPixels, Duration fetchTimeout, boolean blockNsfwInput) {
+        public static final Edit DEFAULTS = new Edit(20_000_000, 28_000_000, 50_000_000, Duration.ofSeconds(10), false);
     }
 
     /** The shared PostgreSQL store, when configured; empty means the embedded SQLite store. */
@@ -260,7 +260,7 @@ public record ServerConfig(
                 r.intIn(Setting.MAX_QUEUED, 0, Integer.MAX_VALUE),
                 r.duration(Setting.SYNC_TIMEOUT, Duration.ofSeconds(1)),
                 r.duration(Setting.REQUEST_TIMEOUT, Duration.ofSeconds(1)),
-                webhookAllow(r),
+                outboundAllow(r),
                 r.intIn(Setting.WEBHOOK_ATTEMPTS, 5, 50),
                 s3,
                 level,
@@ -293,12 +293,17 @@ public record ServerConfig(
                     + " in base64 (at least " + dev.qwenimage.health.Bytes.human(image * 4 / 3 + 1024) + ") and be under 2 GB, got "
                     + dev.qwenimage.health.Bytes.human(body));
         }
+        Duration fetch = r.duration(Setting.EDIT_FETCH_TIMEOUT, Duration.ofMillis(100));
+        if (fetch.compareTo(Duration.ofSeconds(60)) > 0) {
+            throw new ConfigException(Setting.EDIT_FETCH_TIMEOUT.env() + " must be at most 60s (the submit waits for the fetch), got '"
+                    + r.string(Setting.EDIT_FETCH_TIMEOUT).strip() + "'");
+        }
         boolean block = r.choice(Setting.NSFW_INPUT, v -> switch (v.strip().toLowerCase(java.util.Locale.ROOT)) {
             case "off" -> false;
             case "block" -> true;
             default -> throw new IllegalArgumentException(v);
         }, "off or block");
-        return new Edit(image, body, pixels, block);
+        return new Edit(image, body, pixels, fetch, block);
     }
 
     private static final String HTTP_URL = "https?://[^\\s/?#]+(/[^\\s?#]*)?";
@@ -358,15 +363,19 @@ public record ServerConfig(
         }
     }
 
-    private static List<String> webhookAllow(Values r) {
-        List<String> entries = Arrays.stream(r.string(Setting.WEBHOOK_ALLOW).split(",")).map(String::strip)
-                .filter(e -> !e.isEmpty()).toList();
-        try {
-            new dev.qwenimage.outbound.OutboundGuard("webhook url", entries, Setting.WEBHOOK_ALLOW.env());
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(Setting.WEBHOOK_ALLOW.env() + ": " + e.getMessage());
+    /** QWEN_IMAGE_OUTBOUND_ALLOW and its deprecated alias QWEN_IMAGE_WEBHOOK_ALLOW, merged (each entry once). */
+    private static List<String> outboundAllow(Values r) {
+        java.util.LinkedHashSet<String> merged = new java.util.LinkedHashSet<>();
+        for (Setting s : List.of(Setting.OUTBOUND_ALLOW, Setting.WEBHOOK_ALLOW)) {
+            List<String> entries = Arrays.stream(r.string(s).split(",")).map(String::strip).filter(e -> !e.isEmpty()).toList();
+            try {
+                new dev.qwenimage.outbound.OutboundGuard(entries, s.env());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(s.env() + ": " + e.getMessage());
+            }
+            merged.addAll(entries);
         }
-        return entries;
+        return List.copyOf(merged);
     }
 
     private static Map<String, String> readFile(Path file) {

@@ -120,9 +120,13 @@ public record Setting(String env, String defaultValue, String description) {
     public static final Setting REQUEST_TIMEOUT = new Setting("QWEN_IMAGE_REQUEST_TIMEOUT", "30s",
             "How long a client has to send a whole request, headers and body, from its first byte; a request still "
                     + "arriving then is answered 408 and its connection closed (slow clients cannot hold connections open).");
+    public static final Setting OUTBOUND_ALLOW = new Setting("QWEN_IMAGE_OUTBOUND_ALLOW", "",
+            "Comma-separated hosts and CIDR ranges the service's outbound calls (webhooks, edits' input image URLs) may reach "
+                    + "even though they are internal (loopback, private, link-local, CGNAT addresses are refused otherwise), "
+                    + "e.g. images.internal,10.20.0.0/16.");
+    /** Deprecated: merged into {@link #OUTBOUND_ALLOW}, which it preceded when only webhooks went out. */
     public static final Setting WEBHOOK_ALLOW = new Setting("QWEN_IMAGE_WEBHOOK_ALLOW", "",
-            "Comma-separated hosts and CIDR ranges webhooks may reach even though they are internal (loopback, private, "
-                    + "link-local addresses are refused otherwise), e.g. hooks.internal,10.20.0.0/16.");
+            "Deprecated alias of QWEN_IMAGE_OUTBOUND_ALLOW (its entries are added to it), kept so existing set-ups work.");
     public static final Setting WEBHOOK_ATTEMPTS = new Setting("QWEN_IMAGE_WEBHOOK_ATTEMPTS", "8",
             "Tries per webhook delivery before it is given up; retries wait 30 s, 1.5 min, 4.5 min, 13.5 min, 40.5 min, then 1 h each (5 tries span 20 minutes).");
     public static final Setting LOG_LEVEL = new Setting("QWEN_IMAGE_LOG_LEVEL", "info",
@@ -151,15 +155,18 @@ public record Setting(String env, String defaultValue, String description) {
             "What the NSFW check does with an edit's input image: off (not checked; the edited output is judged as any "
                     + "image is) or block (an input flagged at QWEN_IMAGE_NSFW_THRESHOLD is refused at submit: 400 INPUT_NSFW). "
                     + "block loads the classifier on api nodes too.");
+    public static final Setting EDIT_FETCH_TIMEOUT = new Setting("QWEN_IMAGE_EDIT_FETCH_TIMEOUT", "10s",
+            "How long fetching an edit's input image from its URL may take in all: redirects, headers and the whole body; "
+                    + "past it the submit answers 400 IMAGE_FETCH_FAILED. 100ms..60s.");
     public static final Setting CONFIG = new Setting("QWEN_IMAGE_CONFIG", "",
             "Path of a properties file with QWEN_IMAGE_* keys. Environment variables override it; command-line --set overrides both.");
 
     public static final List<Setting> ALL = List.of(PORT, HOST, DATA_DIR, API_KEYS, ADMIN_TOKEN, PUBLIC_URL, ROLE, DB_URL, DB_USER, DB_PASSWORD, DB_POOL, ENGINES, WORKERS, ENGINE_FAILURES, ENGINE_CHECK,
             PREVIEW_STEPS, PREVIEW_STEP_DELAY, JPEG_QUALITY, WATERMARK_TEXT, WATERMARK_CORNER, AIGC_LABEL, AIGC_PRODUCER,
             NSFW, NSFW_THRESHOLD, NSFW_ACTION, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
-            MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, SUBMITS_PER_MINUTE, IMAGES_PER_DAY, MAX_PIXELS, MAX_QUEUED, SYNC_TIMEOUT, REQUEST_TIMEOUT, WEBHOOK_ALLOW, WEBHOOK_ATTEMPTS, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
+            MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, SUBMITS_PER_MINUTE, IMAGES_PER_DAY, MAX_PIXELS, MAX_QUEUED, SYNC_TIMEOUT, REQUEST_TIMEOUT, OUTBOUND_ALLOW, WEBHOOK_ALLOW, WEBHOOK_ATTEMPTS, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
             S3_SECRET_KEY, S3_PATH_STYLE, S3_PREFIX, S3_PUBLIC_ENDPOINT, S3_CREATE_BUCKET, LOG_LEVEL, LOG_FORMAT, METRICS, MIN_FREE_DISK, NO_ENGINE_TIMEOUT,
-            EDIT_MAX_IMAGE, EDIT_MAX_BODY, EDIT_MAX_INPUT_PIXELS, NSFW_INPUT, CONFIG);
+            EDIT_MAX_IMAGE, EDIT_MAX_BODY, EDIT_MAX_INPUT_PIXELS, EDIT_FETCH_TIMEOUT, NSFW_INPUT, CONFIG);
 
     public static Setting byEnv(String env) {
         return ALL.stream().filter(s -> s.env.equals(env)).findFirst().orElse(null);

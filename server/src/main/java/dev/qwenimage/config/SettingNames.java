@@ -51,6 +51,22 @@ public final class SettingNames {
         return warnings;
     }
 
+    /** Settings still read under an older name, by that name, with the setting that replaces them. */
+    public static final Map<String, String> DEPRECATED = Map.of(Setting.WEBHOOK_ALLOW.env(), Setting.OUTBOUND_ALLOW.env());
+
+    /** One warning for each deprecated setting {@code values} sets (to anything but blank), in name order. */
+    public static List<String> deprecatedVariables(Map<String, String> values) {
+        List<String> warnings = new ArrayList<>();
+        for (String name : new TreeSet<>(values.keySet())) {
+            String replacement = DEPRECATED.get(name);
+            if (replacement != null && !values.get(name).isBlank()) {
+                warnings.add(name + " is deprecated: it still works (its entries are added to " + replacement + "), but set "
+                        + replacement + " instead");
+            }
+        }
+        return warnings;
+    }
+
     private static List<String> known() {
         List<String> names = new ArrayList<>(Setting.ALL.stream().map(Setting::env).toList());
         names.addAll(OTHERS.keySet());

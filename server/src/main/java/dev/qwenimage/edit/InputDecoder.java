@@ -1,10 +1,12 @@
 package dev.qwenimage.edit;
 
-import com.drew.imaging.ImageMetadataReader;
 import com.drew.imaging.ImageProcessingException;
+import com.drew.imaging.jpeg.JpegMetadataReader;
+import com.drew.lang.ByteArrayReader;
 import com.drew.metadata.Metadata;
 import com.drew.metadata.MetadataException;
 import com.drew.metadata.exif.ExifIFD0Directory;
+import com.drew.metadata.exif.ExifReader;
 import dev.qwenimage.engine.InputImage;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -15,6 +17,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import javax.imageio.ImageIO;
@@ -32,9 +35,10 @@ import javax.imageio.stream.ImageInputStream;
  *       is refused before a single pixel is decoded (a 30,000 x 30,000 PNG is a few KB on the wire
  *       and 3.6 GB in memory: a decompression bomb);</li>
  *   <li>a large image is decoded subsampled, so memory stays near what the edit needs;</li>
- *   <li>the EXIF orientation is applied (a phone's portrait photo stays portrait), transparency is
- *       flattened onto white, and the picture is scaled to the edit's working size
- *       ({@link EditSize}) and stored as PNG.</li>
+ *   <li>only then is anything else read: the EXIF block alone (no other metadata is parsed), whose
+ *       orientation is applied (a phone's portrait photo stays portrait); transparency is flattened
+ *       onto white, and the picture is scaled to the edit's working size ({@link EditSize}) and
+ *       stored as PNG.</li>
  * </ol>
  */
 public final class InputDecoder {
@@ -67,9 +71,7 @@ public final class InputDecoder {
     /** The input as the engines get it; {@link ImageRejected} with {@code INVALID_IMAGE} when it cannot be. */
     public InputImage decode(byte[] bytes) {
         Format format = sniff(bytes);
-        int orientation = orientation(bytes);
         BufferedImage picture = read(bytes, format);
-        picture = orient(picture, orientation);
         EditSize size = EditSize.forInput(picture.getWidth(), picture.getHeight());
         BufferedImage working = scaleFlat(picture, size.width(), size.height());
         return new InputImage(png(working), size.width(), size.height());
@@ -146,10 +148,22 @@ public final class InputDecoder {
         return true;
     }
 
-    /** The EXIF orientation (1..8; 1 when there is none or it cannot be read: the picture is then taken as stored). */
-    static int orientation(byte[] bytes) {
+    /**
+     * The EXIF orientation (1..8; 1 when there is none or it cannot be read: the picture is then
+     * taken as stored). Only the EXIF block is read (a JPEG's APP1 segment, a PNG's {@code eXIf}
+     * chunk, a WebP's {@code EXIF} chunk): no other metadata is parsed, so nothing compressed in a
+     * text or ICC chunk is ever inflated.
+     */
+    static int orientation(byte[] bytes, Format format) {
         try {
-            Metadata metadata = ImageMetadataReader.readMetadata(new ByteArrayInputStream(bytes), bytes.length);
+            Metadata metadata = format == Format.JPEG
+                    ? JpegMetadataReader.readMetadata(new ByteArrayInputStream(bytes), List.of(new ExifReader())) : new Metadata();
+            switch (format) {
+                case JPEG -> {
+                }
+                case PNG -> exifChunk(bytes, 8, "eXIf", false).ifPresent(tiff -> exif(tiff, metadata));
+                case WEBP -> exifChunk(bytes, 12, "EXIF", true).ifPresent(tiff -> exif(tiff, metadata));
+            }
             for (ExifIFD0Directory dir : metadata.getDirectoriesOfType(ExifIFD0Directory.class)) {
                 if (dir.containsTag(ExifIFD0Directory.TAG_ORIENTATION)) {
                     int o = dir.getInt(ExifIFD0Directory.TAG_ORIENTATION);
@@ -157,9 +171,51 @@ public final class InputDecoder {
                 }
             }
         } catch (ImageProcessingException | IOException | MetadataException | RuntimeException e) {
-            // no readable metadata: the decoder below decides whether the picture itself is sound
+            // no readable metadata: the picture is taken as stored
         }
         return 1;
+    }
+
+    private static void exif(byte[] tiff, Metadata metadata) {
+        int skip = ExifReader.startsWithJpegExifPreamble(tiff) ? ExifReader.JPEG_SEGMENT_PREAMBLE.length() : 0;
+        new ExifReader().extract(new ByteArrayReader(tiff, skip), metadata);
+    }
+
+    /**
+     * The payload of the first chunk named {@code type}, walking chunk headers from {@code at}: PNG's
+     * (4-byte big-endian length, type, data, CRC) or RIFF's (type, 4-byte little-endian length, data,
+     * padded to even).
+     */
+    static Optional<byte[]> exifChunk(byte[] b, int at, String type, boolean riff) {
+        int i = at;
+        while (i + 8 <= b.length) {
+            String name;
+            long length;
+            int data;
+            if (riff) {
+                name = new String(b, i, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+                length = (b[i + 4] & 0xffL) | (b[i + 5] & 0xffL) << 8 | (b[i + 6] & 0xffL) << 16 | (b[i + 7] & 0xffL) << 24;
+            } else {
+                length = (b[i] & 0xffL) << 24 | (b[i + 1] & 0xffL) << 16 | (b[i + 2] & 0xffL) << 8 | (b[i + 3] & 0xffL);
+                name = new String(b, i + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            }
+            data = i + 8;
+            if (length > b.length - data) {
+                return Optional.empty();
+            }
+            if (name.equals(type)) {
+                return Optional.of(java.util.Arrays.copyOfRange(b, data, data + (int) length));
+            }
+            if (!riff && name.equals("IEND")) {
+                return Optional.empty();
+            }
+            long next = data + length + (riff ? (length & 1) : 4);
+            if (next > Integer.MAX_VALUE) {
+                return Optional.empty();
+            }
+            i = (int) next;
+        }
+        return Optional.empty();
     }
 
     private BufferedImage read(byte[] bytes, Format format) {
@@ -187,6 +243,8 @@ public final class InputDecoder {
             if (w < MIN_SIDE || h < MIN_SIDE) {
                 throw invalid("the image is " + w + "x" + h + " pixels; each side must be at least " + MIN_SIDE + " pixels");
             }
+            // the size is within bounds: only now is anything but the header read
+            int orientation = orientation(bytes, format);
             ImageReadParam param = reader.getDefaultReadParam();
             int step = (int) Math.floor(Math.sqrt(pixels / (double) (DECODE_HEADROOM * EditSize.PIXEL_BUDGET)));
             if (step > 1) {
@@ -202,7 +260,7 @@ public final class InputDecoder {
             if (image == null) {
                 throw invalid("the image is a " + name(format) + " that cannot be decoded");
             }
-            return image;
+            return orient(image, orientation);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {

@@ -9,28 +9,27 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Which URLs one kind of outbound call (webhooks, say) may reach. By default only public
- * addresses: a host that is, or resolves to, an internal address ({@link AddressPolicy}) is
- * refused, and so is {@code localhost}, so that a client cannot make the service probe its own
- * network (SSRF). The operator allow-lists host names and CIDR ranges that are meant to be
- * reachable. {@link #problemWithoutLookup} judges a URL at once (syntax and literal addresses; a
- * submit); {@link #resolve} does the one DNS resolution a connection uses and checks every address
- * it returns ({@link OutboundHttp} connects to those addresses only).
+ * Which URLs the service's outbound calls (webhooks, edits' input images) may reach: one guard,
+ * built once at start-up and shared by every caller. By default only public addresses: a host
+ * that is, or resolves to, an internal address ({@link AddressPolicy}) is refused, and so is
+ * {@code localhost}, so that a client cannot make the service probe its own network (SSRF). The
+ * operator allow-lists host names and CIDR ranges that are meant to be reachable.
+ * {@link #problemWithoutLookup} judges a URL at once (syntax and literal addresses; a submit);
+ * {@link #resolve} does the one DNS resolution a connection uses and checks every address it
+ * returns ({@link OutboundHttp} connects to those addresses only). Its messages speak of "the URL"
+ * and its host, never of what the call is for: the caller says that.
  */
 public final class OutboundGuard {
-    private final String subject;
     private final String allowSetting;
     private final Set<String> allowedHosts;
     private final AddressPolicy addresses;
 
     /**
-     * @param subject      how messages name the URL, e.g. "webhook url"
      * @param allowList    host names (exact, case-insensitive) and CIDR ranges (10.0.0.0/8, fd00::/8) always allowed
      * @param allowSetting the setting that holds the allow-list, named in refusals
      * @throws IllegalArgumentException when an entry is neither a host name nor a CIDR range
      */
-    public OutboundGuard(String subject, List<String> allowList, String allowSetting) {
-        this.subject = subject;
+    public OutboundGuard(List<String> allowList, String allowSetting) {
         this.allowSetting = allowSetting;
         this.allowedHosts = allowList.stream().map(String::strip).filter(a -> !a.isEmpty() && !a.contains("/"))
                 .map(OutboundGuard::normalise).collect(Collectors.toUnmodifiableSet());
@@ -56,7 +55,7 @@ public final class OutboundGuard {
     /** The problem with {@code url} judged without DNS (syntax, literal addresses, localhost); empty when acceptable. */
     public Optional<String> problemWithoutLookup(String url) {
         return switch (OutboundUrl.parse(url)) {
-            case OutboundUrl.Parsed.Invalid(String reason) -> Optional.of(subject + " " + reason);
+            case OutboundUrl.Parsed.Invalid(String reason) -> Optional.of("the URL " + reason);
             case OutboundUrl.Parsed.Valid(OutboundUrl u) -> problemWithoutLookup(u);
         };
     }
@@ -67,8 +66,7 @@ public final class OutboundGuard {
             return Optional.empty();
         }
         if (url.host().equals("localhost") || url.host().endsWith(".localhost")) {
-            return Optional.of(subject + " points at this machine (" + url.host() + "); such targets are refused unless "
-                    + "allow-listed (" + allowSetting + ")");
+            return Optional.of(thisMachine(url.host()));
         }
         return url.literal().flatMap(a -> addressProblem(url.host(), a));
     }
@@ -84,17 +82,16 @@ public final class OutboundGuard {
         try {
             // as the addresses will be connected to: an IPv4-mapped IPv6 answer (::ffff:a.b.c.d,
             // which DNS hands over unconverted) is the IPv4 address it reaches, and judged as that
-            found = dns.resolve(h).stream().map(OutboundGuard::canonical).toList();
+            found = (isLiteral(h) ? List.of(InetAddress.getByName(h)) : dns.resolve(h)).stream().map(OutboundGuard::canonical).toList();
         } catch (UnknownHostException e) {
-            return new Resolution.Unresolved(subject + " host " + h + " does not resolve");
+            return new Resolution.Unresolved("the URL's host " + h + " does not resolve");
         }
         if (found.isEmpty()) {
-            return new Resolution.Unresolved(subject + " host " + h + " does not resolve");
+            return new Resolution.Unresolved("the URL's host " + h + " does not resolve");
         }
         if (!allowedHosts.contains(h)) {
             if (h.equals("localhost") || h.endsWith(".localhost")) {
-                return new Resolution.Refused(subject + " points at this machine (" + h + "); such targets are refused unless "
-                        + "allow-listed (" + allowSetting + ")");
+                return new Resolution.Refused(thisMachine(h));
             }
             for (InetAddress a : found) {
                 Optional<String> p = addressProblem(h, a);
@@ -106,6 +103,12 @@ public final class OutboundGuard {
         return new Resolution.Reach(List.copyOf(found));
     }
 
+    /** An IP address written out (IPv4 as four numbers, or IPv6): it is its own answer, no look-up is made. */
+    private static boolean isLiteral(String host) {
+        return host.contains(":") || (host.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")
+                && java.util.Arrays.stream(host.split("\\.")).allMatch(p -> Integer.parseInt(p) <= 255));
+    }
+
     /** {@code a} as the JDK makes it from its bytes: an IPv4-mapped IPv6 address becomes the IPv4 address. */
     private static InetAddress canonical(InetAddress a) {
         try {
@@ -115,10 +118,14 @@ public final class OutboundGuard {
         }
     }
 
+    private String thisMachine(String host) {
+        return "the URL points at this machine (" + host + "); such targets are refused unless allow-listed (" + allowSetting + ")";
+    }
+
     private Optional<String> addressProblem(String host, InetAddress a) {
-        String where = host.equalsIgnoreCase(a.getHostAddress()) ? " address " + host + " is "
-                : " " + host + " resolves to " + a.getHostAddress() + ", ";
-        return addresses.problemWith(a).map(what -> subject + where + what
+        String where = host.equalsIgnoreCase(a.getHostAddress()) ? "the URL's address " + host + " is "
+                : "the URL's host " + host + " resolves to " + a.getHostAddress() + ", ";
+        return addresses.problemWith(a).map(what -> where + what
                 + "; such targets are refused unless allow-listed (" + allowSetting + ")");
     }
 

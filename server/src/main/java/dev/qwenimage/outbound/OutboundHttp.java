@@ -32,9 +32,12 @@ import org.eclipse.jetty.util.thread.VirtualThreadPool;
  * ({@link OutboundUrl}), then, when a connection is opened, the one resolution of its host by the
  * {@link OutboundGuard}, whose checked addresses are the only ones the connection may go to (Jetty's
  * socket address resolver is the guard itself, so there is no second look-up to rebind). TLS still
- * uses the host name for SNI and certificate checks. No redirects, no cookies, no proxy.
+ * uses the host name for SNI and certificate checks. No redirects, no cookies, no proxy. One client
+ * (one guard, one resolver) is built at start-up and shared by every outbound caller.
  */
 public final class OutboundHttp implements AutoCloseable {
+    /** The User-Agent of every outbound call: the service's name, the same whatever the call is for. */
+    public static final String USER_AGENT = "qwen-image-server";
     private final OutboundGuard guard;
     private final HttpClient client = new HttpClient();
 
@@ -70,6 +73,11 @@ public final class OutboundHttp implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the outbound HTTP client: " + e.getMessage(), e);
         }
+    }
+
+    /** The guard every call of this client is checked by. */
+    public OutboundGuard guard() {
+        return guard;
     }
 
     private void resolve(String host, int port, Resolver dns, Promise<List<InetSocketAddress>> promise) {
@@ -126,6 +134,12 @@ public final class OutboundHttp implements AutoCloseable {
         }
         Map<String, List<String>> headers = new LinkedHashMap<>();
         response.getHeaders().forEach(f -> headers.computeIfAbsent(f.getLowerCaseName(), k -> new java.util.ArrayList<>()).add(f.getValue()));
+        long declared = response.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+        if (declared > r.maxBodyBytes() && !response.getHeaders().contains(HttpHeader.CONTENT_ENCODING)) {
+            // announced longer than what is kept: not one byte of it is read
+            request.abort(new IOException("answer of " + declared + " bytes, more than " + r.maxBodyBytes()));
+            return new OutboundResult.Answered(response.getStatus(), Map.copyOf(headers), new byte[0], true);
+        }
         try (InputStream in = listener.getInputStream()) {
             byte[] body = in.readNBytes(r.maxBodyBytes() + 1);
             boolean truncated = body.length > r.maxBodyBytes();

@@ -11,7 +11,8 @@ public sealed interface OutboundResult {
      *
      * @param headers   by lower-case name
      * @param body      at most the request's {@code maxBodyBytes}
-     * @param truncated true when the body was longer than that (the rest was not read)
+     * @param truncated true when the body was longer than that, or its {@code Content-Length} announced more
+     *                  (the rest was not read)
      */
     record Answered(int status, Map<String, List<String>> headers, byte[] body, boolean truncated) implements OutboundResult {
         public boolean ok() {

@@ -295,7 +295,7 @@ public final class TaskService {
         Optional<String> webhook = s.webhookUrl().map(String::strip);
         if (webhook.isPresent()) {
             webhookTargets.problemWithoutLookup(webhook.get()).ifPresent(problem -> {
-                throw new InvalidTaskRequest("INVALID_WEBHOOK_URL", "extra.webhook.url", problem);
+                throw new InvalidTaskRequest("INVALID_WEBHOOK_URL", "extra.webhook.url", "webhook url refused: " + problem);
             });
         }
         return new TaskSpec(prompt, negative, w, h, s.watermark(), seed, OptionalInt.empty(), type, webhook);

@@ -7,7 +7,6 @@ import dev.qwenimage.outbound.OutboundGuard;
 import dev.qwenimage.outbound.OutboundHttp;
 import dev.qwenimage.outbound.OutboundRequest;
 import dev.qwenimage.outbound.OutboundResult;
-import dev.qwenimage.outbound.Resolver;
 import dev.qwenimage.task.WebhookOutbox;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * {@code {"event_type": "ASYNC_TASK_RESULT", "payload": <task-result body>}} (Novita's shape),
  * signed with Standard Webhooks headers ({@code webhook-id} stable across retries,
  * {@code webhook-timestamp}, {@code webhook-signature}), a 10 s timeout and no redirects, through the
- * SSRF-guarded {@link OutboundHttp} (it connects only to the addresses it checked). A 2xx answer
+ * service's one SSRF-guarded {@link OutboundHttp} (it connects only to the addresses it checked; edits'
+ * input images are fetched through the same client and guard). A 2xx answer
  * delivers it; a URL refused by the guard is given up at once; anything else is retried after 30 s,
  * 1.5 min, 4.5 min, 13.5 min ... (x3 each, at most an hour apart) until {@code maxAttempts}. Each delivery runs on its own virtual thread
  * (at most {@value #IN_FLIGHT} at once), so a dead receiver never holds up the others, and the
@@ -56,24 +56,20 @@ public final class WebhookSender implements Runnable {
     private final Metrics metrics;
     private final Semaphore inFlight = new Semaphore(IN_FLIGHT);
 
-    /** The guard of webhook URLs: public addresses only, plus the operator's allow-list. */
-    public static OutboundGuard guard(List<String> allowList) {
-        return new OutboundGuard("webhook url", allowList, "QWEN_IMAGE_WEBHOOK_ALLOW");
-    }
+    /** How the guard's refusals and failures are introduced in what is recorded and logged. */
+    static final String REFUSED = "webhook url refused: ";
 
-    /** The client webhooks are sent with, guarded by {@code guard}. */
-    public static OutboundHttp client(OutboundGuard guard) {
-        return new OutboundHttp(guard, Resolver.SYSTEM, TIMEOUT, "qwen-image-server webhooks");
-    }
-
-    /** @param http a client guarded by {@code guard} ({@link #client}); the sender does not close it */
+    /**
+     * @param http the service's one outbound client (its guard is the one submits checked webhook URLs
+     *             with); the sender does not close it
+     */
     public WebhookSender(WebhookOutbox outbox, Function<String, Optional<TaskPayload>> payloads, WebhookSigner signer,
-                         OutboundGuard guard, OutboundHttp http, Clock clock, int maxAttempts, Metrics metrics) {
+                         OutboundHttp http, Clock clock, int maxAttempts, Metrics metrics) {
         this.metrics = metrics;
         this.outbox = outbox;
         this.payloads = payloads;
         this.signer = signer;
-        this.guard = guard;
+        this.guard = http.guard();
         this.http = http;
         this.clock = clock;
         this.maxAttempts = maxAttempts;
@@ -173,7 +169,7 @@ public final class WebhookSender implements Runnable {
         // judged before the payload is built: a URL refused now is refused for good
         Optional<String> problem = guard.problemWithoutLookup(d.url());
         if (problem.isPresent()) {
-            return new Try.Final(problem.get(), "refused");
+            return new Try.Final(REFUSED + problem.get(), "refused");
         }
         Optional<TaskPayload> payload = payloads.apply(d.taskId());
         if (payload.isEmpty()) {
@@ -198,7 +194,7 @@ public final class WebhookSender implements Runnable {
         return switch (result) {
             case OutboundResult.Answered a when a.ok() -> new Try.Delivered();
             case OutboundResult.Answered a -> new Try.Retry("the receiver answered HTTP " + a.status());
-            case OutboundResult.Refused(String reason) -> new Try.Final(reason, "refused");
+            case OutboundResult.Refused(String reason) -> new Try.Final(REFUSED + reason, "refused");
             case OutboundResult.Unresolved(String reason) -> new Try.Retry(reason);
             case OutboundResult.Failed(String reason) -> new Try.Retry("could not reach the receiver: " + reason);
         };

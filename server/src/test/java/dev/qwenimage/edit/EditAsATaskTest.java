@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EditAsATaskTest {
     @RegisterExtension
-    static final SharedServer server = new SharedServer(Map.of("QWEN_IMAGE_WEBHOOK_ALLOW", "127.0.0.1/32",
+    static final SharedServer server = new SharedServer(Map.of("QWEN_IMAGE_OUTBOUND_ALLOW", "127.0.0.1/32",
             "QWEN_IMAGE_PREVIEW_STEP_DELAY", "20ms"));
 
     @TempDir

@@ -58,7 +58,7 @@ class EditDurabilityTest {
         HttpServer host = imageHost(Pictures.png(1600, 900), downloads);
         String url = "http://127.0.0.1:" + host.getAddress().getPort() + "/photo.png";
         Map<String, String> env = Map.of("QWEN_IMAGE_API_KEYS", TestServer.KEY, "QWEN_IMAGE_WORKERS", "2",
-                "QWEN_IMAGE_PREVIEW_STEP_DELAY", "40ms", "QWEN_IMAGE_WEBHOOK_ALLOW", "127.0.0.1");
+                "QWEN_IMAGE_PREVIEW_STEP_DELAY", "40ms", "QWEN_IMAGE_OUTBOUND_ALLOW", "127.0.0.1");
         List<String> ids = new ArrayList<>();
         try {
             try (ServerProcess first = ServerProcess.start(dataDir, env)) {

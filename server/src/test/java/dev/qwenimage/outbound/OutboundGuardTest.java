@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** SSRF protection: internal addresses, however they are written, are refused unless allow-listed. */
 class OutboundGuardTest {
-    private final OutboundGuard strict = new OutboundGuard("webhook url", List.of(), "QWEN_IMAGE_WEBHOOK_ALLOW");
+    private final OutboundGuard strict = new OutboundGuard(List.of(), "QWEN_IMAGE_OUTBOUND_ALLOW");
 
     @ParameterizedTest(name = "{0} is refused")
     @ValueSource(strings = {"http://127.0.0.1/x", "http://localhost:8080/x", "http://localhost./x", "http://a.localhost/x",
@@ -93,8 +93,8 @@ class OutboundGuardTest {
 
     @Test
     void allowListedHostsAndRangesPass() {
-        OutboundGuard allow = new OutboundGuard("webhook url", List.of("hooks.internal", "10.20.0.0/16", "127.0.0.1/32", "fd00::/8"),
-                "QWEN_IMAGE_WEBHOOK_ALLOW");
+        OutboundGuard allow = new OutboundGuard(List.of("hooks.internal", "10.20.0.0/16", "127.0.0.1/32", "fd00::/8"),
+                "QWEN_IMAGE_OUTBOUND_ALLOW");
         assertThat(allow.problemWithoutLookup("http://hooks.internal/x")).isEmpty();
         assertThat(allow.problemWithoutLookup("http://HOOKS.internal./x")).isEmpty();
         assertThat(allow.problemWithoutLookup("http://10.20.3.4/x")).isEmpty();
@@ -108,8 +108,26 @@ class OutboundGuardTest {
     @Test
     void refusalsNameTheAddressAndTheSetting() {
         assertThat(strict.problemWithoutLookup("http://[::ffff:0:127.0.0.1]/x")).get().asString()
-                .contains("webhook url").contains("QWEN_IMAGE_WEBHOOK_ALLOW");
+                .startsWith("the URL's address").contains("QWEN_IMAGE_OUTBOUND_ALLOW");
         assertThat(strict.problemWithoutLookup("http://[2002:7f00:1::]/x")).get().asString().contains("6to4").contains("127.0.0.1");
+    }
+
+    /** One guard serves webhooks and image fetches alike: its messages speak of the URL, never of what it is for. */
+    @Test
+    void refusalsAreNeutralAboutWhatTheUrlIsFor() {
+        List<String> messages = new java.util.ArrayList<>();
+        strict.problemWithoutLookup("http://127.0.0.1/x").ifPresent(messages::add);
+        strict.problemWithoutLookup("http://localhost/x").ifPresent(messages::add);
+        strict.problemWithoutLookup("ftp://example.com/x").ifPresent(messages::add);
+        if (strict.resolve("images.example.com", host -> List.of(address("10.0.0.7"))) instanceof OutboundGuard.Resolution.Refused r) {
+            messages.add(r.reason());
+        }
+        if (strict.resolve("images.example.invalid", host -> List.of()) instanceof OutboundGuard.Resolution.Unresolved u) {
+            messages.add(u.reason());
+        }
+        assertThat(messages).hasSize(5).allSatisfy(m -> assertThat(m).startsWith("the URL").doesNotContainIgnoringCase("webhook"));
+        assertThat(messages.get(3)).isEqualTo("the URL's host images.example.com resolves to 10.0.0.7, a private address; "
+                + "such targets are refused unless allow-listed (QWEN_IMAGE_OUTBOUND_ALLOW)");
     }
 
     private static InetAddress address(String literal) {

@@ -51,7 +51,7 @@ class OutboundHttpTest {
     }
 
     private OutboundHttp client(List<String> allow, Resolver dns) {
-        http = new OutboundHttp(new OutboundGuard("test url", allow, "TEST_ALLOW"), dns, Duration.ofSeconds(2), "qwen-image-server tests");
+        http = new OutboundHttp(new OutboundGuard(allow, "TEST_ALLOW"), dns, Duration.ofSeconds(2), "qwen-image-server tests");
         return http;
     }
 

@@ -1,5 +1,6 @@
 package dev.qwenimage.support;
 
+import dev.qwenimage.outbound.Resolver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -18,17 +19,24 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class SharedServer implements BeforeAllCallback, AfterAllCallback {
     private final Map<String, String> settings;
+    private final Resolver dns;
     private Path dataDir;
     private TestServer server;
 
     public SharedServer(Map<String, String> settings) {
+        this(settings, Resolver.SYSTEM);
+    }
+
+    /** With {@code dns} as the name resolution of the server's outbound calls (webhooks, input images). */
+    public SharedServer(Map<String, String> settings, Resolver dns) {
         this.settings = settings;
+        this.dns = dns;
     }
 
     @Override
     public void beforeAll(ExtensionContext context) throws IOException {
         dataDir = Files.createTempDirectory("qwen-image-test-");
-        server = TestServer.start(dataDir, settings);
+        server = TestServer.start(dataDir, settings, java.time.Clock.systemUTC(), dns);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.qwenimage.support;
 
 import dev.qwenimage.QwenImageServer;
 import dev.qwenimage.config.ServerConfig;
+import dev.qwenimage.outbound.Resolver;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashMap;
@@ -23,6 +24,11 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static TestServer start(Path dataDir, Map<String, String> settings, Clock clock) {
+        return start(dataDir, settings, clock, Resolver.SYSTEM);
+    }
+
+    /** With {@code dns} as the name resolution of the service's outbound calls (webhooks, input images). */
+    public static TestServer start(Path dataDir, Map<String, String> settings, Clock clock, Resolver dns) {
         Map<String, String> values = new HashMap<>();
         values.put("QWEN_IMAGE_PORT", "0");
         values.put("QWEN_IMAGE_HOST", "127.0.0.1");
@@ -30,7 +36,7 @@ public final class TestServer implements AutoCloseable {
         values.put("QWEN_IMAGE_API_KEYS", KEY + "," + OTHER_KEY);
         values.put("QWEN_IMAGE_WORKERS", "2");
         values.putAll(settings);
-        return new TestServer(QwenImageServer.start(ServerConfig.of(values), clock));
+        return new TestServer(QwenImageServer.start(ServerConfig.of(values), clock, dns));
     }
 
     public Api api() {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.qwenimage.image.ImageType;
 import dev.qwenimage.ops.Metrics;
 import dev.qwenimage.outbound.OutboundGuard;
+import dev.qwenimage.outbound.Resolver;
 import dev.qwenimage.outbound.OutboundHttp;
 import dev.qwenimage.support.MutableClock;
 import dev.qwenimage.task.NewTask;
@@ -45,12 +46,12 @@ class WebhookSenderTest {
     @BeforeEach
     void open() {
         store = SqliteTaskStore.open(dir.resolve("tasks.db"));
-        OutboundGuard guard = WebhookSender.guard(List.of("127.0.0.1/32"));
-        http = WebhookSender.client(guard);
+        http = new OutboundHttp(new OutboundGuard(List.of("127.0.0.1/32"), "QWEN_IMAGE_OUTBOUND_ALLOW"), Resolver.SYSTEM,
+                WebhookSender.TIMEOUT, OutboundHttp.USER_AGENT);
         sender = new WebhookSender(store, id -> {
             payloadCalls.incrementAndGet();
             throw new IllegalStateException("payload could not be built");
-        }, new WebhookSigner(new byte[32]), guard, http, clock, ATTEMPTS, metrics);
+        }, new WebhookSigner(new byte[32]), http, clock, ATTEMPTS, metrics);
     }
 
     @AfterEach

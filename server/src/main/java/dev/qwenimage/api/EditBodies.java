@@ -108,15 +108,8 @@ final class EditBodies {
             }
         } catch (ApiError e) {
             throw e;
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            String why = e.getOriginalMessage();
-            if (why != null && why.startsWith("Duplicate field")) {
-                throw new ApiError(400, "INVALID_JSON", "the request body is not valid JSON for this API: "
-                        + why.replace("Duplicate field", "it names the field") + " twice in one object; send each field once");
-            }
-            throw new ApiError(400, "INVALID_JSON", "the request body is not valid JSON: " + why);
         } catch (IOException e) {
-            throw new ApiError(400, "INVALID_JSON", "the request body could not be read");
+            throw RequestBodies.invalidJson(e);
         }
         if (imageStart < 0) {
             throw invalidImage("image is required: send the picture to edit as an http(s) URL, a data: URI or base64, "

@@ -66,20 +66,26 @@ final class RequestBodies {
         JsonNode node;
         try {
             node = mapper.readTree(body);
-        } catch (JsonProcessingException e) {
-            String why = e.getOriginalMessage();
-            if (why != null && why.startsWith("Duplicate field")) {
-                throw new ApiError(400, "INVALID_JSON", "the request body is not valid JSON for this API: "
-                        + why.replace("Duplicate field", "it names the field") + " twice in one object; send each field once");
-            }
-            throw new ApiError(400, "INVALID_JSON", "the request body is not valid JSON: " + why);
         } catch (IOException e) {
-            throw new ApiError(400, "INVALID_JSON", "the request body could not be read");
+            throw invalidJson(e);
         }
         if (node == null || !node.isObject()) {
             throw new ApiError(400, "INVALID_JSON", "the request body must be a JSON object, e.g. {\"prompt\": \"a cat\", \"size\": \"1024*1024\"}");
         }
         return node;
+    }
+
+    /** The answer to a body the JSON parser refused (or could not read). */
+    static ApiError invalidJson(IOException e) {
+        if (!(e instanceof JsonProcessingException j)) {
+            return new ApiError(400, "INVALID_JSON", "the request body could not be read");
+        }
+        String why = j.getOriginalMessage();
+        if (why != null && why.startsWith("Duplicate field")) {
+            return new ApiError(400, "INVALID_JSON", "the request body is not valid JSON for this API: "
+                    + why.replace("Duplicate field", "it names the field") + " twice in one object; send each field once");
+        }
+        return new ApiError(400, "INVALID_JSON", "the request body is not valid JSON: " + why);
     }
 
     /** {@code task_id} of a cancel body. */

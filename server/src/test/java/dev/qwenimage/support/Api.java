@@ -45,7 +45,11 @@ public final class Api {
 
     /** A submit with an {@code Idempotency-Key} header, or none when {@code idempotencyKey} is null. */
     public Response submit(String jsonBody, String idempotencyKey) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + "/v3/async/qwen-image-txt2img"))
+        return post("/v3/async/qwen-image-txt2img", jsonBody, idempotencyKey);
+    }
+
+    private Response post(String path, String jsonBody, String idempotencyKey) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path))
                 .header("Authorization", "Bearer " + key)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(jsonBody));
@@ -62,14 +66,7 @@ public final class Api {
 
     /** An edit submit with an {@code Idempotency-Key} header, or none when {@code idempotencyKey} is null. */
     public Response edit(String jsonBody, String idempotencyKey) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + "/v3/async/qwen-image-edit"))
-                .header("Authorization", "Bearer " + key)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(jsonBody));
-        if (idempotencyKey != null) {
-            b.header("Idempotency-Key", idempotencyKey);
-        }
-        return send(b);
+        return post("/v3/async/qwen-image-edit", jsonBody, idempotencyKey);
     }
 
     /** Submits an edit and returns the task id, failing unless the answer is 200. */

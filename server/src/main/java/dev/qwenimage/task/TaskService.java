@@ -109,16 +109,28 @@ public final class TaskService {
      */
     public String submit(String owner, Limits limits, Submission s, Optional<IdempotencyKey> key) {
         TaskSpec spec = validate(s, limits);
-        List<EngineCapacity> all = engines.capacity();
-        List<EngineCapacity> drawing = engines.capacity(TaskKind.TEXT_TO_IMAGE);
-        if (!all.isEmpty() && drawing.isEmpty()) {
-            throw new KindUnavailable(TaskKind.TEXT_TO_IMAGE, "no engine of this service draws from text (it has "
-                    + String.join(", ", all.stream().map(EngineCapacity::engine).distinct().toList())
-                    + ", which only edit images); send edits to /v3/async/qwen-image-edit, or ask the operator for a text-to-image engine");
-        }
-        checkAllowed(limits, drawing);
+        checkAllowed(limits, capable(TaskKind.TEXT_TO_IMAGE));
         checkRoom(spec);
         return admit(owner, limits, spec, TaskIds.next(clock), key);
+    }
+
+    /**
+     * The engines that can run tasks of {@code kind}; {@link KindUnavailable} when engines are known
+     * and none of them can (with none known yet, a fleet whose workers have not reported, the task
+     * is taken and waits for one).
+     */
+    private List<EngineCapacity> capable(TaskKind kind) {
+        List<EngineCapacity> all = engines.capacity();
+        List<EngineCapacity> capable = engines.capacity(kind);
+        if (!all.isEmpty() && capable.isEmpty()) {
+            String have = String.join(", ", all.stream().map(EngineCapacity::engine).distinct().toList());
+            throw new KindUnavailable(kind, kind == TaskKind.EDIT
+                    ? "no engine of this service can edit images (it has " + have + ", which draw from text only); ask its "
+                            + "operator to configure one that can, e.g. comfyui with an edit model"
+                    : "no engine of this service draws from text (it has " + have + ", which only edit images); send edits to "
+                            + "/v3/async/qwen-image-edit, or ask the operator for a text-to-image engine");
+        }
+        return capable;
     }
 
     /** {@link EngineNotAllowed} when the key may use none of {@code configured} (the engines that could run the task). */
@@ -180,14 +192,7 @@ public final class TaskService {
         ImageType type = s.outputFormat().map(t -> ImageType.parse(t).orElseThrow(() -> new InvalidTaskRequest(
                 "INVALID_OUTPUT_FORMAT", "output_format",
                 "output_format must be jpeg, png or webp; got \"" + abbreviate(t) + "\""))).orElse(ImageType.JPEG);
-        List<EngineCapacity> all = engines.capacity();
-        List<EngineCapacity> editing = engines.capacity(TaskKind.EDIT);
-        if (!all.isEmpty() && editing.isEmpty()) {
-            throw new KindUnavailable(TaskKind.EDIT, "no engine of this service can edit images (it has "
-                    + String.join(", ", all.stream().map(EngineCapacity::engine).distinct().toList())
-                    + ", which draw from text only); ask its operator to configure one that can, e.g. comfyui with an edit model");
-        }
-        checkAllowed(limits, editing);
+        checkAllowed(limits, capable(TaskKind.EDIT));
         checkRoom(text);
         InputImage image = input.get();
         if (limits.maxPixels() > 0 && (long) image.width() * image.height() > limits.maxPixels()) {

@@ -37,7 +37,7 @@ class CrashRecoveryTest {
                 ids.add(api.submitOk("{\"prompt\": \"durable task " + i + "\", \"size\": \"512*512\"}"));
             }
             // wait until work is under way: some task is PROCESSING with progress
-            awaitSomeProcessing(api, ids);
+            api.awaitSomeProcessing(ids);
             first.kill();
         }
 
@@ -71,19 +71,5 @@ class CrashRecoveryTest {
             assertThat(names).hasSize(30);
             assertThat(names).containsExactlyInAnyOrderElementsOf(ids.stream().map(id -> id + ".jpeg").toList());
         }
-    }
-
-    private static void awaitSomeProcessing(Api api, List<String> ids) {
-        Instant deadline = Instant.now().plusSeconds(60);
-        while (Instant.now().isBefore(deadline)) {
-            for (String id : ids) {
-                JsonNode task = api.result(id).json().get("task");
-                if (task.get("status").asText().equals("TASK_STATUS_PROCESSING") && task.get("progress_percent").asInt() > 0) {
-                    return;
-                }
-            }
-            Api.sleep(20);
-        }
-        throw new AssertionError("no task reached PROCESSING");
     }
 }

@@ -66,7 +66,7 @@ class EditDurabilityTest {
                 for (int i = 0; i < 8; i++) {
                     ids.add(api.editOk("{\"prompt\": \"make it night " + i + "\", \"image\": \"" + url + "\"}"));
                 }
-                awaitSomeProcessing(api, ids);
+                api.awaitSomeProcessing(ids);
                 first.kill();
             }
         } finally {
@@ -133,26 +133,4 @@ class EditDurabilityTest {
         }
     }
 
-    private static void awaitSomeProcessing(Api api, List<String> ids) {
-        Instant deadline = Instant.now().plusSeconds(60);
-        while (Instant.now().isBefore(deadline)) {
-            for (String id : ids) {
-                JsonNode task = api.result(id).json().get("task");
-                if (task.get("status").asText().equals("TASK_STATUS_PROCESSING") && task.get("progress_percent").asInt() > 0) {
-                    return;
-                }
-            }
-            sleep(20);
-        }
-        throw new AssertionError("no edit started within 60 s");
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
 }

@@ -118,6 +118,21 @@ public final class Api {
         throw new AssertionError("task " + taskId + " did not reach the expected status in " + timeout + "; last: " + last);
     }
 
+    /** Waits until one of {@code ids} is PROCESSING with some progress (work under way), or fails after a minute. */
+    public void awaitSomeProcessing(java.util.List<String> ids) {
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (Instant.now().isBefore(deadline)) {
+            for (String id : ids) {
+                JsonNode task = result(id).json().get("task");
+                if (task.get("status").asText().equals("TASK_STATUS_PROCESSING") && task.get("progress_percent").asInt() > 0) {
+                    return;
+                }
+            }
+            sleep(20);
+        }
+        throw new AssertionError("no task of " + ids.size() + " started within 60 s");
+    }
+
     public JsonNode awaitFinished(String taskId, Duration timeout) {
         return awaitStatus(taskId, s -> s.equals("TASK_STATUS_SUCCEED") || s.equals("TASK_STATUS_FAILED"), timeout);
     }

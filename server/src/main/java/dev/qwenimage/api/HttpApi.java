@@ -192,7 +192,8 @@ public final class HttpApi {
                     Map.of("retry_after", e.retryAfterSeconds()), Map.of("Retry-After", Long.toString(e.retryAfterSeconds()))));
             cfg.routes.exception(ImageRejected.class, (e, ctx) ->
                     error(ctx, 400, e.reason(), e.getMessage(), Map.of("field", "image"), Map.of()));
-            cfg.routes.exception(KindUnavailable.class, (e, ctx) -> error(ctx, 503, "NO_EDIT_ENGINE", e.getMessage(), Map.of(), Map.of()));
+            cfg.routes.exception(KindUnavailable.class, (e, ctx) -> error(ctx, 503,
+                    e.kind() == TaskKind.EDIT ? "NO_EDIT_ENGINE" : "NO_TEXT_ENGINE", e.getMessage(), Map.of(), Map.of()));
             cfg.routes.exception(EngineNotAllowed.class, (e, ctx) -> error(ctx, 403, "ENGINE_NOT_ALLOWED", e.getMessage(), Map.of(), Map.of()));
             AdminApi.errors(cfg.routes, (ctx, status, reason, message, metadata) -> error(ctx, status, reason, message, metadata, Map.of()));
             cfg.routes.exception(IdempotencyKeyReused.class, (e, ctx) -> error(ctx, 422, "IDEMPOTENCY_KEY_REUSED", e.getMessage(),

@@ -105,11 +105,18 @@ public final class TaskService {
      * or the whole queue is full (503, from a snapshot, so concurrent submits may overshoot it a
      * little); {@link QuotaExceeded} when the key had its tasks for the day. With an
      * {@code Idempotency-Key}, the same key and body within 24 hours return the task created the
-     * first time; the same key with another body is refused ({@link IdempotencyKeyReused}).
+     * first time; the same key with another body is refused ({@link IdempotencyKeyReused});
+     * {@link KindUnavailable} when every engine of the service only edits.
      */
     public String submit(String owner, Limits limits, Submission s, Optional<IdempotencyKey> key) {
         TaskSpec spec = validate(s, limits);
-        checkAllowed(limits, engines.capacity());
+        List<EngineCapacity> all = engines.capacity();
+        if (!all.isEmpty() && engines.capacity(TaskKind.TEXT_TO_IMAGE).isEmpty()) {
+            throw new KindUnavailable(TaskKind.TEXT_TO_IMAGE, "no engine of this service draws from text (it has "
+                    + String.join(", ", all.stream().map(EngineCapacity::engine).distinct().toList())
+                    + ", which only edit); use POST /v3/async/qwen-image-edit, or ask its operator to configure one that can");
+        }
+        checkAllowed(limits, all);
         checkRoom(spec);
         return admit(owner, limits, spec, TaskIds.next(clock), key);
     }

@@ -30,6 +30,11 @@ public interface Engine extends AutoCloseable {
     /** Steps used when the request names none. */
     int defaultSteps();
 
+    /** Steps used for a task of {@code kind} when the request names none: {@link #defaultSteps()} unless the engine says more. */
+    default int defaultSteps(TaskKind kind) {
+        return defaultSteps();
+    }
+
     /**
      * Time one step takes at 1024x1024, assumed for ETAs until the first task on this engine has
      * been measured.

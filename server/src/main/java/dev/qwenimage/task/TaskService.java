@@ -105,7 +105,8 @@ public final class TaskService {
      * or the whole queue is full (503, from a snapshot, so concurrent submits may overshoot it a
      * little); {@link QuotaExceeded} when the key had its tasks for the day. With an
      * {@code Idempotency-Key}, the same key and body within 24 hours return the task created the
-     * first time; the same key with another body is refused ({@link IdempotencyKeyReused}).
+     * first time; the same key with another body is refused ({@link IdempotencyKeyReused});
+     * {@link KindUnavailable} when every engine of the service only edits.
      */
     public String submit(String owner, Limits limits, Submission s, Optional<IdempotencyKey> key) {
         TaskSpec spec = validate(s, limits);

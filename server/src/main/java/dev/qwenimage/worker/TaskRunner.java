@@ -88,7 +88,7 @@ public final class TaskRunner {
         boolean handedOff = false;
         try {
             TaskSpec spec = task.spec();
-            int steps = spec.steps().orElse(engine.defaultSteps());
+            int steps = spec.steps().orElse(engine.defaultSteps(spec.kind()));
             GenerationRequest asked = GenerationRequest.forSize(task.id(), spec.prompt(), spec.negativePrompt(),
                     spec.width(), spec.height(), spec.seed(), steps);
             if (spec.kind() == TaskKind.EDIT) {

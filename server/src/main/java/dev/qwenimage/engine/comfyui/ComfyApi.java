@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwenimage.engine.http.EngineCallException;
 import dev.qwenimage.engine.http.EngineHttp;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.http.HttpRequest;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -14,12 +16,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * ComfyUI's HTTP API as this engine uses it, each call with a time limit. Paths, bodies and answers
  * are those of ComfyUI's server.py: {@code POST /prompt}, {@code GET /queue}, {@code POST /queue}
  * (delete), {@code POST /interrupt}, {@code GET /history/{prompt_id}}, {@code GET /view},
- * {@code GET /system_stats}.
+ * {@code GET /system_stats}, {@code POST /upload/image}.
  */
 final class ComfyApi {
     /** Where ComfyUI looks for the file a loader input names (folder_paths.py), for error hints. */
@@ -76,6 +79,45 @@ final class ComfyApi {
             throw new EngineCallException(true, "POST /prompt answered without a prompt_id: " + EngineHttp.abbreviate(r.text()));
         }
         return accepted;
+    }
+
+    /**
+     * Uploads an edit's input picture into ComfyUI's input folder ({@code POST /upload/image}:
+     * multipart fields {@code image} (the file), {@code type=input}, {@code overwrite=true}) and
+     * returns the name a LoadImage node takes for it: ComfyUI's answer {@code {"name", "subfolder",
+     * "type"}}, as {@code subfolder/name} when it has a subfolder. A 4xx refusal is permanent, a 5xx
+     * or no answer transient.
+     */
+    String upload(String filename, byte[] png, String contentType) throws EngineCallException, InterruptedException {
+        String boundary = "----qwen-image-server-" + UUID.randomUUID().toString().replace("-", "");
+        ByteArrayOutputStream body = new ByteArrayOutputStream(png.length + 512);
+        part(body, boundary, "Content-Disposition: form-data; name=\"image\"; filename=\"" + filename + "\"\r\n"
+                + "Content-Type: " + contentType, png);
+        part(body, boundary, "Content-Disposition: form-data; name=\"type\"", "input".getBytes(StandardCharsets.UTF_8));
+        part(body, boundary, "Content-Disposition: form-data; name=\"overwrite\"", "true".getBytes(StandardCharsets.UTF_8));
+        body.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        EngineHttp.Response r = http.send(http.request("/upload/image", timeout.multipliedBy(2))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())));
+        if (!r.ok()) {
+            boolean transientStatus = r.status() == 408 || r.status() == 425 || r.status() == 429 || r.status() >= 500;
+            throw new EngineCallException(transientStatus, (transientStatus ? "could not take" : "refused") + " the edit's input "
+                    + "image: POST /upload/image answered HTTP " + r.status() + (r.body().length == 0 ? "" : ": " + EngineHttp.abbreviate(r.text())));
+        }
+        JsonNode answer = r.json();
+        String name = answer.path("name").asText("");
+        if (name.isBlank()) {
+            throw new EngineCallException(true, "POST /upload/image answered without the uploaded file's name: "
+                    + EngineHttp.abbreviate(r.text()));
+        }
+        String subfolder = answer.path("subfolder").asText("");
+        return subfolder.isBlank() ? name : subfolder + "/" + name;
+    }
+
+    private static void part(ByteArrayOutputStream body, String boundary, String headers, byte[] content) {
+        body.writeBytes(("--" + boundary + "\r\n" + headers + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        body.writeBytes(content);
+        body.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
     }
 
     Queue queue() throws EngineCallException, InterruptedException {

@@ -50,6 +50,7 @@ final class ComfyJob {
     private final ComfyApi api;
     private final ComfyEvents events;
     private final ComfyUiSettings settings;
+    private final Workflow workflow;
     private String promptId;
     /** When to look at the prompt over HTTP next ({@link System#nanoTime} scale). */
     private long nextCheck;
@@ -64,6 +65,7 @@ final class ComfyJob {
         this.api = engine.api();
         this.events = engine.events();
         this.settings = engine.settings();
+        this.workflow = engine.workflowFor(request);
     }
 
     GenerationResult run() {
@@ -71,16 +73,17 @@ final class ComfyJob {
             return new GenerationResult.Cancelled(cancellation.reason());
         }
         String negative = request.negativePrompt().isEmpty() ? settings.negativePrompt() : request.negativePrompt();
-        ObjectNode workflow = engine.workflow().build(request, negative);
         promptId = UUID.randomUUID().toString();
         ComfyEvents.Inbox inbox = events.subscribe(promptId);
         cancellation.onCancel(() -> inbox.offer(new Wake()));
         try {
+            Optional<String> input = request.isEdit() ? Optional.of(upload()) : Optional.empty();
+            ObjectNode built = workflow.build(request, negative, input);
             events.open(settings.requestTimeout());
             if (cancellation.isCancelled()) {
                 return new GenerationResult.Cancelled(cancellation.reason());
             }
-            boolean renamed = submit(workflow);
+            boolean renamed = submit(built);
             try {
                 return follow(inbox, renamed);
             } catch (RuntimeException e) {
@@ -97,6 +100,15 @@ final class ComfyJob {
         } finally {
             events.unsubscribe(promptId);
         }
+    }
+
+    /**
+     * Puts the edit's input into ComfyUI's input folder under a name of this task's own
+     * (overwritten by a retry of the same task), for the workflow's LoadImage.
+     */
+    private String upload() throws EngineCallException, InterruptedException {
+        String name = "qwen-image-edit_" + request.taskId().replaceAll("[^A-Za-z0-9_-]", "_") + ".png";
+        return api.upload(name, request.input().orElseThrow().png(), dev.qwenimage.engine.InputImage.CONTENT_TYPE);
     }
 
     /** Queues the workflow; true when ComfyUI chose its own prompt id (events until now went unheard). */
@@ -176,7 +188,7 @@ final class ComfyJob {
     private Optional<GenerationResult> take(Event event) throws JobFailure {
         switch (event) {
             case Progress p -> {
-                Set<String> samplers = engine.workflow().samplerNodes();
+                Set<String> samplers = workflow.samplerNodes();
                 if (p.node() == null || samplers.isEmpty() || samplers.contains(p.node())) {
                     progress.step(p.value(), p.max());
                 }
@@ -238,7 +250,7 @@ final class ComfyJob {
 
     /** The saved image to return: from the workflow's save nodes first, an {@code output} image before a {@code temp} one. */
     private Optional<ComfyApi.SavedImage> savedImage(JsonNode outputs) {
-        List<String> order = new ArrayList<>(engine.workflow().imageNodes());
+        List<String> order = new ArrayList<>(workflow.imageNodes());
         for (Iterator<String> it = outputs.fieldNames(); it.hasNext(); ) {
             String id = it.next();
             if (!order.contains(id)) {

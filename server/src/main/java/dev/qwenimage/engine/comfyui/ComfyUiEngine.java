@@ -8,11 +8,14 @@ import dev.qwenimage.engine.EngineSpec;
 import dev.qwenimage.engine.GenerationRequest;
 import dev.qwenimage.engine.GenerationResult;
 import dev.qwenimage.engine.ProgressSink;
+import dev.qwenimage.engine.TaskKind;
 import dev.qwenimage.engine.http.EngineCallException;
 import dev.qwenimage.engine.http.EngineHttp;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -31,6 +34,8 @@ public final class ComfyUiEngine implements Engine {
     private final String name;
     private final ComfyUiSettings settings;
     private final Workflow workflow;
+    /** The edit workflow, when this engine runs edits. */
+    private final Optional<Workflow> editWorkflow;
     private final EngineHttp http;
     private final ComfyApi api;
     private final ComfyEvents events;
@@ -41,6 +46,8 @@ public final class ComfyUiEngine implements Engine {
         this.name = name;
         this.settings = settings;
         this.workflow = settings.workflow().<Workflow>map(w -> w).orElseGet(() -> new QwenImageWorkflow(settings));
+        this.editWorkflow = !settings.edit().enabled() ? Optional.empty()
+                : Optional.of(settings.edit().workflow().<Workflow>map(w -> w).orElseGet(() -> new QwenImageEditWorkflow(settings)));
         this.http = new EngineHttp(name, base, CONNECT_TIMEOUT, Map.of());
         this.api = new ComfyApi(http, settings.requestTimeout());
         this.events = new ComfyEvents(http.client(), http.base(), http.headers(), clientId);
@@ -58,12 +65,25 @@ public final class ComfyUiEngine implements Engine {
 
     @Override
     public String describe() {
-        return "comfyui at " + http.base() + " (" + workflow.describe() + ")";
+        return "comfyui at " + http.base() + " (" + workflow.describe() + "; edits: "
+                + editWorkflow.map(Workflow::describe).orElse("off") + ")";
+    }
+
+    /** Text-to-image, and edits unless {@code edit=false} (or a text-to-image workflow file without an edit one). */
+    @Override
+    public Set<TaskKind> kinds() {
+        return editWorkflow.isPresent() ? TaskKind.ALL : TaskKind.TEXT_ONLY;
     }
 
     @Override
     public int defaultSteps() {
         return settings.steps();
+    }
+
+    /** Edits have their own steps ({@code edit_steps}): a Lightning LoRA for the edit model need not match the text one. */
+    @Override
+    public int defaultSteps(TaskKind kind) {
+        return kind == TaskKind.EDIT ? settings.edit().steps() : settings.steps();
     }
 
     /**
@@ -144,8 +164,10 @@ public final class ComfyUiEngine implements Engine {
         return settings;
     }
 
-    Workflow workflow() {
-        return workflow;
+    /** The workflow that runs {@code request}: the edit one for an edit. */
+    Workflow workflowFor(GenerationRequest request) {
+        return request.isEdit() ? editWorkflow.orElseThrow(() -> new IllegalStateException(
+                name + " runs no edits, yet was given one (the queue hands an engine only the kinds it declares)")) : workflow;
     }
 
     String clientId() {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qwenimage.engine.GenerationRequest;
 import java.math.BigInteger;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -32,7 +33,7 @@ record QwenImageWorkflow(ComfyUiSettings settings) implements Workflow {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
     @Override
-    public ObjectNode build(GenerationRequest request, String negativePrompt) {
+    public ObjectNode build(GenerationRequest request, String negativePrompt, Optional<String> inputImage) {
         ComfyUiSettings s = settings;
         ObjectNode w = F.objectNode();
         node(w, UNET, "UNETLoader").put("unet_name", s.unet()).put("weight_dtype", s.weightDtype());
@@ -88,7 +89,7 @@ record QwenImageWorkflow(ComfyUiSettings settings) implements Workflow {
                 + ", " + s.steps() + " steps, cfg " + s.cfg() + ", " + s.sampler() + "/" + s.scheduler() + ", shift " + s.shift();
     }
 
-    private static ObjectNode node(ObjectNode workflow, String id, String classType) {
+    static ObjectNode node(ObjectNode workflow, String id, String classType) {
         ObjectNode n = workflow.putObject(id);
         n.put("class_type", classType);
         return n.putObject("inputs");

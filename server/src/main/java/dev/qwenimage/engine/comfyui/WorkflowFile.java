@@ -11,10 +11,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -25,32 +27,46 @@ import org.slf4j.LoggerFactory;
 /**
  * A user's own workflow, saved from ComfyUI in API format, with placeholders in its string values
  * that each request fills: {@code {{prompt}}}, {@code {{negative_prompt}}}, {@code {{seed}}},
- * {@code {{steps}}}, {@code {{width}}}, {@code {{height}}}. A value that is exactly one numeric
- * placeholder becomes a JSON number; inside a longer string a placeholder is replaced as text.
- * The file is read and checked once, at start-up.
+ * {@code {{steps}}}, {@code {{width}}}, {@code {{height}}}, and in an edit workflow
+ * {@code {{image}}}: the name under which the edit's input was uploaded to ComfyUI's input folder
+ * (the {@code image} of a LoadImage node). A value that is exactly one numeric placeholder becomes
+ * a JSON number; inside a longer string a placeholder is replaced as text. The file is read and
+ * checked once, at start-up.
  */
 final class WorkflowFile implements Workflow {
     private static final Logger log = LoggerFactory.getLogger(WorkflowFile.class);
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{([A-Za-z_]+)}}");
     private static final Set<String> NUMERIC = Set.of("seed", "steps", "width", "height");
     private static final Set<String> TEXT = Set.of("prompt", "negative_prompt");
+    private static final String IMAGE = "image";
     private static final Set<String> SAMPLERS = Set.of("KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCustomAdvanced");
 
     private final Path path;
     private final ObjectNode template;
     private final List<String> imageNodes;
     private final Set<String> samplerNodes;
+    private final boolean edit;
 
-    private WorkflowFile(Path path, ObjectNode template, List<String> imageNodes, Set<String> samplerNodes) {
+    private WorkflowFile(Path path, ObjectNode template, List<String> imageNodes, Set<String> samplerNodes, boolean edit) {
         this.path = path;
         this.template = template;
         this.imageNodes = imageNodes;
         this.samplerNodes = samplerNodes;
+        this.edit = edit;
     }
 
-    /** Reads and checks {@code file}; anything wrong is a {@link ConfigException} naming the file. */
+    /** Reads and checks a text-to-image {@code file}; anything wrong is a {@link ConfigException} naming the file. */
     static WorkflowFile load(Path file, String where) {
-        String what = where + ": workflow file " + file;
+        return load(file, where, false);
+    }
+
+    /** Reads and checks an edit workflow {@code file}, which must take the input image through {@code {{image}}}. */
+    static WorkflowFile loadEdit(Path file, String where) {
+        return load(file, where, true);
+    }
+
+    private static WorkflowFile load(Path file, String where, boolean edit) {
+        String what = where + ": " + (edit ? "edit workflow" : "workflow") + " file " + file;
         if (!Files.isRegularFile(file)) {
             throw new ConfigException(what + " does not exist or is not a file");
         }
@@ -104,34 +120,45 @@ final class WorkflowFile implements Workflow {
                     + "would be no image to fetch");
         }
         for (String p : placeholders) {
-            if (!NUMERIC.contains(p) && !TEXT.contains(p)) {
+            if (!NUMERIC.contains(p) && !TEXT.contains(p) && !(edit && p.equals(IMAGE))) {
                 throw new ConfigException(what + ": unknown placeholder {{" + p + "}}; the known ones are {{prompt}}, "
-                        + "{{negative_prompt}}, {{seed}}, {{steps}}, {{width}}, {{height}}");
+                        + "{{negative_prompt}}, {{seed}}, {{steps}}, {{width}}, {{height}}"
+                        + (edit ? ", {{image}}" : p.equals(IMAGE) ? " ({{image}} belongs in an edit_workflow= file)" : ""));
             }
         }
         if (!placeholders.contains("prompt")) {
             throw new ConfigException(what + " has no {{prompt}} placeholder, so every image would ignore its prompt; "
-                    + "put \"{{prompt}}\" as the text of the positive CLIPTextEncode");
+                    + "put \"{{prompt}}\" as the text of the positive " + (edit ? "text encoder" : "CLIPTextEncode"));
         }
-        for (String p : List.of("seed", "width", "height")) {
+        if (edit && !placeholders.contains(IMAGE)) {
+            throw new ConfigException(what + " has no {{image}} placeholder, so ComfyUI would never see the picture to edit; "
+                    + "put \"{{image}}\" as the image of its LoadImage node");
+        }
+        for (String p : edit ? List.of("seed") : List.of("seed", "width", "height")) {
             if (!placeholders.contains(p)) {
                 log.warn("{} has no {} placeholder: every image gets the file's own {}", what, "{{" + p + "}}", p);
             }
         }
         List<String> images = new ArrayList<>(saves);
         images.addAll(previews);
-        return new WorkflowFile(file, (ObjectNode) root, List.copyOf(images), Set.copyOf(samplers));
+        return new WorkflowFile(file, (ObjectNode) root, List.copyOf(images), Set.copyOf(samplers), edit);
     }
 
     @Override
-    public ObjectNode build(GenerationRequest request, String negativePrompt) {
-        Map<String, JsonNode> values = Map.of(
+    public ObjectNode build(GenerationRequest request, String negativePrompt, Optional<String> inputImage) {
+        if (edit && inputImage.isEmpty()) {
+            throw new IllegalArgumentException("an edit workflow needs the uploaded input image's name");
+        }
+        Map<String, JsonNode> values = new HashMap<>(Map.of(
                 "prompt", JsonNodeFactory.instance.textNode(request.prompt()),
                 "negative_prompt", JsonNodeFactory.instance.textNode(negativePrompt),
                 "seed", QwenImageWorkflow.seed(request.seed()),
                 "steps", JsonNodeFactory.instance.numberNode(request.steps()),
                 "width", JsonNodeFactory.instance.numberNode(request.width()),
-                "height", JsonNodeFactory.instance.numberNode(request.height()));
+                "height", JsonNodeFactory.instance.numberNode(request.height())));
+        if (edit) {
+            values.put(IMAGE, JsonNodeFactory.instance.textNode(inputImage.get()));
+        }
         ObjectNode w = template.deepCopy();
         for (JsonNode node : w) {
             fill((ObjectNode) node.get("inputs"), values);
@@ -151,7 +178,7 @@ final class WorkflowFile implements Workflow {
 
     @Override
     public String describe() {
-        return "workflow file " + path + " (" + template.size() + " nodes)";
+        return (edit ? "edit workflow file " : "workflow file ") + path + " (" + template.size() + " nodes)";
     }
 
     private static void collectPlaceholders(JsonNode v, Set<String> into) {

@@ -13,6 +13,7 @@ import dev.qwenimage.engine.GenerationRequest;
 import dev.qwenimage.engine.GenerationResult;
 import dev.qwenimage.engine.ProgressEstimate;
 import dev.qwenimage.engine.ProgressSink;
+import dev.qwenimage.engine.TaskKind;
 import dev.qwenimage.engine.http.CallAborter;
 import dev.qwenimage.engine.http.EngineCallException;
 import dev.qwenimage.engine.http.EngineHttp;
@@ -46,6 +47,10 @@ import org.slf4j.LoggerFactory;
  * answers 409 then); progress is therefore estimated from the time the job has been generating
  * ({@link ProgressEstimate}), and a cancelled task stops waiting at once while sd-server finishes
  * that one image and drops it.
+ *
+ * <p>An sd-server holds one model. With {@code edit=true} it holds Qwen-Image-Edit, and this
+ * engine takes edits only: each job carries the input picture in {@code ref_images} (base64), the
+ * reference image sd.cpp's Qwen-Image-Edit conditions on ({@code -r} of its CLI).
  */
 public final class SdCppEngine implements Engine {
     private static final Logger log = LoggerFactory.getLogger(SdCppEngine.class);
@@ -64,14 +69,23 @@ public final class SdCppEngine implements Engine {
      * @param poll       time between two looks at a running job
      * @param grace      how long a job may stay out of reach (connection lost, 5xx) before the task is given up
      * @param stepTime   time of one step at 1024x1024 assumed until a job has been measured
+     * @param edit       the model sd-server loaded is Qwen-Image-Edit: the engine takes edits, and only edits
      */
     public record Settings(int steps, double cfgScale, String sampler, Optional<String> scheduler, OptionalDouble flowShift,
-                           String negativePrompt, Duration poll, Duration grace, Duration stepTime) {
+                           String negativePrompt, Duration poll, Duration grace, Duration stepTime, boolean edit) {
+        /** Settings of an sd-server with Qwen-Image (text-to-image). */
+        public Settings(int steps, double cfgScale, String sampler, Optional<String> scheduler, OptionalDouble flowShift,
+                        String negativePrompt, Duration poll, Duration grace, Duration stepTime) {
+            this(steps, cfgScale, sampler, scheduler, flowShift, negativePrompt, poll, grace, stepTime, false);
+        }
+
         public static Settings defaults() {
             return new Settings(20, 2.5, "euler", Optional.empty(), OptionalDouble.of(3), "",
                     Duration.ofMillis(500), Duration.ofSeconds(30), Duration.ofSeconds(3));
         }
     }
+
+    private static final Set<TaskKind> EDIT_ONLY = Set.of(TaskKind.EDIT);
 
     private final String name;
     private final EngineHttp http;
@@ -88,7 +102,7 @@ public final class SdCppEngine implements Engine {
     /** The engine an entry {@code sdcpp:http://host:1234?...} describes; unknown options are refused. */
     public static SdCppEngine from(EngineSpec spec) {
         spec.requireOnly(Set.of("steps", "cfg_scale", "sampler", "scheduler", "flow_shift", "negative_prompt", "poll", "grace",
-                "step_time"));
+                "step_time", "edit"));
         SdCppEngine.Settings d = SdCppEngine.Settings.defaults();
         OptionalDouble flowShift = d.flowShift();
         Optional<String> shift = spec.option("flow_shift");
@@ -105,7 +119,8 @@ public final class SdCppEngine implements Engine {
                 spec.option("negative_prompt", d.negativePrompt()),
                 spec.positiveDurationOption("poll", d.poll()),
                 spec.positiveDurationOption("grace", d.grace()),
-                spec.positiveDurationOption("step_time", d.stepTime())));
+                spec.positiveDurationOption("step_time", d.stepTime()),
+                spec.booleanOption("edit", false)));
     }
 
     @Override
@@ -117,7 +132,14 @@ public final class SdCppEngine implements Engine {
     public String describe() {
         return "sdcpp (stable-diffusion.cpp sd-server at " + http.base() + ", native job API), " + settings.steps() + " steps, cfg "
                 + settings.cfgScale() + ", " + settings.sampler() + settings.scheduler().map(s -> "/" + s).orElse("")
-                + (settings.flowShift().isPresent() ? ", flow shift " + settings.flowShift().getAsDouble() : "");
+                + (settings.flowShift().isPresent() ? ", flow shift " + settings.flowShift().getAsDouble() : "")
+                + (settings.edit() ? "; Qwen-Image-Edit: edits only, the input as ref_images" : "");
+    }
+
+    /** Text-to-image; with {@code edit=true} (a Qwen-Image-Edit model), edits only. */
+    @Override
+    public Set<TaskKind> kinds() {
+        return settings.edit() ? EDIT_ONLY : TaskKind.TEXT_ONLY;
     }
 
     @Override
@@ -146,11 +168,16 @@ public final class SdCppEngine implements Engine {
         settings.flowShift().ifPresent(f -> sample.put("flow_shift", f));
         sample.putObject("guidance").put("txt_cfg", settings.cfgScale());
         body.put("output_format", "png");
+        request.input().ifPresent(input -> body.putArray("ref_images").add(input.base64()));
         return body;
     }
 
     @Override
     public GenerationResult generate(GenerationRequest request, ProgressSink progress, Cancellation cancellation) {
+        if (!kinds().contains(request.kind())) {
+            return new GenerationResult.PermanentFailure(name + " was given a " + request.kind().code() + " task, which it "
+                    + "does not run (" + (settings.edit() ? "edit=true: its model edits" : "its model draws from text") + ")");
+        }
         CallAborter aborter = CallAborter.on(cancellation);
         CountDownLatch cancelled = new CountDownLatch(1);
         cancellation.onCancel(cancelled::countDown);
@@ -425,6 +452,16 @@ public final class SdCppEngine implements Engine {
                 }
                 if (!images) {
                     return new EngineHealth.Down("the model sd-server loaded cannot generate images (supported modes: " + modes + ")");
+                }
+            }
+            if (settings.edit()) {
+                JsonNode refImages = caps.path("features_by_mode").path("img_gen").path("ref_images");
+                if (refImages.isMissingNode()) {
+                    refImages = caps.path("features").path("ref_images");
+                }
+                if (refImages.isBoolean() && !refImages.asBoolean()) {
+                    return new EngineHealth.Down("sd-server at " + http.base() + " takes no reference images (features: "
+                            + "ref_images false), which edit=true needs");
                 }
             }
             String model = caps.path("model").path("name").asText("");

@@ -10,6 +10,8 @@ import dev.qwenimage.engine.Engine;
 import dev.qwenimage.engine.EngineSpec;
 import dev.qwenimage.engine.Engines;
 import dev.qwenimage.engine.GenerationRequest;
+import dev.qwenimage.engine.InputImage;
+import dev.qwenimage.engine.TaskKind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,7 +77,14 @@ class ComfyUiSettingsTest {
             assertThat(engine.defaultSteps()).isEqualTo(8);
             assertThat(engine.describe()).isEqualTo("comfyui at http://gpu1:8188 (native Qwen-Image workflow: "
                     + "qwen_image_fp8_e4m3fn.safetensors + LoRA Qwen-Image-Lightning-8steps-V1.0.safetensors @1.0, 8 steps, "
-                    + "cfg 1.0, euler/simple, shift 3.1)");
+                    + "cfg 1.0, euler/simple, shift 3.1; edits: native Qwen-Image-Edit workflow (plus): "
+                    + "qwen_image_edit_2509_fp8_e4m3fn.safetensors, 20 steps, cfg 2.5, shift 3.0)");
+            assertThat(engine.kinds()).containsExactlyInAnyOrder(TaskKind.TEXT_TO_IMAGE, TaskKind.EDIT);
+            assertThat(engine.defaultSteps(TaskKind.EDIT)).isEqualTo(20);
+        }
+        try (Engine engine = Engines.create(spec("edit=false"), ServerConfig.of(Map.of()))) {
+            assertThat(engine.kinds()).containsExactly(TaskKind.TEXT_TO_IMAGE);
+            assertThat(engine.describe()).endsWith("; edits: off)");
         }
         assertThat(spec("").timeLimit()).isEqualTo(EngineSpec.DEFAULT_GPU_TIMEOUT);
     }
@@ -152,5 +161,80 @@ class ComfyUiSettingsTest {
         Path f = file("ok.json", GOOD);
         assertThatThrownBy(() -> settings("workflow=" + f + "&unet=x.safetensors&cfg=3")).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("unet, cfg would have no effect with workflow=");
+    }
+
+    private static final String EDIT = """
+            {"1": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}},
+             "2": {"class_type": "TextEncodeQwenImageEditPlus", "inputs": {"prompt": "{{prompt}}", "image1": ["1", 0]}},
+             "3": {"class_type": "KSampler", "inputs": {"seed": "{{seed}}", "steps": "{{steps}}", "positive": ["2", 0]}},
+             "4": {"class_type": "SaveImage", "inputs": {"images": ["3", 0]}}}
+            """;
+
+    @Test
+    void editsAreOnByDefaultWithComfyUisQwenImageEdit2509AndTheirOwnSettings() {
+        ComfyUiSettings.Edit e = settings("").edit();
+        assertThat(e).isEqualTo(ComfyUiSettings.Edit.defaults());
+        assertThat(e.enabled()).isTrue();
+        assertThat(e.model()).isEqualTo("qwen_image_edit_2509_fp8_e4m3fn.safetensors");
+        assertThat(e.variant()).isEqualTo(ComfyUiSettings.EditVariant.PLUS);
+        assertThat(e.steps()).isEqualTo(20);
+        assertThat(e.cfg()).isEqualTo(2.5);
+        assertThat(e.shift()).isEqualTo(3.0);
+
+        ComfyUiSettings.Edit lightning = settings("edit_lora=L.safetensors&edit_lora_strength=0.8&edit_steps=4&edit_cfg=1"
+                + "&edit_shift=2.5&edit_variant=classic&edit_model=qwen_image_edit_fp8_e4m3fn.safetensors").edit();
+        assertThat(lightning.lora()).hasValue("L.safetensors");
+        assertThat(lightning.loraStrength()).isEqualTo(0.8);
+        assertThat(lightning.steps()).isEqualTo(4);
+        assertThat(lightning.cfg()).isEqualTo(1.0);
+        assertThat(lightning.shift()).isEqualTo(2.5);
+        assertThat(lightning.variant()).isEqualTo(ComfyUiSettings.EditVariant.CLASSIC);
+        assertThat(lightning.model()).isEqualTo("qwen_image_edit_fp8_e4m3fn.safetensors");
+    }
+
+    @Test
+    void editOptionsAreCheckedAtStartUp() {
+        assertThatThrownBy(() -> settings("edit=false&edit_steps=4")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("edit_steps would have no effect with edit=false");
+        assertThatThrownBy(() -> settings("edit_variant=2509")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("edit_variant must be plus").hasMessageContaining("or classic");
+        assertThatThrownBy(() -> settings("edit_lora_strength=0.5")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("edit_lora_strength needs edit_lora=");
+        assertThatThrownBy(() -> settings("edit=maybe")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("edit must be true or false");
+    }
+
+    @Test
+    void aTextWorkflowFileTurnsEditsOffUnlessAnEditWorkflowFileComesWithIt() throws IOException {
+        Path text = file("ok.json", GOOD);
+        Path edit = file("edit.json", EDIT);
+
+        assertThat(settings("workflow=" + text).edit().enabled()).isFalse();
+        assertThatThrownBy(() -> settings("workflow=" + text + "&edit=true")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("give your edit workflow as edit_workflow=<file>");
+        ComfyUiSettings both = settings("workflow=" + text + "&edit_workflow=" + edit + "&edit_steps=6");
+        assertThat(both.edit().enabled()).isTrue();
+        assertThat(both.edit().steps()).isEqualTo(6);
+        assertThatThrownBy(() -> settings("edit_workflow=" + edit + "&edit_model=x.safetensors")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("edit_model would have no effect with edit_workflow=");
+    }
+
+    @Test
+    void anEditWorkflowFileFillsTheUploadedImageNameAndMustTakeIt() throws IOException {
+        WorkflowFile w = settings("edit_workflow=" + file("edit.json", EDIT)).edit().workflow().orElseThrow();
+        GenerationRequest request = new GenerationRequest("t", "add a hat", "", 512, 512, 5, 4)
+                .editing(new InputImage(new byte[] {1}, 512, 512));
+
+        JsonNode built = w.build(request, " ", java.util.Optional.of("qwen-image-edit_t.png"));
+
+        assertThat(built.at("/1/inputs/image").asText()).isEqualTo("qwen-image-edit_t.png");
+        assertThat(built.at("/2/inputs/prompt").asText()).isEqualTo("add a hat");
+        assertThat(built.at("/3/inputs/steps").asInt()).isEqualTo(4);
+        Path noImage = file("noimage.json", EDIT.replace("{{image}}", "fixed.png"));
+        assertThatThrownBy(() -> settings("edit_workflow=" + noImage)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("edit workflow file " + noImage + " has no {{image}} placeholder");
+        Path imageInText = file("text-with-image.json", GOOD.replace("\"q\"", "\"{{image}}\""));
+        assertThatThrownBy(() -> settings("workflow=" + imageInText)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unknown placeholder {{image}}").hasMessageContaining("belongs in an edit_workflow= file");
     }
 }

@@ -42,10 +42,15 @@ import javax.imageio.ImageIO;
  * error bodies: missing_node_type, prompt_no_outputs, required_input_missing, bad_linked_input,
  * return_type_mismatch, value_not_in_list, value_smaller_than_min, value_bigger_than_max,
  * invalid_prompt_id), {@code /ws?clientId=} with the real message sequence, {@code /history},
- * {@code /view}, {@code /queue}, {@code /interrupt} (with the targeted {@code prompt_id}) and
- * {@code /system_stats}. One worker runs prompts one at a time, like ComfyUI's prompt_worker.
+ * {@code /view}, {@code /queue}, {@code /interrupt} (with the targeted {@code prompt_id}),
+ * {@code /system_stats} and {@code POST /upload/image} (multipart, server.py image_upload: the
+ * file lands in the input folder, where LoadImage's validation looks for it, and the answer is
+ * {@code {"name", "subfolder", "type"}}). Its nodes are those of ComfyUI's Qwen-Image and
+ * Qwen-Image-Edit workflows, with their real inputs and types (nodes.py, comfy_extras/nodes_qwen.py,
+ * nodes_cfg.py). One worker runs prompts one at a time, like ComfyUI's prompt_worker.
  * Tests switch failure modes on: a node error, a dropped socket, a restart that loses every
- * prompt, a slow start, an older ComfyUI that names prompts itself and interrupts globally.
+ * prompt, a slow start, an older ComfyUI that names prompts itself and interrupts globally, an
+ * upload refused or answered late.
  */
 public final class FakeComfyUi implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -70,18 +75,24 @@ public final class FakeComfyUi implements AutoCloseable {
 
     private record Input(String name, String type, boolean required, List<String> options, BigDecimal min, BigDecimal max) {
         boolean isLink() {
-            return Set.of("MODEL", "CLIP", "VAE", "CONDITIONING", "LATENT", "IMAGE").contains(type);
+            return Set.of("MODEL", "CLIP", "VAE", "CONDITIONING", "LATENT", "IMAGE", "MASK").contains(type);
         }
+    }
+
+    /** One POST /upload/image as ComfyUI received it. */
+    public record Upload(String filename, String contentType, byte[] bytes, String overwrite, String type, String subfolder) {
     }
 
     private record NodeType(List<Input> inputs, List<String> outputs, boolean outputNode) {
     }
 
     private final Map<String, List<String>> models = new ConcurrentHashMap<>(Map.of(
-            "diffusion_models", List.of("qwen_image_fp8_e4m3fn.safetensors"),
+            "diffusion_models", List.of("qwen_image_fp8_e4m3fn.safetensors", "qwen_image_edit_2509_fp8_e4m3fn.safetensors",
+                    "qwen_image_edit_fp8_e4m3fn.safetensors"),
             "text_encoders", List.of("qwen_2.5_vl_7b_fp8_scaled.safetensors"),
             "vae", List.of("qwen_image_vae.safetensors"),
-            "loras", List.of("Qwen-Image-Lightning-8steps-V1.0.safetensors")));
+            "loras", List.of("Qwen-Image-Lightning-8steps-V1.0.safetensors",
+                    "Qwen-Image-Edit-2509-Lightning-4steps-V1.0-bf16.safetensors")));
     private final Object lock = new Object();
     private final PriorityQueue<Item> queue = new PriorityQueue<>(Comparator.comparingDouble(Item::number));
     private final Map<String, JsonNode> history = new LinkedHashMap<>();
@@ -92,6 +103,7 @@ public final class FakeComfyUi implements AutoCloseable {
     private final List<JsonNode> prompts = new CopyOnWriteArrayList<>();
     private final List<JsonNode> interrupts = new CopyOnWriteArrayList<>();
     private final List<String> deletes = new CopyOnWriteArrayList<>();
+    private final List<Upload> uploads = new CopyOnWriteArrayList<>();
     private final Javalin app;
     private final Thread worker;
 
@@ -106,6 +118,10 @@ public final class FakeComfyUi implements AutoCloseable {
     private volatile Duration stepDelay = Duration.ofMillis(10);
     private volatile Duration slowStart = Duration.ZERO;
     private volatile Duration promptAnswerDelay = Duration.ZERO;
+    private volatile Duration uploadAnswerDelay = Duration.ZERO;
+    private final AtomicInteger slowUploads = new AtomicInteger();
+    private volatile int refuseUploadsWith;
+    private final AtomicInteger refusedUploads = new AtomicInteger();
 
     private FakeComfyUi(int port) {
         app = Javalin.create(cfg -> {
@@ -140,6 +156,7 @@ public final class FakeComfyUi implements AutoCloseable {
             });
             cfg.routes.get("/view", this::view);
             cfg.routes.get("/system_stats", this::systemStats);
+            cfg.routes.post("/upload/image", this::uploadImage);
             cfg.routes.wsBeforeUpgrade("/ws", ctx -> {
                 if (wsBlocked) {
                     throw new ServiceUnavailableResponse("restarting");
@@ -221,6 +238,23 @@ public final class FakeComfyUi implements AutoCloseable {
         return this;
     }
 
+    /**
+     * The next {@code times} POST /upload/image answer {@code status} and store nothing: a 413 as
+     * from {@code --max-upload-size}, a 500 as from a crashing handler.
+     */
+    public FakeComfyUi refuseUploads(int status, int times) {
+        refuseUploadsWith = status;
+        refusedUploads.set(times);
+        return this;
+    }
+
+    /** The next {@code times} POST /upload/image store the file at once but answer only after {@code d}. */
+    public FakeComfyUi answerUploadsAfter(Duration d, int times) {
+        uploadAnswerDelay = d;
+        slowUploads.set(times);
+        return this;
+    }
+
     /** The next job fails in its sampler at {@code step} with an execution_error. */
     public FakeComfyUi failNextJob(int step, String exceptionType, String message) {
         return trouble(new Trouble("fail", step, exceptionType, message));
@@ -284,6 +318,23 @@ public final class FakeComfyUi implements AutoCloseable {
     /** Every body POST /prompt accepted or refused, in order. */
     public List<JsonNode> prompts() {
         return List.copyOf(prompts);
+    }
+
+    /** Every POST /upload/image received, in order (refused ones too). */
+    public List<Upload> uploads() {
+        return List.copyOf(uploads);
+    }
+
+    /** The names a LoadImage node may take: the files in the input folder. */
+    public Set<String> inputFiles() {
+        Set<String> names = new LinkedHashSet<>();
+        files.keySet().stream().filter(k -> k.startsWith("input/")).forEach(k -> {
+            String rest = k.substring("input/".length());
+            int slash = rest.indexOf('/');
+            String sub = rest.substring(0, slash);
+            names.add(sub.isEmpty() ? rest.substring(slash + 1) : sub + "/" + rest.substring(slash + 1));
+        });
+        return names;
     }
 
     /** Every POST /interrupt body ({} for a global interrupt). */
@@ -445,6 +496,49 @@ public final class FakeComfyUi implements AutoCloseable {
         ctx.contentType("image/png");
         ctx.header("Content-Disposition", "filename=\"" + filename + "\"");
         ctx.result(png);
+    }
+
+    /** server.py image_upload: the multipart file {@code image} into the input folder ({@code type}, {@code subfolder}). */
+    private void uploadImage(Context ctx) {
+        var image = ctx.uploadedFile("image");
+        String overwrite = ctx.formParam("overwrite");
+        String type = ctx.formParam("type") == null ? "input" : ctx.formParam("type");
+        String subfolder = ctx.formParam("subfolder") == null ? "" : ctx.formParam("subfolder");
+        byte[] bytes;
+        try {
+            bytes = image == null ? new byte[0] : image.content().readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        uploads.add(new Upload(image == null ? null : image.filename(), image == null ? null : image.contentType(), bytes,
+                overwrite, type, subfolder));
+        if (refusedUploads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            ctx.status(refuseUploadsWith).contentType("text/plain").result(refuseUploadsWith >= 500
+                    ? "500 Internal Server Error\n\nServer got itself in trouble" : "Maximum request body size exceeded");
+            return;
+        }
+        if (image == null || image.filename() == null || image.filename().isEmpty()) {
+            ctx.status(400);
+            return;
+        }
+        if (!Set.of("input", "temp", "output").contains(type) || subfolder.contains("..") || image.filename().contains("/")) {
+            ctx.status(400);
+            return;
+        }
+        String filename = image.filename();
+        if (!"true".equals(overwrite) && !"1".equals(overwrite)) {
+            int dot = filename.lastIndexOf('.');
+            String stem = dot < 0 ? filename : filename.substring(0, dot);
+            String ext = dot < 0 ? "" : filename.substring(dot);
+            for (int i = 1; files.containsKey(type + "/" + subfolder + "/" + filename); i++) {
+                filename = stem + " (" + i + ")" + ext;
+            }
+        }
+        files.put(type + "/" + subfolder + "/" + filename, bytes);
+        if (slowUploads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            sleep(uploadAnswerDelay);
+        }
+        json(ctx, 200, F.objectNode().put("name", filename).put("subfolder", subfolder).put("type", type));
     }
 
     private void systemStats(Context ctx) {
@@ -629,6 +723,14 @@ public final class FakeComfyUi implements AutoCloseable {
                 errors.add(r);
             }
         }
+        if (node.get("class_type").asText().equals("LoadImage") && inputs.path("image").isTextual()
+                && !inputFiles().contains(inputs.get("image").asText())) {
+            // nodes.py LoadImage.VALIDATE_INPUTS: folder_paths.exists_annotated_filepath(image)
+            ObjectNode r = reason("custom_validation_failed", "Custom validation failed for node",
+                    "image - Invalid image file: " + inputs.get("image").asText());
+            ((ObjectNode) r.get("extra_info")).put("input_name", "image");
+            errors.add(r);
+        }
         Checked c = new Checked(valid && errors.isEmpty(), errors);
         validated.put(id, c);
         return c;
@@ -663,6 +765,15 @@ public final class FakeComfyUi implements AutoCloseable {
                         link("positive", "CONDITIONING"), link("negative", "CONDITIONING"), link("latent_image", "LATENT"),
                         number("denoise", "FLOAT", "0", "1")), List.of("LATENT"), false)),
                 Map.entry("VAEDecode", new NodeType(List.of(link("samples", "LATENT"), link("vae", "VAE")), List.of("IMAGE"), false)),
+                Map.entry("LoadImage", new NodeType(List.of(new Input("image", "STRING", true, null, null, null)),
+                        List.of("IMAGE", "MASK"), false)),
+                Map.entry("VAEEncode", new NodeType(List.of(link("pixels", "IMAGE"), link("vae", "VAE")), List.of("LATENT"), false)),
+                Map.entry("CFGNorm", new NodeType(List.of(model, number("strength", "FLOAT", "0", "100")), List.of("MODEL"), false)),
+                Map.entry("TextEncodeQwenImageEdit", new NodeType(List.of(clip, new Input("prompt", "STRING", true, null, null, null),
+                        optional("vae", "VAE"), optional("image", "IMAGE")), List.of("CONDITIONING"), false)),
+                Map.entry("TextEncodeQwenImageEditPlus", new NodeType(List.of(clip,
+                        new Input("prompt", "STRING", true, null, null, null), optional("vae", "VAE"), optional("image1", "IMAGE"),
+                        optional("image2", "IMAGE"), optional("image3", "IMAGE")), List.of("CONDITIONING"), false)),
                 Map.entry("SaveImage", new NodeType(List.of(link("images", "IMAGE"),
                         new Input("filename_prefix", "STRING", true, null, null, null)), List.of(), true)),
                 Map.entry("PreviewImage", new NodeType(List.of(link("images", "IMAGE")), List.of(), true)));
@@ -670,6 +781,10 @@ public final class FakeComfyUi implements AutoCloseable {
 
     private static Input link(String name, String type) {
         return new Input(name, type, true, null, null, null);
+    }
+
+    private static Input optional(String name, String type) {
+        return new Input(name, type, false, null, null, null);
     }
 
     private static Input combo(String name, List<String> options) {
@@ -901,6 +1016,13 @@ public final class FakeComfyUi implements AutoCloseable {
                 width = n.path("inputs").path("width").asInt(64);
                 height = n.path("inputs").path("height").asInt(64);
             }
+            JsonNode pixels = n.path("inputs").path("pixels");
+            if (n.path("class_type").asText().equals("VAEEncode") && pixels.isArray()) {
+                // an edit: the latent, so the image, has the size of the picture LoadImage read
+                BufferedImage input = loadedImage(prompt, pixels.get(0).asText());
+                width = input.getWidth() / 8 * 8;
+                height = input.getHeight() / 8 * 8;
+            }
         }
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
@@ -920,6 +1042,21 @@ public final class FakeComfyUi implements AutoCloseable {
         }
         files.put(type + "//" + filename, png.toByteArray());
         return F.objectNode().put("filename", filename).put("subfolder", "").put("type", type);
+    }
+
+    private BufferedImage loadedImage(ObjectNode prompt, String loadImageId) {
+        String name = prompt.path(loadImageId).path("inputs").path("image").asText();
+        int slash = name.lastIndexOf('/');
+        String key = "input/" + (slash < 0 ? "" : name.substring(0, slash)) + "/" + (slash < 0 ? name : name.substring(slash + 1));
+        try {
+            BufferedImage img = ImageIO.read(new java.io.ByteArrayInputStream(files.get(key)));
+            if (img == null) {
+                throw new IllegalStateException("cannot identify image file " + name); // PIL's UnidentifiedImageError
+            }
+            return img;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     // ---- messages ---------------------------------------------------------------------------

@@ -27,9 +27,13 @@ import java.util.Map;
  * status codes, job JSON ({@code make_async_job_json}), error bodies ({@code {"error": "..."}}),
  * one worker generating one job at a time, a bounded queue answering 429 when full, cancel that
  * works only on queued jobs (409 while generating). It never reports step progress, as the real
- * one does not. Failure modes are switched on by the tests: failed jobs, refused jobs, Retry-After,
- * dropped connections, a server that is not listening yet (model loading), and a restart that
- * loses every job.
+ * one does not. Image fields ({@code ref_images}, {@code init_image}) are decoded as
+ * {@code SDGenerationParams::from_json_str} does (raw base64 or a data URL, an image sd.cpp's
+ * loader reads; else 400 {@code invalid generation parameters}); a job with reference images
+ * draws its picture in the first reference's top-left colour, so a test sees the reference used.
+ * Failure modes are switched on by the tests: failed jobs, refused jobs, Retry-After, dropped
+ * connections, a server that is not listening yet (model loading), and a restart that loses
+ * every job.
  */
 final class FakeSdServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -49,6 +53,8 @@ final class FakeSdServer implements AutoCloseable {
     private String refuseWith;
     private int rejectedFull;
     private int polls;
+    private String modelName = "qwen-image-Q8_0.gguf";
+    private boolean refImages = true;
     private Javalin app;
     private Thread worker;
 
@@ -57,6 +63,7 @@ final class FakeSdServer implements AutoCloseable {
         final long created = now();
         final int width;
         final int height;
+        final List<java.awt.image.BufferedImage> refs;
         String status = "queued";
         long started;
         long completed;
@@ -65,10 +72,11 @@ final class FakeSdServer implements AutoCloseable {
         String b64;
         String failWith;
 
-        Job(String id, int width, int height) {
+        Job(String id, int width, int height, List<java.awt.image.BufferedImage> refs) {
             this.id = id;
             this.width = width;
             this.height = height;
+            this.refs = refs;
         }
     }
 
@@ -144,6 +152,22 @@ final class FakeSdServer implements AutoCloseable {
     FakeSdServer failNextJob(String message) {
         synchronized (lock) {
             failNext.add(message);
+        }
+        return this;
+    }
+
+    /** The model sd-server loaded, as capabilities names it (e.g. a Qwen-Image-Edit GGUF). */
+    FakeSdServer model(String name) {
+        synchronized (lock) {
+            modelName = name;
+        }
+        return this;
+    }
+
+    /** Capabilities say this build takes no reference images ({@code features_by_mode.img_gen.ref_images: false}). */
+    FakeSdServer withoutRefImages() {
+        synchronized (lock) {
+            refImages = false;
         }
         return this;
     }
@@ -247,8 +271,14 @@ final class FakeSdServer implements AutoCloseable {
             return;
         }
         ObjectNode caps = JSON.createObjectNode();
-        caps.putObject("model").put("name", "qwen-image-Q8_0.gguf").put("stem", "qwen-image-Q8_0")
-                .put("path", "/models/diffusion_models/qwen-image-Q8_0.gguf");
+        String model;
+        boolean refs;
+        synchronized (lock) {
+            model = modelName;
+            refs = refImages;
+        }
+        caps.putObject("model").put("name", model).put("stem", model.replaceFirst("\\.gguf$", ""))
+                .put("path", "/models/diffusion_models/" + model);
         caps.put("current_mode", "img_gen");
         caps.putArray("supported_modes").add("img_gen");
         ObjectNode limits = caps.putObject("limits");
@@ -258,7 +288,10 @@ final class FakeSdServer implements AutoCloseable {
             limits.put("max_queue_size", maxPendingJobs);
         }
         caps.putArray("samplers").add("euler").add("euler_a").add("dpm++2m");
-        caps.putObject("features").put("cancel_queued", true).put("cancel_generating", false);
+        ObjectNode features = JSON.createObjectNode().put("init_image", true).put("mask_image", true).put("ref_images", refs)
+                .put("cancel_queued", true).put("cancel_generating", false);
+        caps.set("features", features);
+        caps.putObject("features_by_mode").set("img_gen", features.deepCopy());
         json(ctx, 200, caps);
     }
 
@@ -300,8 +333,30 @@ final class FakeSdServer implements AutoCloseable {
                 error(ctx, 429, "job queue is full");
                 return;
             }
+            // SDGenerationParams::from_json_str: each image field decodes, or the job is refused
+            List<java.awt.image.BufferedImage> refs = new ArrayList<>();
+            JsonNode refImages = body.path("ref_images");
+            if (!refImages.isMissingNode() && !refImages.isNull()) {
+                if (!refImages.isArray()) {
+                    error(ctx, 400, "invalid generation parameters");
+                    return;
+                }
+                for (JsonNode r : refImages) {
+                    java.awt.image.BufferedImage img = r.isTextual() ? decodeImage(r.asText()) : null;
+                    if (img == null) {
+                        error(ctx, 400, "invalid generation parameters");
+                        return;
+                    }
+                    refs.add(img);
+                }
+            }
+            JsonNode init = body.path("init_image");
+            if (init.isTextual() && decodeImage(init.asText()) == null) {
+                error(ctx, 400, "invalid generation parameters");
+                return;
+            }
             String id = String.format("job_%x_%08d", now(), nextId++);
-            Job job = new Job(id, body.path("width").asInt(512), body.path("height").asInt(512));
+            Job job = new Job(id, body.path("width").asInt(512), body.path("height").asInt(512), List.copyOf(refs));
             job.failWith = failNext.poll();
             jobs.put(id, job);
             queue.add(id);
@@ -418,7 +473,8 @@ final class FakeSdServer implements AutoCloseable {
                     time = generationTime;
                 }
                 Thread.sleep(time.toMillis());
-                String b64 = job.failWith == null ? FakeServers.pngBase64(job.width, job.height, new Color(40, 120, 200)) : null;
+                String b64 = job.failWith == null ? FakeServers.pngBase64(job.width, job.height,
+                        job.refs.isEmpty() ? new Color(40, 120, 200) : new Color(job.refs.getFirst().getRGB(0, 0))) : null;
                 synchronized (lock) {
                     job.completed = now();
                     if (job.failWith == null) {
@@ -433,6 +489,18 @@ final class FakeSdServer implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             // stopped
+        }
+    }
+
+    /** decode_base64_image: what follows the first comma (a data URL's payload) or the whole string, as an image. */
+    static java.awt.image.BufferedImage decodeImage(String encoded) {
+        int comma = encoded.indexOf(',');
+        String b64 = comma < 0 ? encoded : encoded.substring(comma + 1);
+        try {
+            byte[] bytes = java.util.Base64.getDecoder().decode(b64);
+            return bytes.length == 0 ? null : javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(bytes));
+        } catch (IllegalArgumentException | IOException e) {
+            return null;
         }
     }
 

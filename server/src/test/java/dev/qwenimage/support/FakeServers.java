@@ -27,6 +27,7 @@ public final class FakeServers {
             cfg.concurrency.useVirtualThreads = true;
             cfg.jetty.host = "127.0.0.1";
             cfg.jetty.port = port;
+            cfg.http.maxRequestSize = 64L * 1024 * 1024; // as real engines: an edit's input image travels in the body
             routes.accept(cfg);
         }).start();
     }

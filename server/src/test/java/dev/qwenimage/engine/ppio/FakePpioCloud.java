@@ -197,6 +197,7 @@ public final class FakePpioCloud implements AutoCloseable {
         cfg.startup.showOldJavalinVersionWarning = false;
         cfg.jetty.host = "127.0.0.1";
         cfg.jetty.port = 0;
+        cfg.http.maxRequestSize = 64L * 1024 * 1024; // the cloud takes an edit's base64 image in the body
     }
 
     /** The API's base URL, as the engine's entry names it. */

@@ -181,6 +181,20 @@ class OpenAiEditsTest {
     }
 
     @Test
+    void aBrokenFormOrAFieldSentTwiceIs400InvalidMultipart() {
+        Api.Response broken = server.api().send(HttpRequest.newBuilder(URI.create(server.api().baseUrl() + "/v1/images/edits"))
+                .header("Authorization", "Bearer " + TestServer.KEY).header("Content-Type", "multipart/form-data; boundary=xyz")
+                .POST(HttpRequest.BodyPublishers.ofString("--xyz\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nx")));
+        assertThat(broken.status()).isEqualTo(400);
+        assertThat(broken.json().at("/error/code").asText()).isEqualTo("invalid_multipart");
+
+        Api.Response twice = form(List.of(new Part("prompt", null, "a".getBytes(StandardCharsets.UTF_8)),
+                new Part("prompt", null, "b".getBytes(StandardCharsets.UTF_8)), new Part("image", "a.png", Pictures.png(64, 64))));
+        assertThat(twice.status()).isEqualTo(400);
+        assertThat(twice.json().at("/error/message").asText()).contains("\"prompt\" twice");
+    }
+
+    @Test
     void theEditModelIsListed() {
         assertThat(openai.models().list().data()).extracting(m -> m.id()).contains("qwen-image", "qwen-image-edit");
     }

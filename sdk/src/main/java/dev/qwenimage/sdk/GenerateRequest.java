@@ -38,6 +38,18 @@ public record GenerateRequest(String prompt, Integer width, Integer height, Bool
     private static final int MAX_IDEMPOTENCY_KEY = 255;
 
     public GenerateRequest {
+        checkTexts(prompt, negativePrompt);
+        if ((width == null) != (height == null)) {
+            throw new IllegalArgumentException("width and height are set together");
+        }
+        if (width != null && (width <= 0 || height <= 0)) {
+            throw new IllegalArgumentException("width and height must be positive, got " + width + "*" + height);
+        }
+        checkIdempotencyKey(idempotencyKey);
+    }
+
+    /** The prompt's and the negative prompt's rules, shared with {@link EditRequest}. */
+    static void checkTexts(String prompt, String negativePrompt) {
         Objects.requireNonNull(prompt, "prompt");
         TextRules.check("prompt", prompt);
         if (!TextRules.hasVisible(prompt)) {
@@ -46,12 +58,10 @@ public record GenerateRequest(String prompt, Integer width, Integer height, Bool
         if (negativePrompt != null) {
             TextRules.check("negative_prompt", negativePrompt);
         }
-        if ((width == null) != (height == null)) {
-            throw new IllegalArgumentException("width and height are set together");
-        }
-        if (width != null && (width <= 0 || height <= 0)) {
-            throw new IllegalArgumentException("width and height must be positive, got " + width + "*" + height);
-        }
+    }
+
+    /** The idempotency key's rule, shared with {@link EditRequest}. */
+    static void checkIdempotencyKey(String idempotencyKey) {
         if (idempotencyKey != null) {
             if (idempotencyKey.isEmpty() || idempotencyKey.length() > MAX_IDEMPOTENCY_KEY) {
                 throw new IllegalArgumentException("an idempotency key has 1.." + MAX_IDEMPOTENCY_KEY + " characters");

@@ -3,8 +3,9 @@ package dev.qwenimage.sdk;
 import java.util.Objects;
 
 /**
- * What {@link QwenImageClient#generate} returns: the finished task and the bytes of its first
- * image, in the format {@link TaskImage#type()} names. The array is the caller's to keep.
+ * What {@link QwenImageClient#generate} and {@link QwenImageClient#edit} return: the finished task
+ * and the bytes of its first image, in the format {@link TaskImage#type()} names. The array is the
+ * caller's to keep.
  */
 public record GeneratedImage(TaskResult result, byte[] bytes) {
     public GeneratedImage {

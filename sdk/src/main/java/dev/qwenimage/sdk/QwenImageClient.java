@@ -22,8 +22,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
- * A client of the Qwen-Image async text-to-image API: this server, or the PPIO / Novita cloud that
- * defined it ({@code https://api.ppio.com}). It is thread-safe and meant to be built once and
+ * A client of the Qwen-Image async API, text-to-image ({@link #generate}) and edit ({@link #edit}):
+ * this server, or the PPIO / Novita cloud that defined it ({@code https://api.ppio.com}). It is thread-safe and meant to be built once and
  * shared; it holds one {@link HttpClient}.
  *
  * <pre>{@code
@@ -43,6 +43,7 @@ import java.util.function.Consumer;
  */
 public final class QwenImageClient implements AutoCloseable {
     static final String SUBMIT_PATH = "/v3/async/qwen-image-txt2img";
+    static final String EDIT_PATH = "/v3/async/qwen-image-edit";
     static final String RESULT_PATH = "/v3/async/task-result";
     static final String CANCEL_PATH = "/v3/async/task-cancel";
     private static final String USER_AGENT = "qwen-image-sdk/" + version();
@@ -94,19 +95,35 @@ public final class QwenImageClient implements AutoCloseable {
      */
     public String submit(GenerateRequest request) {
         Objects.requireNonNull(request, "request");
-        byte[] body = WireFormat.submitBody(request);
+        return submit(SUBMIT_PATH, WireFormat.submitBody(request), request.idempotencyKey(), "submit");
+    }
+
+    /**
+     * Submits an edit ({@code POST /v3/async/qwen-image-edit}) and returns the new task's id; it
+     * is then polled, awaited and downloaded like any other task. Retried as {@link #submit(GenerateRequest)}.
+     *
+     * @throws QwenImageException when the server refuses the request (400 {@code INVALID_IMAGE},
+     *                            {@code IMAGE_TOO_LARGE}, {@code IMAGE_FETCH_FAILED}, 503 {@code NO_EDIT_ENGINE}...),
+     *                            stays overloaded, or does not answer
+     */
+    public String submit(EditRequest request) {
+        Objects.requireNonNull(request, "request");
+        return submit(EDIT_PATH, WireFormat.editBody(request), request.idempotencyKey(), "edit submit");
+    }
+
+    private String submit(String path, byte[] body, String idempotencyKey, String what) {
         for (int attempt = 0; ; attempt++) {
-            HttpRequest.Builder http = api(SUBMIT_PATH)
+            HttpRequest.Builder http = api(path)
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-            if (request.idempotencyKey() != null) {
-                http.header("Idempotency-Key", request.idempotencyKey());
+            if (idempotencyKey != null) {
+                http.header("Idempotency-Key", idempotencyKey);
             }
-            HttpResponse<byte[]> response = send(http.build(), "submit");
+            HttpResponse<byte[]> response = send(http.build(), what);
             if (response.statusCode() / 100 == 2) {
-                return WireFormat.taskId(WireFormat.object(response, "submit"), response);
+                return WireFormat.taskId(WireFormat.object(response, what), response);
             }
-            QwenImageException refused = WireFormat.error(response, "submit");
+            QwenImageException refused = WireFormat.error(response, what);
             boolean overloaded = refused.status() == 429 || refused.status() == 503;
             Duration wait = refused.retryAfter().orElse(null);
             if (!overloaded || wait == null || attempt >= maxSubmitRetries || wait.compareTo(maxRetryWait) > 0) {
@@ -213,7 +230,23 @@ public final class QwenImageClient implements AutoCloseable {
      */
     public GeneratedImage generate(GenerateRequest request, Duration timeout, Consumer<TaskResult> onUpdate) {
         long start = System.nanoTime();
-        String taskId = submit(request);
+        return finish(submit(request), start, timeout, onUpdate);
+    }
+
+    /**
+     * Submits an edit, waits for the task and downloads the edited picture, as {@link #generate}.
+     *
+     * <pre>{@code
+     * GeneratedImage edited = client.edit(EditRequest.builder().prompt("make the sky purple")
+     *         .image(Path.of("photo.jpg")).build(), Duration.ofMinutes(5), null);
+     * }</pre>
+     */
+    public GeneratedImage edit(EditRequest request, Duration timeout, Consumer<TaskResult> onUpdate) {
+        long start = System.nanoTime();
+        return finish(submit(request), start, timeout, onUpdate);
+    }
+
+    private GeneratedImage finish(String taskId, long start, Duration timeout, Consumer<TaskResult> onUpdate) {
         Duration left = timeout.minusNanos(System.nanoTime() - start);
         TaskResult result = await(taskId, left.isNegative() ? Duration.ZERO : left, onUpdate);
         return new GeneratedImage(result, download(result));

@@ -58,6 +58,33 @@ final class WireFormat {
         }
     }
 
+    /** The edit's body: the vendor's fields ({@code prompt}, {@code image}, {@code seed}, {@code output_format}, {@code watermark}) and the extensions set. */
+    static byte[] editBody(EditRequest r) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("prompt", r.prompt());
+        body.put("image", r.image().wireValue());
+        if (r.seed() != null) {
+            body.put("seed", r.seed());
+        }
+        if (r.outputFormat() != null) {
+            body.put("output_format", r.outputFormat().wireName());
+        }
+        if (r.watermark() != null) {
+            body.put("watermark", r.watermark());
+        }
+        if (r.negativePrompt() != null) {
+            body.put("negative_prompt", r.negativePrompt());
+        }
+        if (r.webhookUrl() != null) {
+            body.putObject("extra").putObject("webhook").put("url", r.webhookUrl().toString());
+        }
+        try {
+            return JSON.writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot write a JSON object", e);
+        }
+    }
+
     static byte[] cancelBody(String taskId) {
         try {
             return JSON.writeValueAsBytes(JSON.createObjectNode().put("task_id", taskId));

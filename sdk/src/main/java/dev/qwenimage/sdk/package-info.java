@@ -1,7 +1,8 @@
 /**
- * A Java client of the PPIO / Novita Qwen-Image async text-to-image API, as this server and the
- * cloud ({@code https://api.ppio.com}) both speak it: {@link dev.qwenimage.sdk.QwenImageClient}
- * submits a {@link dev.qwenimage.sdk.GenerateRequest}, polls the task's
+ * A Java client of the PPIO / Novita Qwen-Image async API, as this server and the cloud
+ * ({@code https://api.ppio.com}) both speak it: {@link dev.qwenimage.sdk.QwenImageClient}
+ * submits a {@link dev.qwenimage.sdk.GenerateRequest} (text-to-image) or an
+ * {@link dev.qwenimage.sdk.EditRequest} (Qwen-Image-Edit), polls the task's
  * {@link dev.qwenimage.sdk.TaskResult} and downloads the image; every failure is a
  * {@link dev.qwenimage.sdk.QwenImageException}.
  *

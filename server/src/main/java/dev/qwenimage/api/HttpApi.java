@@ -90,6 +90,7 @@ public final class HttpApi {
     private final RequestBodies bodies;
     private final OpenAiImages openAi;
     private final EditBodies editBodies;
+    private final EditForms editForms;
     private final SubmitRate rates = new SubmitRate();
 
     /** Who calls: the key's owner id (whose tasks these are) and the limits that apply to it. */
@@ -100,6 +101,7 @@ public final class HttpApi {
         this.deps = deps;
         this.bodies = new RequestBodies(json, deps.requestTimeout());
         this.editBodies = new EditBodies(bodies.mapper(), bodies, deps.editLimits().maxBodyBytes(), deps.editLimits().maxImageBytes());
+        this.editForms = new EditForms(bodies, deps.editLimits().maxBodyBytes());
         this.openAi = deps.tasks().map(t -> new OpenAiImages(t, deps.blobs(), deps.signer().clock(), deps.syncTimeout())).orElse(null);
     }
 
@@ -147,6 +149,7 @@ public final class HttpApi {
                 cfg.routes.post("/v3/async/task-cancel", timed("/v3/async/task-cancel", this::cancel));
                 cfg.routes.get("/v3/webhook-secret", timed("/v3/webhook-secret", this::webhookSecret));
                 cfg.routes.post("/v1/images/generations", timed("/v1/images/generations", this::openAiGenerate));
+                cfg.routes.post("/v1/images/edits", timed("/v1/images/edits", this::openAiEdit));
                 cfg.routes.get("/v1/models", timed("/v1/models", ctx -> {
                     authenticate(ctx);
                     writeJson(ctx, 200, openAi.models());
@@ -292,6 +295,15 @@ public final class HttpApi {
         takeSubmit(ctx, caller);
         writeJson(ctx, 200, openAi.generate(caller.owner(), caller.limits(), bodies.jsonObject(ctx), baseUrl(ctx),
                 () -> deps.metrics().ifPresent(m -> m.keyTasks(caller.owner(), TaskKind.TEXT_TO_IMAGE, "submitted"))));
+    }
+
+    private void openAiEdit(Context ctx) throws InterruptedException {
+        Caller caller = authenticate(ctx);
+        takeSubmit(ctx, caller);
+        EditInputs inputs = deps.editInputs().orElseThrow(() -> new KindUnavailable(TaskKind.EDIT,
+                "this service does not take edits"));
+        writeJson(ctx, 200, openAi.edit(caller.owner(), caller.limits(), editForms.read(ctx), inputs, deps.blobs(), baseUrl(ctx),
+                () -> deps.metrics().ifPresent(m -> m.keyTasks(caller.owner(), "submitted"))));
     }
 
     private void webhookSecret(Context ctx) {

@@ -1,7 +1,10 @@
 package dev.qwenimage.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.qwenimage.edit.EditInputs;
+import dev.qwenimage.edit.ImageSource;
 import dev.qwenimage.storage.BlobStore;
+import dev.qwenimage.task.EditSubmission;
 import dev.qwenimage.task.ImageSize;
 import dev.qwenimage.task.Submission;
 import dev.qwenimage.task.TaskService;
@@ -13,21 +16,26 @@ import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The OpenAI-compatible door: {@code POST /v1/images/generations} (model {@code qwen-image},
  * prompt, size {@code WxH}, n = 1, response_format url or b64_json), answered synchronously on top
  * of the same queue as the async API: the request becomes a task like any other (fair queueing,
  * caps, engines, post-processing) and the answer waits for it. If the wait runs out the task is
- * cancelled and the client gets 504. Also {@code GET /v1/models}.
+ * cancelled and the client gets 504. {@code POST /v1/images/edits} (a form: image, prompt) does
+ * the same for an edit ({@code qwen-image-edit}). Also {@code GET /v1/models}.
  */
 final class OpenAiImages {
     static final String MODEL = "qwen-image";
+    static final String EDIT_MODEL = "qwen-image-edit";
     private static final List<String> MODEL_NAMES = List.of("qwen-image", "qwen/qwen-image", "qwen-image-txt2img");
+    private static final List<String> EDIT_MODEL_NAMES = List.of("qwen-image-edit", "qwen/qwen-image-edit", "qwen-image");
 
     private final TaskService tasks;
     private final BlobStore blobs;
@@ -54,23 +62,63 @@ final class OpenAiImages {
         if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.canConvertToInt() && n.intValue() == 1)) {
             throw new ApiError(400, "INVALID_N", "n must be 1: each request makes one image", Map.of("field", "n"), Map.of());
         }
-        String format = text(body, "response_format").orElse("url");
-        if (!format.equals("url") && !format.equals("b64_json")) {
-            throw new ApiError(400, "INVALID_RESPONSE_FORMAT", "response_format must be url or b64_json",
-                    Map.of("field", "response_format"), Map.of());
-        }
+        String format = responseFormat(text(body, "response_format"));
         String size = text(body, "size").filter(s -> !s.strip().equals("auto")).map(OpenAiImages::toContractSize).orElse(null);
         Submission submission = new Submission(RequestBodies.optionalString(body, "prompt", "INVALID_PROMPT"), size, false,
                 RequestBodies.seed(body), text(body, "negative_prompt").orElse(""), Optional.empty(), Optional.empty());
 
         String id = tasks.submit(owner, limits, submission, Optional.empty());
         accepted.run();
+        return answer(owner, id, baseUrl, format, false);
+    }
+
+    /**
+     * The response body of an edit ({@code POST /v1/images/edits}), as of a generation, plus the
+     * {@code size} and {@code output_format} it was made in: the picture follows the input's aspect
+     * ratio at about one megapixel, whatever {@code size} the form named.
+     */
+    Map<String, Object> edit(String owner, dev.qwenimage.tenant.Limits limits, EditForms.EditForm form, EditInputs inputs,
+                             BlobStore inputStore, String baseUrl, Runnable accepted) throws InterruptedException {
+        form.field("model").ifPresent(model -> {
+            if (!EDIT_MODEL_NAMES.contains(model.strip().toLowerCase(Locale.ROOT))) {
+                throw new ApiError(400, "MODEL_NOT_FOUND", "this server edits with the model 'qwen-image-edit' (also "
+                        + "accepted: 'qwen-image'); got " + dev.qwenimage.task.TaskIds.quoted(model), Map.of("field", "model"), Map.of());
+            }
+        });
+        form.field("n").ifPresent(n -> {
+            if (!n.strip().equals("1")) {
+                throw new ApiError(400, "INVALID_N", "n must be 1: each request makes one image", Map.of("field", "n"), Map.of());
+            }
+        });
+        String format = responseFormat(form.field("response_format").map(String::strip));
+        // a size is checked for its spelling and otherwise not used: the edit keeps the input's aspect ratio
+        form.field("size").map(String::strip).filter(s -> !s.equals("auto")).ifPresent(OpenAiImages::toContractSize);
+        EditSubmission submission = new EditSubmission(form.field("prompt").orElse(null), formSeed(form.field("seed")),
+                form.field("output_format").map(String::strip), false, form.field("negative_prompt").orElse(""), Optional.empty());
+        byte[] image = form.image();
+        String id = tasks.submitEdit(owner, limits, submission, () -> inputs.prepare(new ImageSource.Inline(image)),
+                Optional.empty(), inputStore);
+        accepted.run();
+        return answer(owner, id, baseUrl, format, true);
+    }
+
+    /** Waits for task {@code id} and renders it as OpenAI's images response; an edit also names its size and format. */
+    private Map<String, Object> answer(String owner, String id, String baseUrl, String format, boolean withSize)
+            throws InterruptedException {
         TaskView done = awaitFinished(owner, id, baseUrl);
         return switch (done.task().state()) {
-            case TaskState.Succeeded s -> Map.of("created", clock.instant().getEpochSecond(),
-                    "data", List.of(format.equals("url")
-                            ? Map.of("url", done.imageUrl().orElseThrow(), "revised_prompt", done.task().spec().prompt())
-                            : Map.of("b64_json", base64(s.imageKey()), "revised_prompt", done.task().spec().prompt())));
+            case TaskState.Succeeded s -> {
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("created", clock.instant().getEpochSecond());
+                body.put("data", List.of(format.equals("url")
+                        ? Map.of("url", done.imageUrl().orElseThrow(), "revised_prompt", done.task().spec().prompt())
+                        : Map.of("b64_json", base64(s.imageKey()), "revised_prompt", done.task().spec().prompt())));
+                if (withSize) {
+                    body.put("size", done.task().spec().width() + "x" + done.task().spec().height());
+                    body.put("output_format", done.task().spec().imageType().wireName());
+                }
+                yield body;
+            }
             case TaskState.Failed f when f.reason().contains("NSFW filter") -> throw new ApiError(400, "CONTENT_POLICY_VIOLATION",
                     f.reason(), Map.of("task_id", id), Map.of());
             // the worker logged the failure under the task's id, which the message names
@@ -80,10 +128,33 @@ final class OpenAiImages {
         };
     }
 
+    private static String responseFormat(Optional<String> given) {
+        String format = given.orElse("url");
+        if (!format.equals("url") && !format.equals("b64_json")) {
+            throw new ApiError(400, "INVALID_RESPONSE_FORMAT", "response_format must be url or b64_json",
+                    Map.of("field", "response_format"), Map.of());
+        }
+        return format;
+    }
+
+    /** A form's {@code seed} (extension): a whole number in decimal; its range is the task domain's. */
+    private static OptionalLong formSeed(Optional<String> seed) {
+        if (seed.isEmpty() || seed.get().isBlank()) {
+            return OptionalLong.empty();
+        }
+        try {
+            return OptionalLong.of(Long.parseLong(seed.get().strip()));
+        } catch (NumberFormatException e) {
+            throw new ApiError(400, "INVALID_SEED", "seed must be a whole number (-1 for a random seed); got "
+                    + dev.qwenimage.task.TaskIds.quoted(seed.get()), Map.of("field", "seed"), Map.of());
+        }
+    }
+
     /** The model list OpenAI clients ask for. */
     Map<String, Object> models() {
-        return Map.of("object", "list", "data", List.of(Map.of("id", MODEL, "object", "model", "created", 1754006400L,
-                "owned_by", "qwen-image-server")));
+        return Map.of("object", "list", "data", List.of(
+                Map.of("id", MODEL, "object", "model", "created", 1754006400L, "owned_by", "qwen-image-server"),
+                Map.of("id", EDIT_MODEL, "object", "model", "created", 1755561600L, "owned_by", "qwen-image-server")));
     }
 
     /** Waits for the task with a poll that slows down as the ETA grows (at most a second apart). */

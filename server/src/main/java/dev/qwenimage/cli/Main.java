@@ -5,6 +5,7 @@ import dev.qwenimage.config.Nearest;
 import dev.qwenimage.config.Setting;
 import dev.qwenimage.config.SettingNames;
 import dev.qwenimage.sdk.cli.DurationText;
+import dev.qwenimage.sdk.cli.EditCommand;
 import dev.qwenimage.sdk.cli.GenerateCommand;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -18,15 +19,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.UsageMessageSpec;
 
 /**
- * Entry point of the jar: {@code serve} (the default), {@code generate} (a client of any server),
- * {@code keys} and {@code usage} (clients of a server's admin API) and {@code version}.
+ * Entry point of the jar: {@code serve} (the default), {@code generate} and {@code edit} (clients
+ * of any server), {@code keys} and {@code usage} (clients of a server's admin API) and {@code version}.
  */
 @Command(name = "qwen-image", mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Self-hosted server for the PPIO / Novita Qwen-Image async text-to-image API.",
         footer = {"%nEvery setting (QWEN_IMAGE_* environment variables): qwen-image serve --help%n"},
-        subcommands = {ServeCommand.class, GenerateCommand.class, KeysCommand.class, UsageCommand.class, VersionCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, GenerateCommand.class, EditCommand.class, KeysCommand.class, UsageCommand.class,
+                VersionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Usage text is wrapped at this width unless the terminal says otherwise. */
     static final int WIDTH = 80;

@@ -115,8 +115,8 @@ public record Setting(String env, String defaultValue, String description) {
     public static final Setting S3_CREATE_BUCKET = new Setting("QWEN_IMAGE_S3_CREATE_BUCKET", "off",
             "on: create the bucket at start-up when it does not exist. off: a missing bucket stops the start with an error.");
     public static final Setting SYNC_TIMEOUT = new Setting("QWEN_IMAGE_SYNC_TIMEOUT", "10m",
-            "How long POST /v1/images/generations (the OpenAI-compatible, synchronous door) waits for its image before it "
-                    + "cancels the task and answers 504.");
+            "How long POST /v1/images/generations and /v1/images/edits (the OpenAI-compatible, synchronous doors) wait for "
+                    + "the image before they cancel the task and answer 504.");
     public static final Setting REQUEST_TIMEOUT = new Setting("QWEN_IMAGE_REQUEST_TIMEOUT", "30s",
             "How long a client has to send a whole request, headers and body, from its first byte; a request still "
                     + "arriving then is answered 408 and its connection closed (slow clients cannot hold connections open).");

@@ -303,7 +303,7 @@ public final class HttpApi {
         EditInputs inputs = deps.editInputs().orElseThrow(() -> new KindUnavailable(TaskKind.EDIT,
                 "this service does not take edits"));
         writeJson(ctx, 200, openAi.edit(caller.owner(), caller.limits(), editForms.read(ctx), inputs, deps.blobs(), baseUrl(ctx),
-                () -> deps.metrics().ifPresent(m -> m.keyTasks(caller.owner(), "submitted"))));
+                () -> deps.metrics().ifPresent(m -> m.keyTasks(caller.owner(), TaskKind.EDIT, "submitted"))));
     }
 
     private void webhookSecret(Context ctx) {

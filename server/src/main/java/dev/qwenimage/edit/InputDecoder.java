@@ -71,11 +71,38 @@ public final class InputDecoder {
     /** The input as the engines get it; {@link ImageRejected} with {@code INVALID_IMAGE} when it cannot be. */
     public InputImage decode(byte[] bytes) {
         Format format = sniff(bytes);
-        BufferedImage picture = read(bytes, format);
-        EditSize size = EditSize.forInput(picture.getWidth(), picture.getHeight());
-        BufferedImage working = scaleFlat(picture, size.width(), size.height());
-        return new InputImage(png(working), size.width(), size.height());
+        // decoded pixels are the large part of an edit's memory: at most as many decodes at once as cores
+        try {
+            DECODES.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ImageRejected(ImageRejected.INVALID_IMAGE, "the service is stopping; send the edit again");
+        }
+        try {
+            BufferedImage picture = read(bytes, format);
+            EditSize size = EditSize.forInput(picture.getWidth(), picture.getHeight());
+            BufferedImage working = scaleFlat(picture, size.width(), size.height());
+            return new InputImage(png(working), size.width(), size.height());
+        } catch (ImageRejected e) {
+            throw e;
+        } catch (RuntimeException | LinkageError e) {
+            // a decoder's own failure (a native codec's error, a case ImageIO does not handle) is the file's problem to the client
+            throw invalid("the image is a " + name(format) + " that cannot be decoded (" + why(e)
+                    + "); re-save it as an RGB JPEG or PNG and send it again");
+        } finally {
+            DECODES.release();
+        }
     }
+
+    /** Decodes running at once, process-wide. */
+    private static final java.util.concurrent.Semaphore DECODES =
+            new java.util.concurrent.Semaphore(Math.max(2, Runtime.getRuntime().availableProcessors()), true);
+
+    /**
+     * The most pixels a WebP may have whatever the setting: its decoder (libwebp through
+     * webp-imageio) ignores subsampling and decodes every pixel, 4 bytes each.
+     */
+    static final long MAX_WEBP_PIXELS = 16_000_000;
 
     /** The format {@code bytes} are in, or the refusal naming what they are instead. */
     static Format sniff(byte[] b) {
@@ -236,9 +263,10 @@ public final class InputDecoder {
                         + "); the file is damaged or cut short: send the whole file");
             }
             long pixels = (long) w * h;
-            if (pixels > maxPixels) {
+            long cap = format == Format.WEBP ? Math.min(maxPixels, MAX_WEBP_PIXELS) : maxPixels;
+            if (pixels > cap) {
                 throw invalid("the image is " + w + "x" + h + " pixels (" + millions(pixels) + " megapixels); the most taken is "
-                        + millions(maxPixels) + " megapixels: scale it down and send it again");
+                        + millions(cap) + " megapixels" + (cap < maxPixels ? " for a WebP" : "") + ": scale it down and send it again");
             }
             if (w < MIN_SIDE || h < MIN_SIDE) {
                 throw invalid("the image is " + w + "x" + h + " pixels; each side must be at least " + MIN_SIDE + " pixels");
@@ -362,7 +390,7 @@ public final class InputDecoder {
         };
     }
 
-    private static String why(Exception e) {
+    private static String why(Throwable e) {
         String m = e.getMessage();
         return m == null || m.isBlank() ? e.getClass().getSimpleName() : m.length() > 120 ? m.substring(0, 120) + "…" : m;
     }

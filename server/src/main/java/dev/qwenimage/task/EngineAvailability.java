@@ -12,7 +12,11 @@ public interface EngineAvailability {
     /** The engines that can take work now, or all configured ones when none can (they are expected back). */
     List<EngineCapacity> capacity();
 
-    /** As {@link #capacity()}, among the engines that can run tasks of {@code kind}. */
+    /**
+     * As {@link #capacity()}, among the engines that can run tasks of {@code kind}: those of them
+     * that can take work now, or all of them when none can. Implementations that know every lane
+     * (not only those up) override this; the default filters {@link #capacity()}.
+     */
     default List<EngineCapacity> capacity(dev.qwenimage.engine.TaskKind kind) {
         return capacity().stream().filter(c -> c.kinds().contains(kind)).toList();
     }

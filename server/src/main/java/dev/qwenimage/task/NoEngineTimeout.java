@@ -41,6 +41,11 @@ public final class NoEngineTimeout implements Runnable, EngineAvailability {
     }
 
     @Override
+    public List<EngineCapacity> capacity(dev.qwenimage.engine.TaskKind kind) {
+        return engines.capacity(kind);
+    }
+
+    @Override
     public Optional<String> nothingRunsBecause() {
         return engines.nothingRunsBecause();
     }

@@ -25,6 +25,8 @@ public final class TaskService {
     public static final String DEFAULT_SIZE = "1024*1024";
     /** The largest seed accepted: 2^53 - 1, the largest whole number every JSON client represents exactly. */
     public static final long MAX_SEED = (1L << 53) - 1;
+    /** The largest seed of an edit: the vendor's edit API takes -1..2147483647. */
+    public static final long MAX_EDIT_SEED = Integer.MAX_VALUE;
 
     /** Answers the link for a stored image, given the key and the caller's base URL. */
     @FunctionalInterface
@@ -190,6 +192,12 @@ public final class TaskService {
         // the text fields, by the same rules as text-to-image; the size comes from the image, and is checked once known
         TaskSpec text = validate(new Submission(s.prompt(), null, s.watermark(), s.seed(), s.negativePrompt(),
                 Optional.empty(), s.webhookUrl()), new Limits(0, 0, 0, 0, List.of()));
+        if (s.seed().isPresent() && s.seed().getAsLong() > MAX_EDIT_SEED) {
+            throw new InvalidTaskRequest("INVALID_SEED", "seed", "an edit's seed must be -1 (random) or a whole number from 0 to "
+                    + MAX_EDIT_SEED + ", as the vendor's edit API takes; got " + s.seed().getAsLong());
+        }
+        // a seed drawn here stays within the edit API's range too, so that every engine (the cloud's included) runs it as reported
+        long seed = s.seed().isPresent() && s.seed().getAsLong() >= 0 ? s.seed().getAsLong() : text.seed() & MAX_EDIT_SEED;
         ImageType type = s.outputFormat().map(t -> ImageType.parse(t).orElseThrow(() -> new InvalidTaskRequest(
                 "INVALID_OUTPUT_FORMAT", "output_format",
                 "output_format must be jpeg, png or webp; got \"" + abbreviate(t) + "\""))).orElse(ImageType.JPEG);
@@ -204,7 +212,7 @@ public final class TaskService {
         String id = TaskIds.next(clock);
         String inputKey = inputKey(id);
         TaskSpec spec = new TaskSpec(text.prompt(), text.negativePrompt(), image.width(), image.height(), text.watermark(),
-                text.seed(), text.steps(), type, text.webhookUrl(), TaskKind.EDIT, Optional.of(inputKey));
+                seed, text.steps(), type, text.webhookUrl(), TaskKind.EDIT, Optional.of(inputKey));
         blobs.put(inputKey, image.png(), InputImage.CONTENT_TYPE);
         boolean made = false;
         try {

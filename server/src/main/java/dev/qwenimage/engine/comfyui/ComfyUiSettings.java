@@ -101,7 +101,7 @@ public record ComfyUiSettings(String unet, String clip, String vae, String weigh
     public static ComfyUiSettings defaults() {
         return new ComfyUiSettings(DEFAULT_UNET, DEFAULT_CLIP, DEFAULT_VAE, "default", 3.1, 20, 2.5, "euler", "simple",
                 1.0, Optional.empty(), 1.0, DEFAULT_NEGATIVE, "qwen-image", Optional.empty(), Duration.ofSeconds(30),
-                Duration.ofSeconds(15), Duration.ofSeconds(60), Edit.defaults());
+                Duration.ofSeconds(15), Duration.ofSeconds(60), Edit.off()); // edits only when the entry asks for them
     }
 
     public static ComfyUiSettings from(EngineSpec spec) {
@@ -147,14 +147,18 @@ public record ComfyUiSettings(String unet, String clip, String vae, String weigh
     }
 
     /**
-     * The edit settings. Edits are on unless {@code edit=false}, with the built-in edit workflow or
-     * {@code edit_workflow=}; beside a text-to-image {@code workflow=} file they are off unless
-     * an {@code edit_workflow=} file is given too (the built-in one would ignore that file's models).
+     * The edit settings. Edits are on when the entry says so: {@code edit=true}, or any {@code edit_*}
+     * option (an edit model, LoRA, workflow file...). A ComfyUI that was only given text-to-image
+     * settings is not assumed to have an edit model: declaring edits it cannot run would take them
+     * from engines that can, and fail each at ComfyUI's /prompt. Beside a text-to-image
+     * {@code workflow=} file, edits need an {@code edit_workflow=} file too (the built-in one would
+     * ignore that file's models).
      */
     private static Edit edit(EngineSpec spec, boolean textWorkflowFile) {
         String where = spec.where();
         Optional<WorkflowFile> file = spec.option("edit_workflow").map(p -> WorkflowFile.loadEdit(Path.of(p), where));
-        boolean enabled = spec.booleanOption("edit", file.isPresent() || !textWorkflowFile);
+        boolean anyEditOption = spec.options().keySet().stream().anyMatch(k -> k.startsWith("edit_"));
+        boolean enabled = spec.booleanOption("edit", file.isPresent() || anyEditOption);
         List<String> given = new ArrayList<>();
         for (String k : KNOWN) {
             if (k.startsWith("edit_") && spec.options().containsKey(k)) {

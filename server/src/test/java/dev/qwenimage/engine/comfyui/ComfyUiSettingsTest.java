@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,7 +71,7 @@ class ComfyUiSettingsTest {
 
     @Test
     void theFactoryBuildsTheEngineAndItsBannerLineNamesWhereAndWhat() {
-        try (Engine engine = Engines.create(spec("name=gpu1&steps=8&cfg=1&lora=Qwen-Image-Lightning-8steps-V1.0.safetensors"),
+        try (Engine engine = Engines.create(spec("name=gpu1&steps=8&cfg=1&lora=Qwen-Image-Lightning-8steps-V1.0.safetensors&edit=true"),
                 ServerConfig.of(Map.of()))) {
             assertThat(engine).isInstanceOf(ComfyUiEngine.class);
             assertThat(engine.name()).isEqualTo("gpu1");
@@ -82,9 +83,11 @@ class ComfyUiSettingsTest {
             assertThat(engine.kinds()).containsExactlyInAnyOrder(TaskKind.TEXT_TO_IMAGE, TaskKind.EDIT);
             assertThat(engine.defaultSteps(TaskKind.EDIT)).isEqualTo(20);
         }
-        try (Engine engine = Engines.create(spec("edit=false"), ServerConfig.of(Map.of()))) {
-            assertThat(engine.kinds()).containsExactly(TaskKind.TEXT_TO_IMAGE);
-            assertThat(engine.describe()).endsWith("; edits: off)");
+        for (String textOnly : List.of("edit=false", "steps=8")) {
+            try (Engine engine = Engines.create(spec(textOnly), ServerConfig.of(Map.of()))) {
+                assertThat(engine.kinds()).as(textOnly).containsExactly(TaskKind.TEXT_TO_IMAGE);
+                assertThat(engine.describe()).endsWith("; edits: off)");
+            }
         }
         assertThat(spec("").timeLimit()).isEqualTo(EngineSpec.DEFAULT_GPU_TIMEOUT);
     }
@@ -171,8 +174,11 @@ class ComfyUiSettingsTest {
             """;
 
     @Test
-    void editsAreOnByDefaultWithComfyUisQwenImageEdit2509AndTheirOwnSettings() {
-        ComfyUiSettings.Edit e = settings("").edit();
+    void editsAreOnWhenAskedForWithComfyUisQwenImageEdit2509AndTheirOwnSettings() {
+        assertThat(settings("").edit().enabled()).as("a ComfyUI given no edit settings is not assumed to have an edit model")
+                .isFalse();
+        assertThat(settings("edit_steps=4").edit().enabled()).as("an edit option says it edits").isTrue();
+        ComfyUiSettings.Edit e = settings("edit=true").edit();
         assertThat(e).isEqualTo(ComfyUiSettings.Edit.defaults());
         assertThat(e.enabled()).isTrue();
         assertThat(e.model()).isEqualTo("qwen_image_edit_2509_fp8_e4m3fn.safetensors");

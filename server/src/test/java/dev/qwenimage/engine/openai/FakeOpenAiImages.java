@@ -265,6 +265,7 @@ final class FakeOpenAiImages implements AutoCloseable {
             return;
         }
         if (!editsServed) {
+            ctx.bodyAsBytes(); // as uvicorn does: the request is read to its end, then answered (no reset mid-upload)
             json(ctx, 404, JSON.createObjectNode().put("detail", "Not Found"));
             return;
         }

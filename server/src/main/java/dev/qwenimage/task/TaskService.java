@@ -202,6 +202,17 @@ public final class TaskService {
                 "INVALID_OUTPUT_FORMAT", "output_format",
                 "output_format must be jpeg, png or webp; got \"" + abbreviate(t) + "\""))).orElse(ImageType.JPEG);
         checkAllowed(limits, capable(TaskKind.EDIT));
+        if (key.isPresent()) {
+            // a retry of an edit already made answers its task without fetching or decoding the image again
+            switch (store.earlier(owner, key.get(), clock.instant()).orElse(null)) {
+                case Admission.Replayed r -> {
+                    return r.taskId();
+                }
+                case Admission.KeyReused r -> throw new IdempotencyKeyReused(key.get().key(), r.taskId());
+                case null, default -> {
+                }
+            }
+        }
         checkRoom(text);
         InputImage image = input.get();
         if (limits.maxPixels() > 0 && (long) image.width() * image.height() > limits.maxPixels()) {

@@ -206,6 +206,25 @@ public final class TaskSql {
         }
     }
 
+    /**
+     * What an {@code Idempotency-Key} sent again now would come to, without storing anything: the
+     * task it made within {@link IdempotencyKey#TTL} of {@code now} (a replay, or a key reused with
+     * another body), or empty when it made none.
+     */
+    public static Optional<Admission> earlier(Connection c, String owner, IdempotencyKey key, Instant now) throws SQLException {
+        try (PreparedStatement q = c.prepareStatement(FIND_IDEMPOTENCY_KEY)) {
+            q.setString(1, owner);
+            q.setString(2, key.key());
+            try (ResultSet rs = q.executeQuery()) {
+                if (!rs.next() || rs.getLong(3) < now.minus(IdempotencyKey.TTL).toEpochMilli()) {
+                    return Optional.empty();
+                }
+                return Optional.of(rs.getString(1).equals(key.bodyDigest())
+                        ? new Admission.Replayed(rs.getString(2)) : new Admission.KeyReused(rs.getString(2)));
+            }
+        }
+    }
+
     /** When the earliest QUEUED task becomes claimable. */
     public static Optional<Instant> nextAvailableAt(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT min(available_at) FROM tasks WHERE state = 'QUEUED'");

@@ -36,6 +36,13 @@ public interface TaskStore extends WebhookOutbox, dev.qwenimage.tenant.KeyStore,
     Admission admit(NewTask task, Optional<IdempotencyKey> key);
 
     /**
+     * What {@link #admit} would answer for {@code key} now, were it a replay or a reused key;
+     * empty when the key made no task yet. Read only: a submit whose work before the insert is
+     * costly (an edit fetches its image) asks first, so a client's retry costs nothing.
+     */
+    Optional<Admission> earlier(String owner, IdempotencyKey key, Instant now);
+
+    /**
      * Ends FAILED, with {@code reason}, every QUEUED task created before {@code queuedBefore}:
      * tasks no engine could take in time ({@link NoEngineTimeout}). Returns how many.
      */

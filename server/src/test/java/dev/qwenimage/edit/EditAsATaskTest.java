@@ -57,6 +57,34 @@ class EditAsATaskTest {
     }
 
     @Test
+    void aRetriedEditWithItsIdempotencyKeyAnswersTheFirstTaskWithoutFetchingTheImageAgain() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger downloads = new java.util.concurrent.atomic.AtomicInteger();
+        byte[] png = Pictures.png(640, 480);
+        com.sun.net.httpserver.HttpServer host = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        host.createContext("/signed.png", ex -> {
+            downloads.incrementAndGet();
+            ex.sendResponseHeaders(200, png.length);
+            ex.getResponseBody().write(png);
+            ex.close();
+        });
+        host.start();
+        String body = "{\"prompt\": \"add a hat\", \"image\": \"http://127.0.0.1:" + host.getAddress().getPort() + "/signed.png\"}";
+        Api.Response first;
+        try {
+            first = server.api().edit(body, "edit-by-url-1");
+        } finally {
+            host.stop(0); // the link has expired by the time the client retries
+        }
+        Api.Response retry = server.api().edit(body, "edit-by-url-1");
+
+        assertThat(first.status()).as(first.body()).isEqualTo(200);
+        assertThat(retry.status()).as(retry.body()).isEqualTo(200);
+        assertThat(retry.json().get("task_id").asText()).isEqualTo(first.json().get("task_id").asText());
+        assertThat(downloads.get()).isEqualTo(1);
+    }
+
+    @Test
     void aQueuedOrRunningEditCanBeCancelled() {
         Api api = server.api();
         String id = api.editOk(edit(""));

@@ -488,6 +488,11 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     }
 
     @Override
+    public Optional<Admission> earlier(String owner, IdempotencyKey key, Instant now) {
+        return read(c -> TaskSql.earlier(c, owner, key, now));
+    }
+
+    @Override
     public Reads reads() {
         return new Reads(cacheHits.sum(), databaseReads.sum());
     }

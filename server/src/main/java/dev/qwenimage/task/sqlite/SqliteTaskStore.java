@@ -524,6 +524,11 @@ public final class SqliteTaskStore implements TaskStore {
     }
 
     @Override
+    public Optional<Admission> earlier(String owner, IdempotencyKey key, Instant now) {
+        return read(c -> TaskSql.earlier(c, owner, key, now));
+    }
+
+    @Override
     public Reads reads() {
         return new Reads(cacheHits.sum(), databaseReads.sum());
     }

@@ -213,7 +213,7 @@ public final class QwenImageServer implements AutoCloseable {
             Optional<EditInputs> editInputs = outbound == null ? Optional.empty() : Optional.of(new EditInputs(
                     new ImageFetcher(outbound, config.edit().fetchTimeout(), config.edit().maxImageBytes()),
                     new InputDecoder(config.edit().maxInputPixels()), config.edit().maxImageBytes(),
-                    config.edit().blockNsfwInput() ? nsfwInputCheck(config) : NsfwPolicy.off()));
+                    config.edit().blockNsfwInput() ? nsfwPolicy(config, NsfwPolicy.Action.BLOCK) : NsfwPolicy.off()));
             Optional<TaskService> tasks = role.servesApi()
                     ? Optional.of(new TaskService(store, eta, clock, engines, config.maxAttempts(),
                     config.maxPromptLength(), config.maxQueuedPerKey(), config.maxQueued(),
@@ -285,17 +285,17 @@ public final class QwenImageServer implements AutoCloseable {
      * classification also warms its compiled code up, so the first task does not pay for it).
      */
     private static NsfwPolicy nsfwPolicy(ServerConfig config) {
-        if (!config.nsfw()) {
-            return NsfwPolicy.off();
-        }
-        NsfwModel model = classifier(); // loaded (and checked) at start-up, not by the first task
-        return new NsfwPolicy(image -> model.classify(image).unsafe(), config.nsfwThreshold(), config.nsfwAction());
+        return config.nsfw() ? nsfwPolicy(config, config.nsfwAction()) : NsfwPolicy.off();
     }
 
-    /** The check of edits' input images (QWEN_IMAGE_NSFW_INPUT=block): the same classifier and threshold, refusing. */
-    private static NsfwPolicy nsfwInputCheck(ServerConfig config) {
+    /**
+     * A policy of the bundled classifier at the configured threshold doing {@code action} (the
+     * check of edits' input images, QWEN_IMAGE_NSFW_INPUT=block, refuses); the classifier is loaded,
+     * and checked, here at start-up, not by the first task.
+     */
+    private static NsfwPolicy nsfwPolicy(ServerConfig config, NsfwPolicy.Action action) {
         NsfwModel model = classifier();
-        return new NsfwPolicy(image -> model.classify(image).unsafe(), config.nsfwThreshold(), NsfwPolicy.Action.BLOCK);
+        return new NsfwPolicy(image -> model.classify(image).unsafe(), config.nsfwThreshold(), action);
     }
 
     private static volatile NsfwModel classifier;

@@ -217,8 +217,7 @@ final class EditBodies {
         }
         long decoded = symbols * 3L / 4;
         if (decoded > maxImageBytes) {
-            throw new ImageRejected(ImageRejected.IMAGE_TOO_LARGE, "the image is " + dev.qwenimage.health.Bytes.human(decoded)
-                    + "; the most an edit takes is " + dev.qwenimage.health.Bytes.human(maxImageBytes) + ": send a smaller file");
+            throw ImageRejected.tooLarge(decoded, maxImageBytes);
         }
         InputStream in = new ByteArrayInputStream(text, from, to - from);
         if (urlSafe) {

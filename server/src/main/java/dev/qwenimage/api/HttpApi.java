@@ -245,11 +245,15 @@ public final class HttpApi {
         writeJson(ctx, 200, Map.of("task_id", id));
     }
 
+    /** How this node takes edits' input images; a node built without them refuses edits. */
+    private EditInputs editInputs() {
+        return deps.editInputs().orElseThrow(() -> new KindUnavailable(TaskKind.EDIT, "this service does not take edits"));
+    }
+
     private void submitEdit(Context ctx) {
         Caller caller = authenticate(ctx);
         takeSubmit(ctx, caller);
-        EditInputs inputs = deps.editInputs().orElseThrow(() -> new KindUnavailable(TaskKind.EDIT,
-                "this service does not take edits"));
+        EditInputs inputs = editInputs();
         EditBodies.EditRequest edit = editBodies.read(ctx);
         String id = deps.tasks().orElseThrow().submitEdit(caller.owner(), caller.limits(), edit.submission(),
                 () -> inputs.prepare(edit.image()), edit.key(), deps.blobs());
@@ -300,8 +304,7 @@ public final class HttpApi {
     private void openAiEdit(Context ctx) throws InterruptedException {
         Caller caller = authenticate(ctx);
         takeSubmit(ctx, caller);
-        EditInputs inputs = deps.editInputs().orElseThrow(() -> new KindUnavailable(TaskKind.EDIT,
-                "this service does not take edits"));
+        EditInputs inputs = editInputs();
         writeJson(ctx, 200, openAi.edit(caller.owner(), caller.limits(), editForms.read(ctx), inputs, deps.blobs(), baseUrl(ctx),
                 () -> deps.metrics().ifPresent(m -> m.keyTasks(caller.owner(), TaskKind.EDIT, "submitted"))));
     }

@@ -35,8 +35,7 @@ public final class EditInputs {
             case ImageSource.Inline i -> i.bytes();
         };
         if (bytes.length > maxImageBytes) {
-            throw new ImageRejected(ImageRejected.IMAGE_TOO_LARGE, "the image is " + dev.qwenimage.health.Bytes.human(bytes.length)
-                    + "; the most an edit takes is " + dev.qwenimage.health.Bytes.human(maxImageBytes) + ": send a smaller file");
+            throw ImageRejected.tooLarge(bytes.length, maxImageBytes);
         }
         InputImage input = decoder.decode(bytes);
         if (inputCheck.enabled()) {

@@ -19,6 +19,12 @@ public final class ImageRejected extends RuntimeException {
         this.reason = reason;
     }
 
+    /** The refusal of an image of {@code bytes} bytes where at most {@code max} are taken. */
+    public static ImageRejected tooLarge(long bytes, long max) {
+        return new ImageRejected(IMAGE_TOO_LARGE, "the image is " + dev.qwenimage.health.Bytes.human(bytes)
+                + "; the most an edit takes is " + dev.qwenimage.health.Bytes.human(max) + ": send a smaller file");
+    }
+
     public String reason() {
         return reason;
     }

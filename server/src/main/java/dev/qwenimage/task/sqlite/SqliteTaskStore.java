@@ -273,14 +273,9 @@ public final class SqliteTaskStore implements TaskStore {
     public Admission admit(NewTask t, Optional<IdempotencyKey> key) {
         Admission admission = writer.execute(session -> {
             if (key.isPresent()) {
-                PreparedStatement q = session.prepare(TaskSql.FIND_IDEMPOTENCY_KEY);
-                q.setString(1, t.owner());
-                q.setString(2, key.get().key());
-                try (ResultSet rs = q.executeQuery()) {
-                    if (rs.next() && rs.getLong(3) >= t.createdAt().minus(IdempotencyKey.TTL).toEpochMilli()) {
-                        return rs.getString(1).equals(key.get().bodyDigest())
-                                ? new Admission.Replayed(rs.getString(2)) : new Admission.KeyReused(rs.getString(2));
-                    }
+                Optional<Admission> earlier = TaskSql.earlier(session.connection(), t.owner(), key.get(), t.createdAt());
+                if (earlier.isPresent()) {
+                    return earlier.get();
                 }
             }
             // the caps, counted by the single writer: nothing else is inserted meanwhile

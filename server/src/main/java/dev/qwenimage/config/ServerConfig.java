@@ -68,7 +68,8 @@ public record ServerConfig(
         long submitsPerMinute,
         long imagesPerDay,
         long maxPixels,
-        Edit edit) {
+        Edit edit,
+        Duration drainTimeout) {
 
     /**
      * The limits of the edit endpoints: the input image's bytes, the request body, the input's
@@ -278,7 +279,16 @@ public record ServerConfig(
                 r.intIn(Setting.SUBMITS_PER_MINUTE, 0, 1_000_000_000),
                 r.intIn(Setting.IMAGES_PER_DAY, 0, 1_000_000_000),
                 r.intIn(Setting.MAX_PIXELS, 0, 1_000_000_000),
-                edit(r));
+                edit(r),
+                drainTimeout(r));
+    }
+
+    private static Duration drainTimeout(Values r) {
+        Duration d = r.duration(Setting.DRAIN_TIMEOUT, Duration.ZERO);
+        if (d.compareTo(Duration.ofHours(1)) > 0) {
+            throw new ConfigException(Setting.DRAIN_TIMEOUT.env() + " must be at most 1h, got '" + r.string(Setting.DRAIN_TIMEOUT).strip() + "'");
+        }
+        return d;
     }
 
     private static Edit edit(Values r) {

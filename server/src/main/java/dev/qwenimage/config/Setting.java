@@ -158,6 +158,12 @@ public record Setting(String env, String defaultValue, String description) {
     public static final Setting EDIT_FETCH_TIMEOUT = new Setting("QWEN_IMAGE_EDIT_FETCH_TIMEOUT", "10s",
             "How long fetching an edit's input image from its URL may take in all: redirects, headers and the whole body; "
                     + "past it the submit answers 400 IMAGE_FETCH_FAILED. 100ms..60s.");
+    public static final Setting DRAIN_TIMEOUT = new Setting("QWEN_IMAGE_DRAIN_TIMEOUT", "25s",
+            "How long a stopping worker (SIGTERM, docker stop, a Kubernetes pod ending) lets its running tasks finish: it claims "
+                    + "nothing new at once and /readyz answers 503; tasks still running then go back to the queue at once (another "
+                    + "worker takes them) and the process exits 0. Keep it under the platform's grace period (Kubernetes 30 s by "
+                    + "default, docker stop 10 s unless --time/stop_grace_period). 0: hand running tasks back at once.")
+;
     public static final Setting CONFIG = new Setting("QWEN_IMAGE_CONFIG", "",
             "Path of a properties file with QWEN_IMAGE_* keys. Environment variables override it; command-line --set overrides both.");
 
@@ -166,7 +172,7 @@ public record Setting(String env, String defaultValue, String description) {
             NSFW, NSFW_THRESHOLD, NSFW_ACTION, URL_TTL, URL_SECRET, RETENTION, LEASE, MAX_ATTEMPTS,
             MAX_PROMPT_LENGTH, MAX_QUEUED_PER_KEY, SUBMITS_PER_MINUTE, IMAGES_PER_DAY, MAX_PIXELS, MAX_QUEUED, SYNC_TIMEOUT, REQUEST_TIMEOUT, OUTBOUND_ALLOW, WEBHOOK_ALLOW, WEBHOOK_ATTEMPTS, S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY,
             S3_SECRET_KEY, S3_PATH_STYLE, S3_PREFIX, S3_PUBLIC_ENDPOINT, S3_CREATE_BUCKET, LOG_LEVEL, LOG_FORMAT, METRICS, MIN_FREE_DISK, NO_ENGINE_TIMEOUT,
-            EDIT_MAX_IMAGE, EDIT_MAX_BODY, EDIT_MAX_INPUT_PIXELS, EDIT_FETCH_TIMEOUT, NSFW_INPUT, CONFIG);
+            EDIT_MAX_IMAGE, EDIT_MAX_BODY, EDIT_MAX_INPUT_PIXELS, EDIT_FETCH_TIMEOUT, NSFW_INPUT, DRAIN_TIMEOUT, CONFIG);
 
     public static Setting byEnv(String env) {
         return ALL.stream().filter(s -> s.env.equals(env)).findFirst().orElse(null);

@@ -35,6 +35,7 @@ import dev.qwenimage.api.TaskResultBody;
 import java.util.ArrayList;
 import java.util.List;
 import dev.qwenimage.image.AigcLabel;
+import dev.qwenimage.image.CjkFont;
 import dev.qwenimage.image.ImagePipeline;
 import dev.qwenimage.image.Watermark;
 import dev.qwenimage.safety.NsfwModel;
@@ -113,6 +114,11 @@ public final class QwenImageServer implements AutoCloseable {
     private final WriteHealth storeHealth;
     private final WriteHealth imageHealth;
     private final DiskSpace disk;
+    /** Set when a graceful stop begins: /readyz answers 503 from then on. */
+    private volatile boolean draining;
+    /** Sends webhooks; only on nodes that serve the API. */
+    private volatile WebhookSender webhooks;
+    private volatile boolean httpStopped;
 
     /** An engine with the slots and time limit it runs under (tests hand in their own this way). */
     public record EngineSetup(Engine engine, int slots, Duration timeout) {
@@ -185,6 +191,7 @@ public final class QwenImageServer implements AutoCloseable {
                             PROBE_MIN, config.engineCheck().multipliedBy(4));
                     lanes.add(new WorkerPool.Lane(guard, setup.slots(), setup.timeout()));
                 }
+                CjkFont.preload(); // the preview engine and the watermark draw text (see preload: before any drain)
                 TaskRunner runner = new TaskRunner(store, new ImagePipeline(config.jpegQuality(),
                         new Watermark(config.watermarkText(), config.watermarkCorner()),
                         config.aigcLabel() ? Optional.of(new AigcLabel(config.aigcProducer())) : Optional.empty(),
@@ -227,7 +234,7 @@ public final class QwenImageServer implements AutoCloseable {
                     config.requestTimeout(), editInputs, config.edit()))
                     .create(config.host(), config.port());
             http.start();
-            resources.push(http::stop);
+            resources.push(() -> stopHttp(Duration.ZERO));
 
             ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().name("housekeeping").daemon(true).factory());
@@ -270,6 +277,7 @@ public final class QwenImageServer implements AutoCloseable {
                         .map(v -> new WebhookSender.TaskPayload(v.task().owner(), TaskResultBody.of(v, linkTtl))),
                         webhookSigner, outbound, clock, config.webhookAttempts(), metrics);
                 scheduler.scheduleWithFixedDelay(sender, 1, 1, TimeUnit.SECONDS);
+                webhooks = sender;
             }
         } catch (IOException e) {
             closeQuietly();
@@ -476,6 +484,10 @@ public final class QwenImageServer implements AutoCloseable {
     private Map<String, Object> readiness() {
         Map<String, Object> checks = new LinkedHashMap<>();
         boolean ready = true;
+        if (draining) {
+            checks.put("draining", "stopping: this node takes no new work");
+            ready = false;
+        }
         try {
             store.nextAvailableAt();
             checks.put("store", "ok");
@@ -554,6 +566,78 @@ public final class QwenImageServer implements AutoCloseable {
         body.put("writes", writes);
         body.put("disk", disk.describe());
         return body;
+    }
+
+    /** What a graceful stop did: how long it took and what became of the tasks running when it began. */
+    public record Drained(int running, int finishedHere, int handedBack, Duration took, int webhooksLeft) {
+    }
+
+    /**
+     * A graceful stop (SIGTERM): /readyz answers 503 at once and worker slots claim nothing more;
+     * the tasks running here get up to {@code QWEN_IMAGE_DRAIN_TIMEOUT} to finish, and whatever still
+     * runs then goes back to the queue at once (its lease released, not left to expire) for another
+     * worker. An api node stops accepting connections at once and answers the requests in flight
+     * (within the same time); a node of both roles keeps serving polls while its workers drain.
+     * Webhook deliveries being sent are waited for (briefly); the rest stay in the outbox for any
+     * api node. Then everything is closed.
+     */
+    public Drained drain() {
+        long t0 = System.nanoTime();
+        draining = true;
+        Duration patience = config.drainTimeout();
+        long deadline = t0 + patience.toNanos();
+        if (config.role() == Role.API) {
+            stopHttp(patience);
+        }
+        int running = 0;
+        int handedBackBefore = 0;
+        if (workers.isPresent()) {
+            WorkerPool w = workers.get();
+            w.stopClaiming();
+            running = w.running();
+            handedBackBefore = w.handedBack();
+            if (running > 0) {
+                log.info("draining: {} running task(s) get up to {} to finish; no new task is taken", running, Durations.human(patience));
+            }
+            w.awaitIdle(patience);
+        }
+        WebhookSender sender = webhooks;
+        Duration webhookPatience = remaining(deadline);
+        int webhooksLeft = sender == null ? 0 : sender.awaitInFlight(
+                webhookPatience.compareTo(WebhookSender.TIMEOUT) > 0 ? WebhookSender.TIMEOUT : webhookPatience);
+        if (config.role() != Role.API) {
+            stopHttp(remaining(deadline));
+        }
+        closeQuietly(); // hands back what still runs
+        int handedBack = workers.map(WorkerPool::handedBack).orElse(0) - handedBackBefore;
+        return new Drained(running, Math.max(0, running - handedBack), handedBack, Duration.ofNanos(System.nanoTime() - t0), webhooksLeft);
+    }
+
+    /** The time left until {@code deadline} (a {@link System#nanoTime} value), at least a second. */
+    private static Duration remaining(long deadline) {
+        return Duration.ofNanos(Math.max(Duration.ofSeconds(1).toNanos(), deadline - System.nanoTime()));
+    }
+
+    /** Whether a graceful stop has begun. */
+    public boolean draining() {
+        return draining;
+    }
+
+    /**
+     * Stops the HTTP server gracefully: no new connections from now on, requests in flight answered
+     * within {@code patience} (then their connections are closed).
+     */
+    private void stopHttp(Duration patience) {
+        if (httpStopped) {
+            return;
+        }
+        httpStopped = true;
+        try {
+            http.jettyServer().server().setStopTimeout(patience.toMillis());
+            http.stop();
+        } catch (RuntimeException e) {
+            log.warn("error while stopping the HTTP server", e);
+        }
     }
 
     @Override

@@ -133,6 +133,8 @@ public final class HttpApi {
             server.setErrorHandler(errors);
             server.insertHandler(errors.emptyBodies());
             server.addBean(new RequestDeadline(server, requestTimeout));
+            // a graceful stop (a stop timeout set) answers the requests in flight before it closes their connections
+            server.insertHandler(new org.eclipse.jetty.server.handler.GracefulHandler());
         });
         cfg.jetty.modifyServletContextHandler(context -> context.setErrorHandler(errors));
     }

@@ -3,6 +3,7 @@ package dev.qwenimage.cli;
 import dev.qwenimage.QwenImageServer;
 import dev.qwenimage.config.ConfigException;
 import dev.qwenimage.config.ServerConfig;
+import dev.qwenimage.config.Durations;
 import dev.qwenimage.config.Setting;
 import dev.qwenimage.config.SettingNames;
 import dev.qwenimage.ops.Logging;
@@ -100,6 +101,12 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stop(server);
             stopped.countDown();
+            // A JVM stopped by SIGTERM exits 143 (128 + 15) by default. This stop was graceful, nothing
+            // was lost, so the process says so with 0, as orchestrators (and `docker stop`) expect; the
+            // only way to start a shutdown here is a signal (serve never calls System.exit itself).
+            System.out.flush();
+            System.err.flush();
+            Runtime.getRuntime().halt(0);
         }, "shutdown"));
         Banner.print(System.out, server);
         try {
@@ -110,15 +117,19 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** A graceful stop: says it is stopping, hands running tasks back, says what it handed back. */
+    /**
+     * A graceful stop (SIGTERM, Ctrl-C): says it is stopping, drains (see {@link QwenImageServer#drain}),
+     * says what became of the running tasks; the process then exits 0.
+     */
     private static void stop(QwenImageServer server) {
-        int running = server.workers().map(WorkerPool::busySlots).orElse(0);
-        log.info("stopping: no new tasks are taken{}", running == 0 ? ""
-                : "; " + running + " running task(s) go back to the queue at their next step");
-        long t0 = System.nanoTime();
-        server.close();
-        int handedBack = server.workers().map(WorkerPool::handedBack).orElse(0);
-        log.info("stopped in {} ms; {} running task(s) handed back to the queue", (System.nanoTime() - t0) / 1_000_000, handedBack);
+        int running = server.workers().map(WorkerPool::running).orElse(0);
+        log.info("stopping: /readyz answers 503, no new task is taken{}", running == 0 ? ""
+                : "; " + running + " running task(s) get up to " + Durations.human(server.config().drainTimeout())
+                + " to finish, then go back to the queue");
+        QwenImageServer.Drained d = server.drain();
+        log.info("stopped in {} ms; {} running task(s) finished here, {} handed back to the queue{}", d.took().toMillis(),
+                d.finishedHere(), d.handedBack(),
+                d.webhooksLeft() == 0 ? "" : "; " + d.webhooksLeft() + " webhook(s) being sent were left to the outbox (sent again by an api node)");
     }
 
     private int failed(StartupFailure failure, Throwable cause) {

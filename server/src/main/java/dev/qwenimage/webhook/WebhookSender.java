@@ -113,6 +113,23 @@ public final class WebhookSender implements Runnable {
     }
 
     /**
+     * Waits up to {@code patience} for the deliveries being sent now to end (a stopping node); answers
+     * how many were still in flight then. Those are not lost: their claim runs out and any node sends
+     * them again, as it sends every delivery still waiting in the outbox.
+     */
+    public int awaitInFlight(Duration patience) {
+        try {
+            if (inFlight.tryAcquire(IN_FLIGHT, patience.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                inFlight.release(IN_FLIGHT);
+                return 0;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return IN_FLIGHT - inFlight.availablePermits();
+    }
+
+    /**
      * Makes one try of {@code d} and records its outcome. Every try counts (the claim spent it):
      * whatever happens in it, a bad URL, a refused or unreachable receiver, or an exception
      * anywhere (payload, signature, client), ends as delivered, retried later or given up, and a

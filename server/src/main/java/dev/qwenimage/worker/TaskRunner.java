@@ -68,6 +68,17 @@ public final class TaskRunner {
         return handedBack.get();
     }
 
+    /**
+     * Gives a running task back to the queue without spending an attempt (this process stops); a
+     * no-op when its lease is no longer {@code workerId}'s (it was handed back already, or taken over).
+     */
+    public void handBack(String taskId, String workerId) {
+        if (store.release(taskId, workerId, clock.instant())) {
+            handedBack.incrementAndGet();
+            log.info("task {} handed back to the queue", taskId);
+        }
+    }
+
     /** The blob key of a task's image: one per task, so a re-run overwrites instead of adding. */
     public static String imageKey(String taskId, ImageType type) {
         return taskId + "." + type.wireName();
@@ -78,10 +89,11 @@ public final class TaskRunner {
      * engine's guard (a transient failure counts against the engine; a success clears its streak).
      * An image is finished (post-processing, storage, SUCCEED) on {@code finisher}, so the calling
      * slot can hand its engine the next task at once; {@code done} runs when the task is through,
-     * whichever way it ended.
+     * whichever way it ended; {@code engineDone} as soon as the engine has let go of it (before the
+     * image is finished), so the pool knows what it may still hand back.
      */
     public void run(Task task, WorkerPool.Lane lane, String workerId, Cancellation cancellation, Executor finisher,
-                    Runnable done) {
+                    Runnable engineDone, Runnable done) {
         Engine engine = lane.guard().engine();
         ScheduledFuture<?> timer = lane.timeout().isZero() ? null
                 : TIMERS.schedule(() -> cancellation.cancel(TIMED_OUT), lane.timeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -112,7 +124,12 @@ public final class TaskRunner {
                 metrics.stage("queue", engine.name(), Duration.between(task.createdAt(), clock.instant()));
             }
             long t0 = System.nanoTime();
-            GenerationResult result = generate(engine, request, progressWriter(task.id(), workerId), cancellation);
+            GenerationResult result;
+            try {
+                result = generate(engine, request, progressWriter(task.id(), workerId), cancellation);
+            } finally {
+                engineDone.run();
+            }
             long engineNanos = System.nanoTime() - t0;
             metrics.stage("engine", engine.name(), Duration.ofNanos(engineNanos));
             metrics.keyEngineTime(task.owner(), Duration.ofNanos(engineNanos));
@@ -147,8 +164,7 @@ public final class TaskRunner {
                 case GenerationResult.PermanentFailure f -> failed(task, workerId, f.reason());
                 case GenerationResult.Cancelled c -> {
                     if (SHUTDOWN.equals(c.reason())) {
-                        store.release(task.id(), workerId, clock.instant());
-                        handedBack.incrementAndGet();
+                        handBack(task.id(), workerId);
                     } else if (!LEASE_LOST.equals(c.reason())) {
                         failed(task, workerId, "cancelled");
                     }
@@ -182,7 +198,7 @@ public final class TaskRunner {
     private GenerationResult generate(Engine engine, GenerationRequest request, ProgressSink progress, Cancellation cancellation) {
         try {
             return engine.generate(request, progress, cancellation);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError e) { // a class that failed to load (a broken install) fails this try, not the slot
             String errorId = errorId();
             log.error("engine {} threw on task {} (error id {})", engine.name(), request.taskId(), errorId, e);
             return new GenerationResult.TransientFailure("the engine failed unexpectedly (error id " + errorId + ")");

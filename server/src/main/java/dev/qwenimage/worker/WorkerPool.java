@@ -32,6 +32,8 @@ public final class WorkerPool implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
     /** Longest an idle slot sleeps without a signal; only matters for work no signal announces. */
     private static final Duration FALLBACK_POLL = Duration.ofSeconds(2);
+    /** How long {@link #close} waits for engines to stop at a step before it releases their tasks' leases itself. */
+    static final Duration HAND_BACK_PATIENCE = Duration.ofSeconds(2);
 
     /** One engine's share of the pool: its guard, how many tasks it runs at once, its time limit per task. */
     public record Lane(EngineGuard guard, int slots, Duration timeout) {
@@ -166,7 +168,7 @@ public final class WorkerPool implements AutoCloseable {
                     // the slot is free again as soon as the engine is: the image is finished on
                     // the finishers while this slot already runs the next task
                     try {
-                        runner.run(task, lane, workerId, cancellation, finishers, () -> {
+                        runner.run(task, lane, workerId, cancellation, finishers, () -> generating.remove(task.id()), () -> {
                             running.remove(task.id());
                             runningOn.remove(task.id());
                         });
@@ -274,18 +276,77 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     /**
-     * Stops claiming, gives running tasks back to the queue (at their next step boundary), lets
-     * images already generated finish, and waits.
+     * The first step of a graceful stop (a drain): slots claim nothing more from now on, while the
+     * tasks running here go on. Idempotent; {@link #close} still hands back whatever is left.
+     */
+    public void stopClaiming() {
+        if (stopping) {
+            return;
+        }
+        stopping = true;
+        store.signal().raise(); // wakes idle slots, which then see stopping
+        lanes.forEach(l -> l.guard().wakeWaiters()); // and slots waiting for their engine
+    }
+
+    /** Whether {@link #stopClaiming} (or {@link #close}) was called. */
+    public boolean draining() {
+        return stopping;
+    }
+
+    /** Tasks this process has now: at an engine or being finished (post-processing, storage). */
+    public int running() {
+        return running.size();
+    }
+
+    /**
+     * Waits until no task runs here (none at an engine, none being finished), for at most
+     * {@code patience}; answers whether none is left. Call after {@link #stopClaiming}.
+     */
+    public boolean awaitIdle(Duration patience) {
+        long deadline = System.nanoTime() + patience.toNanos();
+        try {
+            while (!running.isEmpty()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                Thread.sleep(Math.min(20, Math.max(1, left / 1_000_000)));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return running.isEmpty();
+        }
+        return true;
+    }
+
+    /**
+     * Stops claiming and gives the tasks still at an engine back to the queue now, without
+     * spending an attempt, so another worker can take them at once: each is cancelled (engines stop
+     * at their next step and interrupt their remote job), and one whose engine has not let go
+     * within {@link #HAND_BACK_PATIENCE} has its lease released here all the same (its late result,
+     * if any, is not recorded: the store only takes it from the lease owner). Images already
+     * generated are finished and stored; then the slots and finishers are waited for.
      */
     @Override
     public void close() {
-        stopping = true;
+        stopClaiming();
         running.values().forEach(c -> c.cancel(TaskRunner.SHUTDOWN));
-        store.signal().raise(); // wakes idle slots, which then see stopping
-        lanes.forEach(l -> l.guard().wakeWaiters()); // and slots waiting for their engine
         try {
+            long deadline = System.nanoTime() + HAND_BACK_PATIENCE.toNanos();
+            while (!generating.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            for (String id : Set.copyOf(generating)) {
+                log.warn("task {}: its engine did not stop within {} ms; handing it back to the queue now", id,
+                        HAND_BACK_PATIENCE.toMillis());
+                runner.handBack(id, workerId);
+            }
+            long joinDeadline = System.nanoTime() + 15_000_000_000L;
             for (Thread t : threads) {
-                t.join(15_000);
+                long left = joinDeadline - System.nanoTime();
+                if (left <= 0 || !t.join(Duration.ofNanos(left))) {
+                    break; // a slot stuck in an engine call: its task is handed back already, it is a daemon
+                }
             }
             finishers.shutdown();
             finishers.awaitTermination(30, TimeUnit.SECONDS);

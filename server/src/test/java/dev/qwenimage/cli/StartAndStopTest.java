@@ -35,9 +35,9 @@ class StartAndStopTest {
     }
 
     @Test
-    void aGracefulStopSaysItIsStoppingAndHowManyRunningTasksItHandedBack() {
+    void aGracefulStopSaysItIsStoppingAndHowManyRunningTasksItHandedBackAndExitsZero() {
         ServerProcess process = ServerProcess.start(dataDir, Map.of("QWEN_IMAGE_NSFW", "off", "QWEN_IMAGE_WORKERS", "1",
-                "QWEN_IMAGE_API_KEYS", TestServer.KEY, "QWEN_IMAGE_PREVIEW_STEP_DELAY", "1s"));
+                "QWEN_IMAGE_API_KEYS", TestServer.KEY, "QWEN_IMAGE_PREVIEW_STEP_DELAY", "1s", "QWEN_IMAGE_DRAIN_TIMEOUT", "1s"));
         try (process) {
             Api api = new Api(process.awaitReady(), TestServer.KEY);
             String id = api.submitOk("{\"prompt\": \"a slow lighthouse\", \"size\": \"256*256\"}");
@@ -45,9 +45,11 @@ class StartAndStopTest {
         } // SIGTERM, as Ctrl-C or an orchestrator sends it
 
         List<String> lines = awaitLine(process, l -> l.contains("stopped in "));
-        assertThat(lines).anySatisfy(l -> assertThat(l).contains(" INFO ")
-                .endsWith("stopping: no new tasks are taken; 1 running task(s) go back to the queue at their next step"));
-        assertThat(lines).anySatisfy(l -> assertThat(l).matches(".* INFO .*stopped in \\d+ ms; 1 running task\\(s\\) handed back to the queue"));
+        assertThat(lines).anySatisfy(l -> assertThat(l).contains(" INFO ").endsWith("stopping: /readyz answers 503, no new task is "
+                + "taken; 1 running task(s) get up to 1s to finish, then go back to the queue"));
+        assertThat(lines).anySatisfy(l -> assertThat(l)
+                .matches(".* INFO .*stopped in \\d+ ms; 0 running task\\(s\\) finished here, 1 handed back to the queue"));
+        assertThat(process.exitCode()).as("a graceful stop exits 0, not 143").isZero();
     }
 
     private static List<String> awaitLine(ServerProcess process, Predicate<String> line) {

@@ -131,6 +131,39 @@ public final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /** The exit code of the ended process (after {@link #close} or {@link #kill}). */
+    public int exitCode() {
+        return process.exitValue();
+    }
+
+    /** The operating system's id of the process (worker ids carry it: host-pid-random). */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Whether the process still runs. */
+    public boolean alive() {
+        return process.isAlive();
+    }
+
+    /** SIGTERM without waiting: the service drains while the test watches. */
+    public void terminate() {
+        process.toHandle().destroy();
+    }
+
+    /** Waits up to {@code patience} for the process to end; answers its exit code. */
+    public int awaitExit(java.time.Duration patience) {
+        try {
+            if (!process.waitFor(patience.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError("the process did not end within " + patience + ":\n" + String.join("\n", output()));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+        return process.exitValue();
+    }
+
     public List<String> output() {
         synchronized (output) {
             return List.copyOf(output);

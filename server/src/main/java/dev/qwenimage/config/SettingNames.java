@@ -18,7 +18,7 @@ public final class SettingNames {
 
     /** Names a user sets that the launcher and the command line read (not the service), with what they mean. */
     public static final Map<String, String> OTHERS = orderedMap(
-            "QWEN_IMAGE_JAVA_OPTS", "Read by the ./qwen-image launcher only: extra JVM options, e.g. -Xmx2g.",
+            "QWEN_IMAGE_JAVA_OPTS", "Read by the ./qwen-image launcher and the container image's entry point only: extra JVM options, e.g. -Xmx2g.",
             "QWEN_IMAGE_URL", "Read by qwen-image generate: the server's base URL (else http://localhost:$QWEN_IMAGE_PORT).",
             "QWEN_IMAGE_API_KEY", "Read by qwen-image generate: the API key to send (else the key in the data directory).",
             "QWEN_IMAGE_SERVER", "Read by qwen-image keys and usage: the server's base URL (else http://localhost:$QWEN_IMAGE_PORT).");
@@ -28,6 +28,11 @@ public final class SettingNames {
     private static final List<String> KNOWN = known();
 
     private SettingNames() {
+    }
+
+    /** Whether something in this project reads {@code name} (a setting, or a name of {@link #OTHERS}). */
+    public static boolean isKnown(String name) {
+        return KNOWN.contains(name);
     }
 
     /** The known name {@code name} probably meant, or empty when none is close. */

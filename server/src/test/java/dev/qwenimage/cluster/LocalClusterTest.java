@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.qwenimage.support.Api;
 import dev.qwenimage.support.LocalPostgres;
+import dev.qwenimage.support.Repository;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * finds the JDK and the jars; this test hands the script the same JDK and the test's classpath.
  */
 class LocalClusterTest {
-    private static final Path SCRIPT = Path.of("..", "deploy", "local-cluster", "cluster.sh").toAbsolutePath().normalize();
+    private static final Path SCRIPT = Repository.root().resolve("deploy/local-cluster/cluster.sh");
     private static final Path S3PROXY_JAR = Path.of("target", "local-cluster", "s3proxy.jar").toAbsolutePath();
 
     @TempDir

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.qwenimage.config.Setting;
 import dev.qwenimage.config.SettingNames;
+import dev.qwenimage.support.Repository;
 import dev.qwenimage.support.Api;
 import dev.qwenimage.support.TestServer;
 import java.io.File;
@@ -40,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * healthcheck.sh run outside a container the way the image runs them.
  */
 class ContainerImageTest {
-    private static final Path ROOT = repoRoot();
+    private static final Path ROOT = Repository.root();
     private static final Path ENTRYPOINT = ROOT.resolve("deploy/docker/entrypoint.sh");
     private static final Path HEALTHCHECK = ROOT.resolve("deploy/docker/healthcheck.sh");
     private static final Pattern SETTING_NAME = Pattern.compile("QWEN_IMAGE_[A-Z0-9_]+");
@@ -324,14 +325,5 @@ class ContainerImageTest {
         }
         assertThat(current).as("the Dockerfile ends in a continued line").isNull();
         return out;
-    }
-
-    private static Path repoRoot() {
-        Path p = Path.of("").toAbsolutePath();
-        while (p != null && !Files.exists(p.resolve("Dockerfile"))) {
-            p = p.getParent();
-        }
-        assertThat(p).as("the repository root (where the Dockerfile is)").isNotNull();
-        return p;
     }
 }

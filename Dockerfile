@@ -23,10 +23,11 @@ COPY bench/pom.xml bench/
 # (go-offline cannot resolve the sdk module before it is built; what it fetched stays cached.)
 RUN --mount=type=cache,target=/root/.m2 \
     ./mvnw -B -q -pl server -am -DskipTests dependency:go-offline || true
+# (-Dmdep.skip: S3Proxy's jar is for the local cluster recipe and the tests, not the image)
 COPY sdk/src/ sdk/src/
 COPY server/src/ server/src/
 RUN --mount=type=cache,target=/root/.m2 \
-    ./mvnw -B -DskipTests -pl server -am package \
+    ./mvnw -B -DskipTests -pl server -am package -Dmdep.skip=true \
  && cp server/target/qwen-image-server.jar /qwen-image-server.jar
 
 # ---- run stage: a JRE, the jar, the entry point ---------------------------------------------

@@ -55,6 +55,8 @@ public final class WorkerPool implements AutoCloseable {
     private final Map<String, String> runningOn = new ConcurrentHashMap<>();
     /** The running tasks whose engine is still at work on them (the rest are being finished). */
     private final Set<String> generating = ConcurrentHashMap.newKeySet();
+    /** The running tasks an engine still holds (not yet let go of): what {@link #close} may have to hand back. */
+    private final Set<String> atEngine = ConcurrentHashMap.newKeySet();
     private final List<Thread> threads = new ArrayList<>();
     /**
      * Finish generated images (resize, NSFW check, watermark, JPEG, storage) off the slots, one
@@ -160,6 +162,7 @@ public final class WorkerPool implements AutoCloseable {
                     Task task = claimed.get();
                     Cancellation cancellation = new Cancellation();
                     generating.add(task.id()); // first, so the task is never counted as finishing before it ran
+                    atEngine.add(task.id());
                     running.put(task.id(), cancellation);
                     runningOn.put(task.id(), lane.engineName());
                     if (stopping) {
@@ -168,11 +171,12 @@ public final class WorkerPool implements AutoCloseable {
                     // the slot is free again as soon as the engine is: the image is finished on
                     // the finishers while this slot already runs the next task
                     try {
-                        runner.run(task, lane, workerId, cancellation, finishers, () -> generating.remove(task.id()), () -> {
+                        runner.run(task, lane, workerId, cancellation, finishers, () -> atEngine.remove(task.id()), () -> {
                             running.remove(task.id());
                             runningOn.remove(task.id());
                         });
                     } finally {
+                        atEngine.remove(task.id());
                         generating.remove(task.id());
                     }
                 } else {
@@ -333,10 +337,10 @@ public final class WorkerPool implements AutoCloseable {
         running.values().forEach(c -> c.cancel(TaskRunner.SHUTDOWN));
         try {
             long deadline = System.nanoTime() + HAND_BACK_PATIENCE.toNanos();
-            while (!generating.isEmpty() && System.nanoTime() < deadline) {
+            while (!atEngine.isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
-            for (String id : Set.copyOf(generating)) {
+            for (String id : Set.copyOf(atEngine)) {
                 log.warn("task {}: its engine did not stop within {} ms; handing it back to the queue now", id,
                         HAND_BACK_PATIENCE.toMillis());
                 runner.handBack(id, workerId);

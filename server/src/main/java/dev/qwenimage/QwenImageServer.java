@@ -569,7 +569,11 @@ public final class QwenImageServer implements AutoCloseable {
     }
 
     /** What a graceful stop did: how long it took and what became of the tasks running when it began. */
-    public record Drained(int running, int finishedHere, int handedBack, Duration took, int webhooksLeft) {
+    public record Drained(int running, int handedBack, Duration took, int webhooksLeft) {
+        /** The running tasks that ended here (succeeded or failed) rather than going back to the queue. */
+        public int finishedHere() {
+            return Math.max(0, running - handedBack);
+        }
     }
 
     /**
@@ -610,17 +614,12 @@ public final class QwenImageServer implements AutoCloseable {
         }
         closeQuietly(); // hands back what still runs
         int handedBack = workers.map(WorkerPool::handedBack).orElse(0) - handedBackBefore;
-        return new Drained(running, Math.max(0, running - handedBack), handedBack, Duration.ofNanos(System.nanoTime() - t0), webhooksLeft);
+        return new Drained(running, handedBack, Duration.ofNanos(System.nanoTime() - t0), webhooksLeft);
     }
 
     /** The time left until {@code deadline} (a {@link System#nanoTime} value), at least a second. */
     private static Duration remaining(long deadline) {
         return Duration.ofNanos(Math.max(Duration.ofSeconds(1).toNanos(), deadline - System.nanoTime()));
-    }
-
-    /** Whether a graceful stop has begun. */
-    public boolean draining() {
-        return draining;
     }
 
     /**

@@ -292,11 +292,6 @@ public final class WorkerPool implements AutoCloseable {
         lanes.forEach(l -> l.guard().wakeWaiters()); // and slots waiting for their engine
     }
 
-    /** Whether {@link #stopClaiming} (or {@link #close}) was called. */
-    public boolean draining() {
-        return stopping;
-    }
-
     /** Tasks this process has now: at an engine or being finished (post-processing, storage). */
     public int running() {
         return running.size();

@@ -41,6 +41,13 @@ LABEL org.opencontainers.image.title="qwen-image-server" \
       org.opencontainers.image.licenses="${LICENSES}" \
       org.opencontainers.image.version="${VERSION}"
 
+# libjpeg-turbo's TurboJPEG library: the service encodes its JPEGs with it in-process (about ten
+# times faster than the JDK's encoder, which it falls back to without it; the banner says which).
+# (Ubuntu names the package libturbojpeg, Debian libturbojpeg0.)
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libturbojpeg \
+ && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 qwen \
  && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home --shell /usr/sbin/nologin qwen \
  && mkdir -p /data \

@@ -11,6 +11,7 @@ import dev.qwenimage.auth.ApiKeys;
 import dev.qwenimage.tenant.KeyDirectory;
 import dev.qwenimage.tenant.Limits;
 import dev.qwenimage.tenant.Tenants;
+import dev.qwenimage.config.ConfigException;
 import dev.qwenimage.config.ServerConfig;
 import dev.qwenimage.config.Setting;
 import dev.qwenimage.engine.Engine;
@@ -37,6 +38,7 @@ import java.util.List;
 import dev.qwenimage.image.AigcLabel;
 import dev.qwenimage.image.CjkFont;
 import dev.qwenimage.image.ImagePipeline;
+import dev.qwenimage.image.JpegEncoder;
 import dev.qwenimage.image.Watermark;
 import dev.qwenimage.safety.NsfwModel;
 import dev.qwenimage.safety.NsfwPolicy;
@@ -109,6 +111,7 @@ public final class QwenImageServer implements AutoCloseable {
     private final Fleet fleet;
     private final Javalin http;
     private final Rescue recovered;
+    private final Optional<JpegEncoder> jpegEncoder;
     /** This process among the nodes: its lease owner id and probe row. */
     private final String nodeId = workerId();
     private final WriteHealth storeHealth;
@@ -168,6 +171,7 @@ public final class QwenImageServer implements AutoCloseable {
 
             EtaEstimator eta = new EtaEstimator();
             Optional<WorkerPool> pool = Optional.empty();
+            Optional<JpegEncoder> encoder = Optional.empty();
             // read at scrape time, when the fleet (built below) exists
             Metrics metrics = new Metrics(this::cachedQueue, this::fleetLanes);
             metrics.watch(storeHealth);
@@ -192,7 +196,15 @@ public final class QwenImageServer implements AutoCloseable {
                     lanes.add(new WorkerPool.Lane(guard, setup.slots(), setup.timeout()));
                 }
                 CjkFont.preload(); // the preview engine and the watermark draw text (see preload: before any drain)
-                TaskRunner runner = new TaskRunner(store, new ImagePipeline(config.jpegQuality(),
+                JpegEncoder jpeg;
+                try {
+                    jpeg = JpegEncoder.choose(config.jpegEncoder());
+                } catch (IllegalStateException e) {
+                    throw new ConfigException(Setting.JPEG_ENCODER.env() + "=turbojpeg, but " + e.getMessage()
+                            + " (install libturbojpeg0, or set " + Setting.JPEG_ENCODER.env() + "=auto)");
+                }
+                encoder = Optional.of(jpeg);
+                TaskRunner runner = new TaskRunner(store, new ImagePipeline(config.jpegQuality(), jpeg,
                         new Watermark(config.watermarkText(), config.watermarkCorner()),
                         config.aigcLabel() ? Optional.of(new AigcLabel(config.aigcProducer())) : Optional.empty(),
                         nsfwPolicy(config)), watchedBlobs, eta, clock, metrics);
@@ -200,6 +212,7 @@ public final class QwenImageServer implements AutoCloseable {
                         () -> storeHealth.ok() && imageHealth.ok()));
             }
             workers = pool;
+            jpegEncoder = encoder;
             fleet = new Fleet(pool, store.registry(), eta, clock);
             Optional<NoEngineTimeout> noEngineTimeout = config.noEngineTimeout().isZero() ? Optional.empty()
                     : Optional.of(new NoEngineTimeout(store, fleet, clock, config.noEngineTimeout(),
@@ -451,6 +464,11 @@ public final class QwenImageServer implements AutoCloseable {
 
     public Fleet fleet() {
         return fleet;
+    }
+
+    /** The JPEG encoder this node's workers use (chosen at start-up); empty on an api-only node. */
+    public Optional<JpegEncoder> jpegEncoder() {
+        return jpegEncoder;
     }
 
     /** What start-up recovery did with tasks left running by the previous process. */

@@ -55,6 +55,7 @@ final class Banner {
                 .map(t -> t + "   (generated; kept in " + admin.generatedFile().map(Object::toString).orElse("") + ")")
                 .orElse("token from QWEN_IMAGE_ADMIN_TOKEN")).append("\n             ").append(url)
                 .append("/admin (keys, limits, usage); qwen-image keys --help\n"));
+        server.jpegEncoder().ifPresent(jpeg -> b.append("  jpeg       ").append(jpeg.describe()).append('\n'));
         b.append("  store      ").append(c.database()).append('\n');
         b.append("  data       ").append(c.dataDir()).append('\n');
         b.append("  images     ").append(c.s3().map(ServerConfig.S3Settings::describe)

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import dev.qwenimage.engine.EngineSpec;
+import dev.qwenimage.image.JpegEncoder;
 import dev.qwenimage.image.Watermark;
 import dev.qwenimage.sdk.cli.DurationText;
 import dev.qwenimage.safety.NsfwPolicy;
@@ -39,6 +40,7 @@ public record ServerConfig(
         int previewSteps,
         Duration previewStepDelay,
         int jpegQuality,
+        JpegEncoder.Choice jpegEncoder,
         String watermarkText,
         Watermark.Corner watermarkCorner,
         boolean aigcLabel,
@@ -244,6 +246,7 @@ public record ServerConfig(
                 r.intIn(Setting.PREVIEW_STEPS, 1, 1000),
                 r.duration(Setting.PREVIEW_STEP_DELAY, Duration.ZERO),
                 r.intIn(Setting.JPEG_QUALITY, 1, 100),
+                r.choice(Setting.JPEG_ENCODER, JpegEncoder.Choice::parse, "auto, turbojpeg or imageio"),
                 r.nonBlank(Setting.WATERMARK_TEXT),
                 r.choice(Setting.WATERMARK_CORNER, Watermark.Corner::parse, "top-left, top-right, bottom-left or bottom-right"),
                 r.onOff(Setting.AIGC_LABEL),

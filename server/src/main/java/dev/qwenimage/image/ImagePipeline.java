@@ -24,7 +24,8 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
  * metadata. The NSFW check sees the picture as generated, before any mark is drawn on it.
  */
 public final class ImagePipeline {
-    private final float jpegQuality;
+    private final int quality;
+    private final JpegEncoder jpeg;
     private final Watermark watermark;
     private final Optional<AigcLabel> label;
     private final NsfwPolicy nsfw;
@@ -46,15 +47,17 @@ public final class ImagePipeline {
 
     /** Plain pipeline: resize and encode only (no watermark text needed, no label, no NSFW check). */
     public ImagePipeline(int jpegQuality) {
-        this(jpegQuality, new Watermark("AI生成", Watermark.Corner.BOTTOM_RIGHT), Optional.empty(), NsfwPolicy.off());
+        this(jpegQuality, JpegEncoder.choose(JpegEncoder.Choice.AUTO), new Watermark("AI生成", Watermark.Corner.BOTTOM_RIGHT),
+                Optional.empty(), NsfwPolicy.off());
     }
 
     /** @param jpegQuality 1..100 */
-    public ImagePipeline(int jpegQuality, Watermark watermark, Optional<AigcLabel> label, NsfwPolicy nsfw) {
+    public ImagePipeline(int jpegQuality, JpegEncoder jpeg, Watermark watermark, Optional<AigcLabel> label, NsfwPolicy nsfw) {
         if (jpegQuality < 1 || jpegQuality > 100) {
             throw new IllegalArgumentException("JPEG quality must be 1..100");
         }
-        this.jpegQuality = jpegQuality / 100f;
+        this.quality = jpegQuality;
+        this.jpeg = jpeg;
         this.watermark = watermark;
         this.label = label;
         this.nsfw = nsfw;
@@ -149,12 +152,12 @@ public final class ImagePipeline {
             case WEBP -> write(rgb, "webp", param -> {
                 param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
                 param.setCompressionType(param.getCompressionTypes()[0]); // "Lossy"
-                param.setCompressionQuality(jpegQuality);
+                param.setCompressionQuality(quality / 100f);
             });
         };
     }
 
-    private static byte[] write(BufferedImage rgb, String format, java.util.function.Consumer<ImageWriteParam> settings) {
+    static byte[] write(BufferedImage rgb, String format, java.util.function.Consumer<ImageWriteParam> settings) {
         Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName(format);
         if (!writers.hasNext()) {
             throw new IllegalStateException("no " + format + " encoder available");
@@ -177,23 +180,6 @@ public final class ImagePipeline {
     }
 
     public byte[] encodeJpeg(BufferedImage rgb) {
-        Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName("jpeg");
-        if (!writers.hasNext()) {
-            throw new IllegalStateException("no JPEG encoder in this JDK");
-        }
-        ImageWriter writer = writers.next();
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(rgb.getWidth() * rgb.getHeight() / 4);
-        try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
-            writer.setOutput(out);
-            ImageWriteParam param = writer.getDefaultWriteParam();
-            param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-            param.setCompressionQuality(jpegQuality);
-            writer.write(null, new IIOImage(rgb, null, null), param);
-        } catch (IOException e) {
-            throw new UncheckedIOException("JPEG encoding failed", e);
-        } finally {
-            writer.dispose();
-        }
-        return bytes.toByteArray();
+        return jpeg.encode(rgb, quality);
     }
 }

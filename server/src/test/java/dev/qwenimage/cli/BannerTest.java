@@ -30,6 +30,15 @@ class BannerTest {
     }
 
     @Test
+    void bannerSaysWhichJpegEncoderTheWorkersUse() {
+        try (TestServer server = TestServer.start(dataDir, Map.of("QWEN_IMAGE_JPEG_ENCODER", "imageio"))) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            Banner.print(new PrintStream(out, true, StandardCharsets.UTF_8), server.server());
+            assertThat(out.toString(StandardCharsets.UTF_8)).contains("  jpeg       ImageIO (pure Java; chosen by configuration)");
+        }
+    }
+
+    @Test
     void bannerShowsConfiguredUrlsWithoutTheirCredentials() {
         try (TestServer server = TestServer.start(dataDir, Map.of(
                 "QWEN_IMAGE_ENGINES", "openai:http://alice:engine-secret@127.0.0.1:9/v1",

@@ -41,6 +41,7 @@ class ServerConfigTest {
         assertThat(c.slotsFor(c.engines().getFirst())).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(c.previewSteps()).isEqualTo(20);
         assertThat(c.jpegQuality()).isEqualTo(90);
+        assertThat(c.jpegEncoder()).isEqualTo(dev.qwenimage.image.JpegEncoder.Choice.AUTO);
         assertThat(c.urlTtl()).isEqualTo(Duration.ofHours(1));
         assertThat(c.retention()).isEqualTo(Duration.ofHours(24));
         assertThat(c.maxPromptLength()).isEqualTo(2000);
@@ -104,6 +105,8 @@ class ServerConfigTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("QWEN_IMAGE_PORT");
         assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_JPEG_QUALITY", "101")))
                 .hasMessageContaining("QWEN_IMAGE_JPEG_QUALITY").hasMessageContaining("1 and 100");
+        assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_JPEG_ENCODER", "mozjpeg")))
+                .hasMessageContaining("QWEN_IMAGE_JPEG_ENCODER").hasMessageContaining("auto, turbojpeg or imageio");
         assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_RETENTION", "soon")))
                 .hasMessageContaining("QWEN_IMAGE_RETENTION");
         assertThatThrownBy(() -> ServerConfig.of(Map.of("QWEN_IMAGE_ENGINES", "dalle")))

@@ -84,6 +84,8 @@ class ContainerImageTest {
         assertThat(indexOf(copies, "server/pom.xml")).isLessThan(indexOf(copies, "server/src/"));
 
         assertThat(run.one("USER")).isEqualTo("10001:10001");
+        assertThat(String.join("\n", run.all("RUN"))).as("the run stage installs libjpeg-turbo for the JPEG encoder")
+                .contains("apt-get install -y --no-install-recommends libturbojpeg ");
         assertThat(String.join("\n", run.all("RUN"))).contains("--uid 10001").contains("--gid 10001").contains("chown 10001:10001 /data");
         Map<String, String> env = env(run);
         assertThat(run.one("EXPOSE")).isEqualTo(Setting.PORT.defaultValue()).isEqualTo(env.get(Setting.PORT.env()));

@@ -48,7 +48,9 @@ import java.util.regex.Pattern;
  *   <li>{@code gap}: {@link SlotGapBench}, the idle gap of an engine slot between tasks;</li>
  *   <li>{@code cluster}: {@link ClusterBench}, claims on PostgreSQL and the API through two api nodes;</li>
  *   <li>{@code nsfw}: {@link NsfwBench}, the NSFW classifier against nsfwjs;</li>
- *   <li>{@code edit}: {@link EditBench}, an edit's submit and input preparation against text-to-image.</li>
+ *   <li>{@code edit}: {@link EditBench}, an edit's submit and input preparation against text-to-image;</li>
+ *   <li>{@code encode}: {@link EncodeBench}, the JPEG (PNG, WebP) encoders against libjpeg-turbo's tjbench and cjpeg;</li>
+ *   <li>{@code finish}: {@link FinishBench}, the CPU cost of finishing one image, stage by stage.</li>
  * </ul>
  */
 public final class Bench {
@@ -65,8 +67,10 @@ public final class Bench {
             case "cluster" -> ClusterBench.run(opts);
             case "nsfw" -> NsfwBench.main(Arrays.copyOfRange(args, 1, args.length));
             case "edit" -> EditBench.run(opts);
+            case "encode" -> EncodeBench.run(opts);
+            case "finish" -> FinishBench.run(opts);
             default -> {
-                System.err.println("unknown benchmark suite '" + suite + "'; suites: api (default), gap, cluster, nsfw, edit");
+                System.err.println("unknown benchmark suite '" + suite + "'; suites: api (default), gap, cluster, nsfw, edit, encode, finish");
                 System.exit(2);
             }
         }

@@ -47,9 +47,10 @@ class DrainTest {
     @Test
     void aWorkerStoppedMidTaskHandsItBackAtOnceAndTheOtherWorkerRestartsItWithinASecond() throws Exception {
         try (LocalPostgres pg = LocalPostgres.freshSchema(); LocalS3 s3 = LocalS3.start()) {
-            // 12 steps of 400 ms: a task takes about 5 s, longer than the stopping worker's 1 s drain;
+            // 20 steps of 400 ms: a task takes about 8 s, longer than starting the second worker (up to 5 s on a
+            // loaded 2-core machine) plus the stopping worker's 1 s drain;
             // leases last 60 s, so a restart within a second can only come from the hand-back
-            Map<String, String> env = env(pg, s3, "preview?steps=12&step_delay=400ms&slots=1");
+            Map<String, String> env = env(pg, s3, "preview?steps=20&step_delay=400ms&slots=1");
             List<ServerProcess> nodes = new ArrayList<>();
             try {
                 Api api = new Api(start(nodes, "api", "api", env).awaitReady(), KEY);

@@ -48,8 +48,9 @@ import org.flywaydb.core.Flyway;
  * {@code LISTEN/NOTIFY} ({@link PgWakeups}), with the workers' slow poll only as a fallback.
  * Every method is one short autocommit statement or transaction; a node's concurrent submits of
  * one key share one ({@link AdmissionBatcher}), which takes their fair-queueing turns from a
- * per-key counter and checks the key's caps. Nothing is cached except finished tasks, which never
- * change.
+ * per-key counter and checks the key's caps. Reads of tasks are cached: finished tasks, which never
+ * change, and the queued and running tasks being polled, read back in bulk a few times a second
+ * ({@link LiveTasks}), so that a poll is not a database read.
  */
 public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     private static final Pattern SCHEMA = Pattern.compile("[?&]currentSchema=([A-Za-z_][A-Za-z0-9_]*)");
@@ -62,6 +63,11 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     /** Finished tasks: immutable until retention deletes them, so polls of done tasks skip the database. */
     private final Cache<String, Task> finished = Caffeine.newBuilder()
             .maximumSize(50_000).expireAfterWrite(Duration.ofMinutes(1)).build();
+    /**
+     * Queued and running tasks being polled through this node: read back in bulk every 250 ms, a
+     * poll answered from a copy at most a second old (see {@link LiveTasks}).
+     */
+    private final LiveTasks live = new LiveTasks(this::findAll, t -> finished.put(t.id(), t), 250, 1000, 10_000, 100_000);
     private final java.util.concurrent.atomic.LongAdder cacheHits = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder databaseReads = new java.util.concurrent.atomic.LongAdder();
 
@@ -380,6 +386,14 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
 
     @Override
     public CancelOutcome cancel(String id, Instant now) {
+        try {
+            return cancelNow(id, now);
+        } finally {
+            live.forget(id); // after the commit: a read begun before it cannot put back what it saw
+        }
+    }
+
+    private CancelOutcome cancelNow(String id, Instant now) {
         return transaction(c -> {
             if (update(c, TaskSql.CANCEL_QUEUED, now.toEpochMilli(), id) == 1) {
                 return CancelOutcome.CANCELLED;
@@ -398,7 +412,11 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
 
     @Override
     public int failWaiting(Instant queuedBefore, String reason, Instant now) {
-        return update(TaskSql.FAIL_WAITING, reason, now.toEpochMilli(), queuedBefore.toEpochMilli());
+        int failed = update(TaskSql.FAIL_WAITING, reason, now.toEpochMilli(), queuedBefore.toEpochMilli());
+        if (failed > 0) {
+            live.forgetAll();
+        }
+        return failed;
     }
 
     @Override
@@ -463,27 +481,60 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     @Override
     public Optional<Task> find(String id) {
         Task cached = finished.getIfPresent(id);
+        if (cached == null) {
+            cached = live.get(id).orElse(null);
+        }
         if (cached != null) {
             cacheHits.increment();
             return Optional.of(cached);
         }
         databaseReads.increment();
+        long readAt = live.now();
         Optional<Task> task = Optional.ofNullable(read(c -> TaskSql.find(c, id)));
-        task.filter(t -> t.state().isFinished()).ifPresent(t -> finished.put(id, t));
+        task.ifPresent(t -> keep(t, readAt));
         return task;
+    }
+
+    /** A task just read, for the polls to come: finished ones for good, others as a live copy. */
+    private void keep(Task t, long readAt) {
+        if (t.state().isFinished()) {
+            finished.put(t.id(), t);
+        } else {
+            live.put(t, readAt);
+        }
+    }
+
+    /** The rows of those of {@code ids} that exist (the live copies' refresh). */
+    private List<Task> findAll(Collection<String> ids) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + TaskRows.COLUMNS + " FROM tasks WHERE id = ANY (?)")) {
+                ps.setArray(1, c.createArrayOf("text", ids.toArray()));
+                List<Task> out = new ArrayList<>(ids.size());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(TaskRows.toTask(rs));
+                    }
+                }
+                return out;
+            }
+        });
     }
 
     @Override
     public Optional<Task> find(String owner, String id) {
         Task cached = finished.getIfPresent(id);
+        if (cached == null) {
+            cached = live.get(id).orElse(null);
+        }
         if (cached != null && cached.owner().equals(owner)) {
             cacheHits.increment();
             return Optional.of(cached);
         }
         // another owner's task, cached or not, gets the read an unknown id gets: one that finds no row
         databaseReads.increment();
+        long readAt = live.now();
         Optional<Task> task = Optional.ofNullable(read(c -> TaskSql.findOwned(c, id, owner)));
-        task.filter(t -> t.state().isFinished()).ifPresent(t -> finished.put(id, t));
+        task.ifPresent(t -> keep(t, readAt));
         return task;
     }
 
@@ -500,7 +551,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     @Override
     public Optional<Task> claim(String worker, String engine, Set<TaskKind> kinds, Instant now, Duration lease,
                                 Duration othersFirst) {
-        return write(c -> {
+        Optional<Task> claimed = write(c -> {
             try (PreparedStatement ps = c.prepareStatement(sql.claim)) {
                 TaskSql.bindClaim(ps, worker, engine, kinds, now, lease, othersFirst);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -508,6 +559,8 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
                 }
             }
         });
+        claimed.ifPresent(t -> live.forget(t.id()));
+        return claimed;
     }
 
     @Override
@@ -537,22 +590,28 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     @Override
     public void updateProgress(String id, String worker, int percent) {
         update(TaskSql.PROGRESS, percent, id, worker);
+        live.forget(id);
     }
 
     @Override
     public boolean succeed(String id, String worker, String imageKey, Optional<NsfwVerdict> nsfw, long engineMillis,
                            Instant now) {
-        return update(TaskSql.SUCCEED, TaskSql.succeedArgs(id, worker, imageKey, nsfw, engineMillis, now)) == 1;
+        boolean done = update(TaskSql.SUCCEED, TaskSql.succeedArgs(id, worker, imageKey, nsfw, engineMillis, now)) == 1;
+        live.forget(id);
+        return done;
     }
 
     @Override
     public boolean fail(String id, String worker, String reason, Instant now) {
-        return update(TaskSql.FAIL, reason, now.toEpochMilli(), now.toEpochMilli(), id, worker) == 1;
+        boolean done = update(TaskSql.FAIL, reason, now.toEpochMilli(), now.toEpochMilli(), id, worker) == 1;
+        live.forget(id);
+        return done;
     }
 
     @Override
     public boolean retry(String id, String worker, String reason, Instant availableAt, Instant now) {
         int n = update(TaskSql.RETRY, reason, now.toEpochMilli(), availableAt.toEpochMilli(), now.toEpochMilli(), id, worker);
+        live.forget(id);
         if (n == 1) {
             workAvailable();
         }
@@ -562,6 +621,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     @Override
     public boolean release(String id, String worker, Instant now) {
         int n = update(sql.release, now.toEpochMilli(), now.toEpochMilli(), id, worker);
+        live.forget(id);
         if (n == 1) {
             workAvailable();
         }
@@ -575,6 +635,9 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
             int requeued = update(c, sql.rescueRequeue, now.toEpochMilli(), now.toEpochMilli(), cutoff.toEpochMilli());
             return new Rescue(requeued, failed);
         });
+        if (rescue.requeued() + rescue.failed() > 0) {
+            live.forgetAll();
+        }
         if (rescue.requeued() > 0) {
             workAvailable();
         }
@@ -702,6 +765,7 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
 
     @Override
     public void close() {
+        live.close();
         wakeups.close();
         pool.close();
     }

@@ -46,6 +46,75 @@ class PostgresTaskStoreTest extends TaskStoreContract {
         schemas.forEach(LocalPostgres::close);
     }
 
+    /** The progress a poll through node A shows of a task node B runs, waiting at most {@code millis}. */
+    private static int progressSeenWithin(TaskStore node, String id, int expected, long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        int seen = -1;
+        while (System.nanoTime() < deadline) {
+            if (node.find(id).orElseThrow().state() instanceof dev.qwenimage.task.TaskState.Processing p) {
+                seen = p.progressPercent();
+                if (seen == expected) {
+                    return seen;
+                }
+            }
+            Thread.sleep(10);
+        }
+        return seen;
+    }
+
+    @Test
+    void pollsOfARunningTaskComeFromMemoryAndShowAnotherNodesProgressWithinASecond() throws Exception {
+        TaskStore worker = secondNodeOnTheSameSchema();
+        String id = enqueue("alice");
+        worker.claim("w1", "preview", clock.instant(), LEASE).orElseThrow();
+        assertThat(store.find("alice", id)).isPresent(); // the first poll reads the row
+        TaskStore.Reads start = store.reads();
+        for (int i = 0; i < 50; i++) {
+            assertThat(store.find("alice", id)).isPresent();
+        }
+        TaskStore.Reads polls = store.reads().minus(start);
+        assertThat(polls).as("50 polls of a running task, none a database read").isEqualTo(new TaskStore.Reads(50, 0));
+
+        worker.updateProgress(id, "w1", 40);
+        assertThat(progressSeenWithin(store, id, 40, 1000)).as("the other node's progress, within a second").isEqualTo(40);
+        worker.updateProgress(id, "w1", 85);
+        assertThat(progressSeenWithin(store, id, 85, 1000)).isEqualTo(85);
+        assertThat(store.reads().minus(start).database()).as("the copies were refreshed in bulk, not read per poll").isZero();
+
+        assertThat(worker.succeed(id, "w1", "k.jpeg", 10, clock.instant())).isTrue();
+        long deadline = System.nanoTime() + 1_000_000_000L;
+        while (!store.find(id).orElseThrow().state().isFinished() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(store.find(id).orElseThrow().state()).isInstanceOf(dev.qwenimage.task.TaskState.Succeeded.class);
+    }
+
+    @Test
+    void aNodesOwnChangesShowAtOnceThoughItsPollsComeFromMemory() {
+        String id = enqueue("alice");
+        assertThat(store.find("alice", id).orElseThrow().state()).isInstanceOf(dev.qwenimage.task.TaskState.Queued.class);
+        assertThat(store.find("alice", id).orElseThrow().state()).isInstanceOf(dev.qwenimage.task.TaskState.Queued.class);
+        store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow();
+        assertThat(store.find("alice", id).orElseThrow().state()).isInstanceOf(dev.qwenimage.task.TaskState.Processing.class);
+        store.updateProgress(id, "w1", 30);
+        assertThat(((dev.qwenimage.task.TaskState.Processing) store.find("alice", id).orElseThrow().state()).progressPercent())
+                .isEqualTo(30);
+
+        String queued = enqueue("alice");
+        assertThat(store.find("alice", queued)).isPresent();
+        store.cancel(queued, clock.instant());
+        assertThat(store.find("alice", queued).orElseThrow().state().isFinished()).as("cancelled here: seen at once").isTrue();
+    }
+
+    @Test
+    void aCopyInMemoryIsNeverShownToAnotherKey() {
+        String id = enqueue("alice");
+        assertThat(store.find("alice", id)).isPresent();
+        TaskStore.Reads start = store.reads();
+        assertThat(store.find("bob", id)).isEmpty();
+        assertThat(store.reads().minus(start)).as("the read an unknown id gets").isEqualTo(new TaskStore.Reads(0, 1));
+    }
+
     @Test
     void oneKeySubmittingThroughTwoNodesAtOnceGetsADistinctTurnForEveryTask() throws Exception {
         TaskStore nodeB = secondNodeOnTheSameSchema();

@@ -68,6 +68,8 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
      * poll answered from a copy at most a second old (see {@link LiveTasks}).
      */
     private final LiveTasks live = new LiveTasks(this::findAll, t -> finished.put(t.id(), t), 250, 1000, 10_000, 100_000);
+    /** ANALYZE after a burst of submits, so that claims keep reading the queue index in order. */
+    private final PlannerStatistics statistics = new PlannerStatistics(() -> update("ANALYZE tasks"), 2000, 10_000, System::nanoTime);
     private final java.util.concurrent.atomic.LongAdder cacheHits = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder databaseReads = new java.util.concurrent.atomic.LongAdder();
 
@@ -194,8 +196,10 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
             }
             return List.of(out);
         });
-        if (outcomes.stream().anyMatch(a -> a instanceof Admission.Created)) {
+        int created = (int) outcomes.stream().filter(a -> a instanceof Admission.Created).count();
+        if (created > 0) {
             workAvailable();
+            statistics.admitted(created);
         }
         return outcomes;
     }

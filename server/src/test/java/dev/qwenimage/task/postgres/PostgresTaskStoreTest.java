@@ -115,6 +115,42 @@ class PostgresTaskStoreTest extends TaskStoreContract {
         assertThat(store.reads().minus(start)).as("the read an unknown id gets").isEqualTo(new TaskStore.Reads(0, 1));
     }
 
+    /** PostgreSQL's plan for the claim's choice of task, as EXPLAIN prints it. */
+    private String claimPlan() throws Exception {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(schemas.getFirst().url());
+             java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("""
+                     EXPLAIN SELECT seq FROM tasks WHERE state = 'QUEUED' AND available_at <= 9999999999999
+                       AND (allowed_engines IS NULL OR position(',gpu,' in ',' || allowed_engines || ',') > 0)
+                       AND position(',' || kind || ',' in ',txt2img,edit,') > 0
+                     ORDER BY turn, seq LIMIT 1 FOR UPDATE SKIP LOCKED""")) {
+            StringBuilder plan = new StringBuilder();
+            while (rs.next()) {
+                plan.append(rs.getString(1)).append('\n');
+            }
+            return plan.toString();
+        }
+    }
+
+    @Test
+    void afterABurstOfSubmitsClaimsTakeTheHeadOfTheQueueIndexInsteadOfSortingTheQueue() throws Exception {
+        // statistics taken while the queue was empty: left alone, the planner sorts every queued row per claim
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(schemas.getFirst().url());
+             java.sql.Statement st = c.createStatement()) {
+            st.execute("ANALYZE tasks");
+        }
+        for (int i = 0; i < 2500; i++) {
+            enqueue("key-" + (i % 3));
+        }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        String plan = claimPlan();
+        while (!plan.contains("Index Scan using tasks_queue") && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            plan = claimPlan();
+        }
+        assertThat(plan).as("the claim's plan once 2,500 tasks wait").contains("Index Scan using tasks_queue").doesNotContain("Sort");
+    }
+
     @Test
     void oneKeySubmittingThroughTwoNodesAtOnceGetsADistinctTurnForEveryTask() throws Exception {
         TaskStore nodeB = secondNodeOnTheSameSchema();

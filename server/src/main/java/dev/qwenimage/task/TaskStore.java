@@ -110,6 +110,21 @@ public interface TaskStore extends WebhookOutbox, dev.qwenimage.tenant.KeyStore,
     /** Records progress of a running task; ignored unless {@code worker} holds it. */
     void updateProgress(String id, String worker, int percent);
 
+    /** One running task's progress, as a worker reports it. */
+    record Progress(String id, String worker, int percent) {
+    }
+
+    /**
+     * Records the progress of several running tasks at once (a worker node's coalesced reports);
+     * each is ignored unless its worker holds the task. Stores whose writes cost a round trip
+     * write them in one statement.
+     */
+    default void updateProgress(Collection<Progress> updates) {
+        for (Progress p : updates) {
+            updateProgress(p.id(), p.worker(), p.percent());
+        }
+    }
+
     /** PROCESSING -> SUCCEED, with the NSFW verdict on the image if detection ran. False when {@code worker} no longer holds the task. */
     boolean succeed(String id, String worker, String imageKey, Optional<NsfwVerdict> nsfw, long engineMillis, Instant now);
 

@@ -42,8 +42,10 @@ public final class TaskRunner {
     static final String CANCELLED = "cancelled";
     /** Fires the per-task time limits; the tasks themselves run on the slots' threads. */
     private static final ScheduledThreadPoolExecutor TIMERS = timers();
-    /** Progress is written at most this often per task. */
+    /** Progress is reported at most this often per task. */
     private static final long PROGRESS_INTERVAL_NANOS = Duration.ofMillis(250).toNanos();
+    /** The node's progress reports go to the store together, this often (polls see them within a second). */
+    private static final long PROGRESS_FLUSH_MILLIS = 500;
 
     private final TaskStore store;
     private final ImagePipeline pipeline;
@@ -51,6 +53,7 @@ public final class TaskRunner {
     private final EtaEstimator eta;
     private final Clock clock;
     private final Metrics metrics;
+    private final ProgressWrites progress;
     /** Tasks given back to the queue because this process was stopping. */
     private final java.util.concurrent.atomic.AtomicInteger handedBack = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -61,6 +64,7 @@ public final class TaskRunner {
         this.blobs = blobs;
         this.eta = eta;
         this.clock = clock;
+        this.progress = new ProgressWrites(store, TIMERS, PROGRESS_FLUSH_MILLIS);
     }
 
     /** How many running tasks went back to the queue because the service was stopping. */
@@ -128,6 +132,7 @@ public final class TaskRunner {
             try {
                 result = generate(engine, request, progressWriter(task.id(), workerId), cancellation);
             } finally {
+                progress.drop(task.id()); // a report not yet written must not land after what comes next
                 engineDone.run();
             }
             long engineNanos = System.nanoTime() - t0;
@@ -282,7 +287,7 @@ public final class TaskRunner {
                 if (percent > lastPercent && now - lastWrite >= PROGRESS_INTERVAL_NANOS) {
                     lastPercent = percent;
                     lastWrite = now;
-                    store.updateProgress(taskId, workerId, percent);
+                    progress.report(taskId, workerId, percent);
                 }
             }
         };

@@ -292,6 +292,22 @@ public abstract class TaskStoreContract {
     }
 
     @Test
+    void aWorkerNodesCoalescedProgressIsRecordedInOneCallForTheTasksItsWorkersHold() {
+        String a = enqueue("a");
+        String b = enqueue("a");
+        String c = enqueue("a");
+        store.claim("w1", "preview", clock.instant(), LEASE).orElseThrow();
+        store.claim("w2", "preview", clock.instant(), LEASE).orElseThrow();
+        store.updateProgress(List.of(new TaskStore.Progress(a, "w1", 35), new TaskStore.Progress(b, "w2", 70),
+                new TaskStore.Progress(c, "w1", 50), new TaskStore.Progress(b, "w9", 99)));
+        assertThat(((TaskState.Processing) store.find(a).orElseThrow().state()).progressPercent()).isEqualTo(35);
+        assertThat(((TaskState.Processing) store.find(b).orElseThrow().state()).progressPercent())
+                .as("w9 does not hold b: only w2's report counts").isEqualTo(70);
+        assertThat(store.find(c).orElseThrow().state()).as("c is still queued: no progress").isInstanceOf(TaskState.Queued.class);
+        store.updateProgress(List.of());
+    }
+
+    @Test
     void expiredLeaseReturnsTaskToQueue() {
         String id = enqueue("a");
         store.claim("w1", "preview", clock.instant(), LEASE);

@@ -598,6 +598,25 @@ public final class PostgresTaskStore implements TaskStore, LaneRegistry {
     }
 
     @Override
+    public void updateProgress(Collection<Progress> updates) {
+        if (updates.isEmpty()) {
+            return;
+        }
+        write(c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    UPDATE tasks SET progress = u.percent
+                      FROM unnest(?::text[], ?::text[], ?::int[]) AS u(id, worker, percent)
+                     WHERE tasks.id = u.id AND tasks.state = 'PROCESSING' AND tasks.lease_owner = u.worker""")) {
+                ps.setArray(1, c.createArrayOf("text", updates.stream().map(Progress::id).toArray()));
+                ps.setArray(2, c.createArrayOf("text", updates.stream().map(Progress::worker).toArray()));
+                ps.setArray(3, c.createArrayOf("integer", updates.stream().map(Progress::percent).toArray()));
+                return ps.executeUpdate();
+            }
+        });
+        updates.forEach(p -> live.forget(p.id()));
+    }
+
+    @Override
     public boolean succeed(String id, String worker, String imageKey, Optional<NsfwVerdict> nsfw, long engineMillis,
                            Instant now) {
         boolean done = update(TaskSql.SUCCEED, TaskSql.succeedArgs(id, worker, imageKey, nsfw, engineMillis, now)) == 1;

@@ -50,7 +50,8 @@ import java.util.regex.Pattern;
  *   <li>{@code nsfw}: {@link NsfwBench}, the NSFW classifier against nsfwjs;</li>
  *   <li>{@code edit}: {@link EditBench}, an edit's submit and input preparation against text-to-image;</li>
  *   <li>{@code encode}: {@link EncodeBench}, the JPEG (PNG, WebP) encoders against libjpeg-turbo's tjbench and cjpeg;</li>
- *   <li>{@code finish}: {@link FinishBench}, the CPU cost of finishing one image, stage by stage.</li>
+ *   <li>{@code finish}: {@link FinishBench}, the CPU cost of finishing one image, stage by stage;</li>
+ *   <li>{@code fleet}: {@link FleetBench}, a simulated GPU fleet's claims, progress, leases and SUCCEEDs on PostgreSQL.</li>
  * </ul>
  */
 public final class Bench {
@@ -69,8 +70,9 @@ public final class Bench {
             case "edit" -> EditBench.run(opts);
             case "encode" -> EncodeBench.run(opts);
             case "finish" -> FinishBench.run(opts);
+            case "fleet" -> FleetBench.run(opts);
             default -> {
-                System.err.println("unknown benchmark suite '" + suite + "'; suites: api (default), gap, cluster, nsfw, edit, encode, finish");
+                System.err.println("unknown benchmark suite '" + suite + "'; suites: api (default), gap, cluster, nsfw, edit, encode, finish, fleet");
                 System.exit(2);
             }
         }

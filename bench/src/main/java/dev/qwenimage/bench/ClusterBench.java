@@ -135,7 +135,7 @@ final class ClusterBench {
         }
     }
 
-    private static void fill(TaskStore store, int tasks) throws InterruptedException {
+    static void fill(TaskStore store, int tasks) throws InterruptedException {
         AtomicLong next = new AtomicLong();
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < 16; i++) {
@@ -152,7 +152,7 @@ final class ClusterBench {
         }
     }
 
-    private static double bareUpdates(String url, int workers, Duration length) throws Exception {
+    static double bareUpdates(String url, int workers, Duration length) throws Exception {
         try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE bench_rows (id INTEGER PRIMARY KEY, n BIGINT NOT NULL)");
             for (int w = 0; w < workers; w++) {

@@ -51,7 +51,8 @@ import java.util.regex.Pattern;
  *   <li>{@code edit}: {@link EditBench}, an edit's submit and input preparation against text-to-image;</li>
  *   <li>{@code encode}: {@link EncodeBench}, the JPEG (PNG, WebP) encoders against libjpeg-turbo's tjbench and cjpeg;</li>
  *   <li>{@code finish}: {@link FinishBench}, the CPU cost of finishing one image, stage by stage;</li>
- *   <li>{@code fleet}: {@link FleetBench}, a simulated GPU fleet's claims, progress, leases and SUCCEEDs on PostgreSQL.</li>
+ *   <li>{@code fleet}: {@link FleetBench}, a simulated GPU fleet's claims, progress, leases and SUCCEEDs on PostgreSQL;</li>
+ *   <li>{@code memory}: {@link MemoryBench}, resident memory idle and after 10,000 and 20,000 tasks.</li>
  * </ul>
  */
 public final class Bench {
@@ -71,8 +72,9 @@ public final class Bench {
             case "encode" -> EncodeBench.run(opts);
             case "finish" -> FinishBench.run(opts);
             case "fleet" -> FleetBench.run(opts);
+            case "memory" -> MemoryBench.run(opts);
             default -> {
-                System.err.println("unknown benchmark suite '" + suite + "'; suites: api (default), gap, cluster, nsfw, edit, encode, finish, fleet");
+                System.err.println("unknown benchmark suite '" + suite + "'; suites: api (default), gap, cluster, nsfw, edit, encode, finish, fleet, memory");
                 System.exit(2);
             }
         }

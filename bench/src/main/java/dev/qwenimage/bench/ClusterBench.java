@@ -55,24 +55,23 @@ final class ClusterBench {
     }
 
     static void run(Map<String, String> opts) throws Exception {
-        String base = opts.getOrDefault("pg", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+        BenchSchema pg = BenchSchema.fresh(opts);
+        String base = pg.base();
         int workers = Integer.parseInt(opts.getOrDefault("workers", "8"));
         int tasks = Integer.parseInt(opts.getOrDefault("tasks", "20000"));
         Duration duration = Durations.parse(opts.getOrDefault("duration", "10s"));
         Duration warmup = Durations.parse(opts.getOrDefault("warmup", "5s"));
         int connections = Integer.parseInt(opts.getOrDefault("connections", "64"));
         long imagesPerDay = Long.parseLong(opts.getOrDefault("images-per-day", "0"));
-        String schema = "qwen_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-        String url = base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+        String schema = pg.name();
+        String url = pg.url();
         System.out.printf("qwen-image bench cluster: %d cores, JDK %s, PostgreSQL at %s (schema %s)%n%n",
                 Runtime.getRuntime().availableProcessors(), Runtime.version(), base, schema);
         try {
             claims(url, workers, tasks);
             twoApiNodes(url, warmup, duration, connections, imagesPerDay);
         } finally {
-            try (Connection c = DriverManager.getConnection(base); Statement st = c.createStatement()) {
-                st.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-            }
+            pg.drop();
         }
     }
 

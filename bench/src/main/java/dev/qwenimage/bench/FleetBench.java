@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
@@ -40,14 +39,15 @@ final class FleetBench {
     }
 
     static void run(Map<String, String> opts) throws Exception {
-        String base = opts.getOrDefault("pg", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+        BenchSchema pg = BenchSchema.fresh(opts);
+        String base = pg.base();
         int gpus = Integer.parseInt(opts.getOrDefault("gpus", "10000"));
         Duration image = Durations.parse(opts.getOrDefault("image", "10s"));
         int nodes = Integer.parseInt(opts.getOrDefault("nodes", "10"));
         Duration duration = Durations.parse(opts.getOrDefault("duration", "60s"));
         Duration lease = Durations.parse(opts.getOrDefault("lease", "60s"));
-        String schema = "qwen_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-        String url = base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+        String schema = pg.name();
+        String url = pg.url();
         double ideal = gpus / (image.toMillis() / 1000.0);
         int queued = (int) (ideal * (duration.toSeconds() + image.toSeconds()) * 1.2) + gpus;
         System.out.printf("qwen-image bench fleet: %d cores, JDK %s, %d GPUs at %s per image on %d worker nodes, %s measured,"
@@ -167,9 +167,7 @@ final class FleetBench {
             System.out.println();
             System.out.println("(statements from pg_stat_database: xact_commit + xact_rollback of the database, all clients)");
         } finally {
-            try (Connection c = DriverManager.getConnection(base); Statement st = c.createStatement()) {
-                st.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-            }
+            pg.drop();
         }
     }
 
